@@ -1,0 +1,118 @@
+# alicloud-ccm: one executable, $(BIN)/cloud-controller-manager. Workers are the
+# same file re-executed, so every module below links into it.
+#
+#   make            release build
+#   make test       deps + unit tests (ASan+UBSan) + integration tests
+#   make deps       install Debian packages the build and tests need
+#   make check      clang-format, cppcheck, clang-tidy
+#   make fuzz       libFuzzer targets (clang), run briefly
+
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.0.0)
+CC        ?= gcc
+PKGS      := libcurl yajl openssl libevent nanomsg
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
+	-Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \
+	-Wpointer-arith -Wvla -Wwrite-strings -Wimplicit-fallthrough \
+	-Wundef -Wcast-align -Wnull-dereference -fno-common
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
+	-DCCM_VERSION='"$(VERSION)"' -MMD -MP
+REL_CFLAGS  := $(BASE_CFLAGS) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS)
+
+# B (build dir) and BIN can be moved so parallel builds do not collide;
+# MODULES can be narrowed to build a subset while other modules change.
+B         ?= build
+BIN       ?= bin
+MODULES   ?= lib config kube alicloud ipc supervisor workers
+MAIN_SRC  := supervisor/main.c
+LIB_SRCS  := $(filter-out $(MAIN_SRC),$(wildcard $(addsuffix /*.c,$(MODULES))))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+# Small C drivers that integration tests run against the real API server.
+PROG_SRCS := $(wildcard tests/integ/prog_*.c)
+PROG_BINS := $(patsubst tests/integ/%.c,$(B)/san/tests/integ/%,$(PROG_SRCS))
+
+REL_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRCS))
+SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS))
+
+.PHONY: all deps test testbins unit integ check format fuzz clean run apiserver
+
+all: $(BIN)/cloud-controller-manager
+
+$(BIN)/cloud-controller-manager: $(B)/rel/$(MAIN_SRC:.c=.o) $(REL_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(PKG_LIBS)
+
+# The sanitizer build of the binary is what integration tests run.
+$(BIN)/san/cloud-controller-manager: $(B)/san/$(MAIN_SRC:.c=.o) $(SAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/rel/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -c -o $@ $<
+
+$(B)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(B)/san/tests/integ/%: tests/integ/%.c $(SAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Everything the test runner needs built.
+testbins: $(BIN)/cloud-controller-manager $(BIN)/san/cloud-controller-manager \
+	$(UNIT_BINS) $(PROG_BINS)
+
+deps:
+	@bash tests/harness/deps.sh
+
+apiserver: deps
+	@bash tests/harness/build-apiserver.sh
+
+# Everything: unit tests under ASan+UBSan, then integration tests against a
+# real etcd + kube-apiserver and the cloud simulator.
+test: deps
+	@bash tests/run.sh
+
+unit: $(UNIT_BINS)
+	@bash tests/run.sh --unit-only
+
+integ: $(BIN)/san/cloud-controller-manager $(BIN)/cloud-controller-manager
+	@bash tests/run.sh --integ-only
+
+run: all
+	@bash tests/harness/run-local.sh
+
+check:
+	clang-format --dry-run -Werror $(LIB_SRCS) $(MAIN_SRC) $(wildcard */*.h)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--suppress=missingIncludeSystem -I. $(MODULES)
+	clang-tidy --quiet $(LIB_SRCS) $(MAIN_SRC) -- $(BASE_CFLAGS)
+
+format:
+	clang-format -i $(LIB_SRCS) $(MAIN_SRC) $(wildcard */*.h) $(UNIT_SRCS)
+
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 \
+	-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+	@bash tests/fuzz/run.sh $^
+
+clean:
+	rm -rf build bin
+
+-include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d)
