@@ -109,7 +109,7 @@ struct cfg {
 	char lock_name[254];
 	char lock_namespace[64];
 
-	char health_bind[128];  /* "" disables */
+	char health_bind[128];	/* "" disables */
 	char metrics_bind[128]; /* "" disables; may equal health_bind */
 	char run_dir[4096];
 	int verbosity;

@@ -20,9 +20,9 @@
 
 enum fence_mode {
 	FENCE_OPEN = 0, /* no election: always allowed */
-	FENCE_LEASED,   /* allowed inside the lease window */
-	FENCE_CLOSED,   /* not (yet) leading */
-	FENCE_DRY_RUN,  /* never mutate */
+	FENCE_LEASED,	/* allowed inside the lease window */
+	FENCE_CLOSED,	/* not (yet) leading */
+	FENCE_DRY_RUN,	/* never mutate */
 };
 
 void fence_set_mode(enum fence_mode m);

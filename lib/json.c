@@ -94,8 +94,8 @@ static struct json *push_value(struct builder *b, enum json_type t)
 		free(v);
 		return NULL;
 	}
-	if (add_child(top, v, top->type == JSON_OBJECT ? b->pending_key
-						       : NULL) < 0) {
+	if (add_child(top, v,
+		      top->type == JSON_OBJECT ? b->pending_key : NULL) < 0) {
 		free(v);
 		return NULL;
 	}
@@ -302,8 +302,7 @@ int json_int(const struct json *v, long long *out)
 	char *end;
 	long long x;
 
-	if (!v || (v->type != JSON_NUMBER && v->type != JSON_STRING) ||
-	    !v->len)
+	if (!v || (v->type != JSON_NUMBER && v->type != JSON_STRING) || !v->len)
 		return -EINVAL;
 	errno = 0;
 	x = strtoll(v->str, &end, 10);
@@ -335,7 +334,7 @@ int json_bool(const struct json *v, int *out)
 size_t json_len(const struct json *v)
 {
 	return v && (v->type == JSON_ARRAY || v->type == JSON_OBJECT) ? v->n
-								       : 0;
+								      : 0;
 }
 
 const struct json *json_at(const struct json *arr, size_t i)

@@ -35,9 +35,9 @@ struct json {
 	int boolean;
 	char *str; /* JSON_STRING value or JSON_NUMBER text */
 	size_t len;
-	size_t n;            /* children of arrays and objects */
+	size_t n;	     /* children of arrays and objects */
 	struct json **items; /* values */
-	char **keys;         /* objects only */
+	char **keys;	     /* objects only */
 	size_t cap;
 };
 
