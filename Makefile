@@ -30,7 +30,8 @@ B         ?= build
 BIN       ?= bin
 MODULES   ?= lib config kube alicloud ipc supervisor workers
 MAIN_SRC  := supervisor/main.c
-LIB_SRCS  := $(filter-out $(MAIN_SRC),$(wildcard $(addsuffix /*.c,$(MODULES))))
+LIB_SRCS  := $(filter-out $(MAIN_SRC),$(wildcard $(addsuffix /*.c,$(MODULES)) \
+	$(addsuffix /*/*.c,$(MODULES))))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -91,7 +92,11 @@ unit: $(UNIT_BINS)
 integ: $(BIN)/san/cloud-controller-manager $(BIN)/cloud-controller-manager
 	@bash tests/run.sh --integ-only
 
-run: all
+# pkg-config flags are read when make starts, so deps run first and the
+# build happens in a fresh make.
+run:
+	@bash tests/harness/deps.sh
+	@$(MAKE) --no-print-directory all
 	@bash tests/harness/run-local.sh
 
 check:
