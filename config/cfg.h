@@ -141,4 +141,22 @@ int cfg_vswitch_parse(const char *s, struct cfg_cloud *out,
 
 const char *cfg_controller_name(enum cfg_controller c);
 
+/*
+ * Key rotation without a restart: the supervisor polls the cloud-config
+ * file; cfg_watch_check returns 1 when its content changed AND the new
+ * content is valid (the caller then restarts the workers, which re-read
+ * it), 0 when unchanged, -EINVAL with a message when the new content is
+ * invalid (the running workers keep the old one; reported once per
+ * distinct content).
+ */
+struct cfg_watch {
+	char path[4096];
+	unsigned char digest[32];
+	unsigned char bad_digest[32];
+	int have_bad;
+};
+
+int cfg_watch_init(struct cfg_watch *w, const char *path);
+int cfg_watch_check(struct cfg_watch *w, struct cfg_err *err);
+
 #endif

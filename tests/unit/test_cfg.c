@@ -427,6 +427,32 @@ static void test_dry_run_turns_off_election(void **state)
 	cfg_free(c);
 }
 
+static void test_watch_rotation(void **state)
+{
+	struct cfg_watch w;
+	struct cfg_err e;
+	char path[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/rot.json", dir);
+	write_file(path, "{\"Global\":{\"region\":\"a\"}}", 0644);
+	assert_int_equal(cfg_watch_init(&w, path), 0);
+	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	write_file(path, "{\"Global\":{\"region\":\"b\"}}", 0644);
+	assert_int_equal(cfg_watch_check(&w, &e), 1);
+	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	/* a broken rotation is reported once and changes nothing */
+	write_file(path, "{\"Global\":{\"accessKeyID\":\"!\"}}", 0644);
+	assert_int_equal(cfg_watch_check(&w, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "accessKeyID"));
+	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	write_file(path,
+		   "{\"Global\":{\"accessKeyID\":\"" AK_ID_B64 "\","
+		   "\"accessKeySecret\":\"" AK_SECRET_B64 "\"}}",
+		   0644);
+	assert_int_equal(cfg_watch_check(&w, &e), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_env_keys),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_dry_run_turns_off_election),
+		cmocka_unit_test(test_watch_rotation),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, setup, teardown);
