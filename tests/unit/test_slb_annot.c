@@ -1,0 +1,299 @@
+/* Unit tests: Service extraction, qualification and annotation parsing of
+ * the service-LB worker (pure logic, JSON fixtures). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "workers/service_lb/slb_annot.h"
+#include "workers/service_lb/slb_endpoints.h"
+#include "workers/service_lb/slb_svc.h"
+
+#define PFX "service.beta.kubernetes.io/alibaba-cloud-"
+#define LEG "service.beta.kubernetes.io/alicloud-"
+
+static struct slb_svc *svc_json(const char *annots, const char *spec_extra)
+{
+	char text[8192], err[128];
+	struct json *j = NULL;
+	struct slb_svc *s = NULL;
+
+	snprintf(text, sizeof(text),
+		 "{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
+		 "\"uid\":\"1234-abcd-5678\",\"annotations\":{%s}},"
+		 "\"spec\":{\"type\":\"LoadBalancer\",\"ports\":["
+		 "{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":80,"
+		 "\"targetPort\":8080,\"nodePort\":30080},"
+		 "{\"name\":\"https\",\"protocol\":\"TCP\",\"port\":443,"
+		 "\"targetPort\":\"web\",\"nodePort\":30443}]%s}}",
+		 annots, spec_extra);
+	assert_int_equal(json_parse(text, strlen(text), &json_default_limits,
+				    &j, err, sizeof(err)),
+			 0);
+	assert_int_equal(slb_svc_from_json(j, &s), 0);
+	json_free(j);
+	return s;
+}
+
+static int parse(const char *annots, struct slb_annot *a, char *err)
+{
+	struct slb_svc *s = svc_json(annots, "");
+	int r = slb_annot_parse(s, NULL, a, err, 256);
+
+	slb_svc_free(s);
+	return r;
+}
+
+static void test_svc_fields(void **st)
+{
+	struct slb_svc *s = svc_json("", ",\"loadBalancerIP\":\"10.0.0.9\"");
+	char name[33];
+
+	(void)st;
+	assert_string_equal(s->ns, "shop");
+	assert_int_equal(s->n_ports, 2);
+	assert_int_equal(s->ports[0].target_port, 8080);
+	assert_string_equal(s->ports[1].target_name, "web");
+	assert_int_equal(s->ports[1].node_port, 30443);
+	assert_true(slb_svc_wants_lb(s));
+	assert_false(slb_svc_needs_cleanup(s));
+	slb_svc_default_name(s, name);
+	assert_string_equal(name, "a1234abcd5678");
+	slb_svc_free(s);
+}
+
+/* JSON fixture: spec.loadBalancerClass is dropped by a 1.20 server, so it
+ * is only tested here. */
+static void test_svc_class(void **st)
+{
+	struct slb_svc *s = svc_json("", ",\"loadBalancerClass\":\"x/y\"");
+
+	(void)st;
+	assert_false(slb_svc_wants_lb(s));
+	slb_svc_free(s);
+	s = svc_json("\"service.beta.kubernetes.io/class\":\"other\"", "");
+	assert_false(slb_svc_wants_lb(s));
+	slb_svc_free(s);
+}
+
+static void test_defaults(void **st)
+{
+	struct slb_annot a;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(parse("", &a, err), 0);
+	assert_false(a.intranet);
+	assert_int_equal(a.delete_protection, 1);
+	assert_int_equal(a.weight, -1);
+	assert_int_equal(a.default_weight, 100);
+	assert_false(a.eni);
+}
+
+static void test_both_prefixes(void **st)
+{
+	struct slb_annot a;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(parse("\"" LEG
+			       "loadbalancer-address-type\":\"intranet\"",
+			       &a, err),
+			 0);
+	assert_true(a.intranet);
+	assert_int_equal(parse("\"" LEG "loadbalancer-address-type\":"
+			       "\"intranet\",\"" PFX
+			       "loadbalancer-address-type\":\"internet\"",
+			       &a, err),
+			 0);
+	assert_false(a.intranet);
+}
+
+static void test_protocol_port(void **st)
+{
+	struct slb_annot a;
+	struct slb_svc *s;
+	char err[256];
+
+	(void)st;
+	s = svc_json("\"" PFX "loadbalancer-protocol-port\":\"https:443,"
+		     "http:80\",\"" PFX "loadbalancer-cert-id\":\"c-1\"",
+		     "");
+	assert_int_equal(slb_annot_parse(s, NULL, &a, err, sizeof(err)), 0);
+	assert_int_equal(slb_annot_port_proto(&a, &s->ports[0]), SLB_HTTP);
+	assert_int_equal(slb_annot_port_proto(&a, &s->ports[1]), SLB_HTTPS);
+	slb_svc_free(s);
+	assert_int_equal(parse("\"" PFX "loadbalancer-protocol-port\":"
+			       "\"ftp:80\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, PFX "loadbalancer-protocol-port"));
+	assert_non_null(strstr(err, "unknown protocol"));
+	assert_int_equal(parse("\"" PFX "loadbalancer-protocol-port\":"
+			       "\"http:81\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "not in the Service"));
+	assert_int_equal(parse("\"" PFX "loadbalancer-protocol-port\":"
+			       "\"https:443\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "cert-id"));
+}
+
+static void test_bad_values(void **st)
+{
+	struct slb_annot a;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(
+		parse("\"" LEG "loadbalancer-weight\":\"abc\"", &a, err),
+		-EINVAL);
+	assert_non_null(strstr(err, LEG "loadbalancer-weight"));
+	assert_non_null(strstr(err, "\"abc\""));
+	assert_int_equal(
+		parse("\"" PFX "loadbalancer-address-type\":\"x\"", &a, err),
+		-EINVAL);
+	assert_int_equal(parse("\"" PFX
+			       "loadbalancer-health-check-interval\":\"99\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "1-50"));
+	assert_int_equal(parse("\"service.beta.kubernetes.io/backend-type\":"
+			       "\"vm\"",
+			       &a, err),
+			 -EINVAL);
+	assert_int_equal(
+		parse("\"" PFX "loadbalancer-backend-label\":\"a\"", &a, err),
+		-EINVAL);
+}
+
+static void test_vgroup_port(void **st)
+{
+	struct slb_annot a;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(parse("\"" PFX "loadbalancer-id\":\"lb-1\",\"" PFX
+			       "loadbalancer-vgroup-port\":\"rsp-a:80,"
+			       "rsp-b:443\",\"" PFX
+			       "loadbalancer-weight\":\"60\"",
+			       &a, err),
+			 0);
+	assert_string_equal(slb_annot_vg_for(&a, 443), "rsp-b");
+	assert_int_equal(a.weight, 60);
+	assert_int_equal(parse("\"" PFX "loadbalancer-id\":\"lb-1\",\"" PFX
+			       "loadbalancer-vgroup-port\":\"rsp-a80\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "rsp-<id>:<port>"));
+	assert_int_equal(parse("\"" PFX "loadbalancer-id\":\"lb-1\",\"" PFX
+			       "loadbalancer-vgroup-port\":\"rsp-a:81\"",
+			       &a, err),
+			 -EINVAL);
+	assert_int_equal(parse("\"" PFX "loadbalancer-vgroup-port\":"
+			       "\"rsp-a:80\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "loadbalancer-id"));
+}
+
+static void test_lists(void **st)
+{
+	struct slb_annot a;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(parse("\"" PFX "loadbalancer-backend-label\":"
+			       "\"a=1,b=2\",\"" PFX
+			       "loadbalancer-additional-resource-tags\":"
+			       "\"K1=V1,K2=,K3\",\"" PFX
+			       "loadbalancer-scheduler\":\"wrr\",\"" PFX
+			       "loadbalancer-remove-unscheduled-backend\":"
+			       "\"on\"",
+			       &a, err),
+			 0);
+	assert_int_equal(a.n_backend_label, 2);
+	assert_string_equal(a.backend_label[1].val, "2");
+	assert_int_equal(a.n_tags, 3);
+	assert_string_equal(a.tags[2].key, "K3");
+	assert_int_equal(a.n_lparams, 1);
+	assert_string_equal(a.lparams[0].key, "Scheduler");
+	assert_true(a.remove_unscheduled);
+}
+
+/* JSON fixtures: discovery.k8s.io/v1 is not served by the 1.20 test
+ * server, so the v1 parser is tested here only. */
+static void test_slice_v1(void **st)
+{
+	const char *t =
+		"{\"addressType\":\"IPv4\",\"endpoints\":["
+		"{\"addresses\":[\"10.0.0.1\"],\"conditions\":{\"ready\":"
+		"true},\"nodeName\":\"n1\"},"
+		"{\"addresses\":[\"10.0.0.2\"],\"conditions\":{\"ready\":"
+		"false},\"nodeName\":\"n2\"},"
+		"{\"addresses\":[\"10.0.0.3\"],\"nodeName\":\"n3\"}],"
+		"\"ports\":[{\"name\":\"http\",\"port\":8080}]}";
+	struct slb_eps e = {0};
+	struct json *j = NULL;
+	char err[64];
+
+	(void)st;
+	assert_int_equal(json_parse(t, strlen(t), &json_default_limits, &j, err,
+				    sizeof(err)),
+			 0);
+	assert_int_equal(slb_eps_from_slice(j, &e), 0);
+	assert_int_equal(e.n, 3);
+	assert_true(e.v[0].ready);
+	assert_false(e.v[1].ready);
+	assert_true(e.v[2].ready);
+	assert_string_equal(e.v[2].node, "n3");
+	assert_int_equal(e.v[0].port, 8080);
+	slb_eps_done(&e);
+	json_free(j);
+}
+
+static void test_endpoints_v1(void **st)
+{
+	const char *t = "{\"subsets\":[{\"addresses\":[{\"ip\":\"10.0.0.1\","
+			"\"nodeName\":\"n1\"}],\"notReadyAddresses\":[{\"ip\":"
+			"\"10.0.0.2\"}],\"ports\":[{\"name\":\"a\",\"port\":1},"
+			"{\"name\":\"b\",\"port\":2}]}]}";
+	struct slb_eps e = {0};
+	struct json *j = NULL;
+	char err[64];
+
+	(void)st;
+	assert_int_equal(json_parse(t, strlen(t), &json_default_limits, &j, err,
+				    sizeof(err)),
+			 0);
+	assert_int_equal(slb_eps_from_endpoints(j, &e), 0);
+	assert_int_equal(e.n, 4);
+	assert_string_equal(e.v[1].port_name, "b");
+	assert_false(e.v[3].ready);
+	slb_eps_done(&e);
+	json_free(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_svc_fields),
+		cmocka_unit_test(test_svc_class),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_both_prefixes),
+		cmocka_unit_test(test_protocol_port),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_vgroup_port),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_slice_v1),
+		cmocka_unit_test(test_endpoints_v1),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,712 @@
+/* Unit tests: backends, desired model and diff of the service-LB worker,
+ * with the call counts the issue states (pure logic, no cloud). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "workers/service_lb/slb_note.h"
+#include "workers/service_lb/slb_svc.h"
+
+#define PFX "service.beta.kubernetes.io/alibaba-cloud-"
+#define CID "c1"
+
+struct world {
+	struct slb_svc *svc;
+	struct slb_annot annot;
+	struct wk_node *nodes[64];
+	size_t n_nodes;
+	struct slb_eps eps;
+	struct slb_cloud cloud;
+	int next_id;
+};
+
+static struct json *pj(const char *t)
+{
+	struct json *j = NULL;
+	char err[128];
+
+	assert_int_equal(json_parse(t, strlen(t), &json_default_limits, &j, err,
+				    sizeof(err)),
+			 0);
+	return j;
+}
+
+static void set_svc(struct world *w, const char *annots, const char *policy)
+{
+	char t[4096];
+	struct json *j;
+	char err[256];
+
+	snprintf(t, sizeof(t),
+		 "{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
+		 "\"uid\":\"u-1\",\"annotations\":{%s}},\"spec\":{\"type\":"
+		 "\"LoadBalancer\",\"externalTrafficPolicy\":\"%s\","
+		 "\"ports\":[{\"name\":\"a\",\"protocol\":\"TCP\",\"port\":80,"
+		 "\"targetPort\":8080,\"nodePort\":30080},{\"name\":\"b\","
+		 "\"protocol\":\"TCP\",\"port\":443,\"targetPort\":8443,"
+		 "\"nodePort\":30443}]}}",
+		 annots, policy);
+	j = pj(t);
+	slb_svc_free(w->svc);
+	w->svc = NULL;
+	assert_int_equal(slb_svc_from_json(j, &w->svc), 0);
+	json_free(j);
+	assert_int_equal(
+		slb_annot_parse(w->svc, NULL, &w->annot, err, sizeof(err)), 0);
+}
+
+/* ready: "True", "False", "Unknown"; extra: more label JSON. */
+static struct wk_node *mk_node(const char *name, const char *ready,
+			       const char *labels, int unsched)
+{
+	char t[2048];
+	struct wk_node *n = NULL;
+	struct json *j;
+
+	snprintf(t, sizeof(t),
+		 "{\"metadata\":{\"name\":\"%s\",\"labels\":{%s}},\"spec\":{"
+		 "\"providerID\":\"cn-hangzhou.i-%s\",\"unschedulable\":%s},"
+		 "\"status\":{\"conditions\":[{\"type\":\"Ready\","
+		 "\"status\":\"%s\"}]}}",
+		 name, labels, name, unsched ? "true" : "false", ready);
+	j = pj(t);
+	assert_int_equal(wk_node_from_json(j, &n), 0);
+	json_free(j);
+	return n;
+}
+
+static void add_node(struct world *w, const char *name, const char *ready,
+		     const char *labels, int unsched)
+{
+	w->nodes[w->n_nodes++] = mk_node(name, ready, labels, unsched);
+}
+
+static struct wk_node *node_named(struct world *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->n_nodes; i++)
+		if (strcmp(w->nodes[i]->name, name) == 0)
+			return w->nodes[i];
+	return NULL;
+}
+
+static void replace_node(struct world *w, const char *name, const char *ready,
+			 const char *labels, int unsched)
+{
+	size_t i;
+
+	char copy[64];
+
+	snprintf(copy, sizeof(copy), "%s", name);
+	for (i = 0; i < w->n_nodes; i++)
+		if (strcmp(w->nodes[i]->name, copy) == 0) {
+			wk_node_free(w->nodes[i]);
+			w->nodes[i] = mk_node(copy, ready, labels, unsched);
+		}
+}
+
+static void add_ep(struct world *w, const char *ip, const char *node, int ready)
+{
+	struct slb_ep e;
+
+	memset(&e, 0, sizeof(e));
+	strcpy(e.ip, ip);
+	strcpy(e.node, node);
+	strcpy(e.port_name, "a");
+	e.port = 8080;
+	e.ready = ready;
+	slb_eps_push(&w->eps, &e);
+	strcpy(e.port_name, "b");
+	e.port = 8443;
+	slb_eps_push(&w->eps, &e);
+}
+
+static void world_done(struct world *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n_nodes; i++)
+		wk_node_free(w->nodes[i]);
+	slb_svc_free(w->svc);
+	slb_eps_done(&w->eps);
+	slb_cloud_clear(&w->cloud);
+}
+
+static int eni_lookup(void *ctx, const char *ip, char *id, size_t n)
+{
+	(void)ctx;
+	if (strcmp(ip, "10.9.9.9") == 0)
+		return -ENOENT;
+	snprintf(id, n, "eni-%s", ip);
+	return 0;
+}
+
+static struct slb_want *build(struct world *w)
+{
+	struct slb_be_in in = {w->svc,	 &w->annot,  CID,
+			       w->nodes, w->n_nodes, &w->eps};
+	struct slb_want *want = NULL;
+	char err[256], skipped[256];
+
+	assert_int_equal(slb_model_build(&in, &want, err, sizeof(err)), 0);
+	slb_model_resolve_eni(want, eni_lookup, NULL, skipped, sizeof(skipped));
+	return want;
+}
+
+static size_t count(const struct slb_plan *p, enum slb_op op)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += p->v[i].op == op;
+	return n;
+}
+
+/* Plans, applies every call to the cache as the cloud would, and returns
+ * the plan (caller frees) for assertions. */
+static void sync_world(struct world *w, int batch, struct slb_plan *p)
+{
+	struct slb_want *want = build(w);
+	char err[256], id[64];
+	size_t i;
+
+	assert_int_equal(slb_diff(want, &w->cloud, batch, p, err, sizeof(err)),
+			 0);
+	for (i = 0; i < p->n; i++) {
+		snprintf(id, sizeof(id), "rsp-%d", ++w->next_id);
+		if (p->v[i].op == SLB_OP_CREATE_LB) {
+			strcpy(w->cloud.lb_id, "lb-1");
+			w->cloud.delete_protection = 1;
+		}
+		assert_int_equal(slb_note(&w->cloud, want, p, &p->v[i], id), 0);
+	}
+	slb_model_free(want);
+}
+
+static size_t sync_count(struct world *w, int batch)
+{
+	struct slb_plan p;
+	size_t n;
+
+	sync_world(w, batch, &p);
+	n = p.n;
+	slb_plan_done(&p);
+	return n;
+}
+
+static void ten_nodes(struct world *w)
+{
+	char name[16];
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "n%02d", i);
+		add_node(w, name, "True", "", 0);
+	}
+}
+
+static void test_create_counts(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_world(&w, 20, &p);
+	/* 1 LB + 2 groups (backends ride along) + 2 listeners + 2 starts */
+	assert_int_equal(p.n, 7);
+	assert_int_equal(count(&p, SLB_OP_CREATE_LB), 1);
+	assert_int_equal(count(&p, SLB_OP_CREATE_VG), 2);
+	assert_int_equal(p.v[1].be.n, 10);
+	assert_int_equal(p.v[1].be.v[0].port, 30080);
+	assert_string_equal(p.v[1].be.v[0].desc, "k8s/30080/web/shop/" CID);
+	assert_int_equal(count(&p, SLB_OP_CREATE_LISTENER), 2);
+	assert_int_equal(count(&p, SLB_OP_START_LISTENER), 2);
+	slb_plan_done(&p);
+	/* steady: nothing */
+	assert_int_equal(sync_count(&w, 20), 0);
+	world_done(&w);
+}
+
+static void test_node_added(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_count(&w, 20);
+	add_node(&w, "n99", "True", "", 0);
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(count(&p, SLB_OP_ADD_BE), 2);
+	assert_int_equal(p.v[0].be.n, 1);
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_ready_states(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+	size_t i;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_count(&w, 20);
+	/* an API-server partition: every node Unknown, nothing changes */
+	for (i = 0; i < w.n_nodes; i++)
+		replace_node(&w, w.nodes[i]->name, "Unknown", "", 0);
+	assert_int_equal(sync_count(&w, 20), 0);
+	replace_node(&w, "n03", "False", "", 0);
+	sync_world(&w, 20, &p);
+	assert_int_equal(count(&p, SLB_OP_REMOVE_BE), 2);
+	assert_int_equal(p.n, 2);
+	slb_plan_done(&p);
+	/* all False: would empty the groups, so they are kept */
+	for (i = 0; i < w.n_nodes; i++)
+		replace_node(&w, w.nodes[i]->name, "False", "", 0);
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.n, 0);
+	assert_true(p.keep_empty[0] && p.keep_empty[1]);
+	assert_true(p.no_backends[0]);
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_excluded_cordoned(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	add_node(&w, "m1", "True", "\"node-role.kubernetes.io/master\":\"\"",
+		 0);
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.v[1].be.n, 10); /* master not a backend */
+	slb_plan_done(&p);
+	replace_node(&w, "n01", "True",
+		     "\"node.kubernetes.io/exclude-from-external-load-"
+		     "balancers\":\"true\"",
+		     0);
+	assert_int_equal(sync_count(&w, 20), 2);
+	/* cordoned: kept by default */
+	replace_node(&w, "n02", "True", "", 1);
+	assert_int_equal(sync_count(&w, 20), 0);
+	set_svc(&w,
+		"\"" PFX "loadbalancer-remove-unscheduled-backend\":"
+		"\"on\"",
+		"Cluster");
+	sync_world(&w, 20, &p);
+	assert_int_equal(count(&p, SLB_OP_REMOVE_BE), 2);
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_backend_label(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "\"" PFX "loadbalancer-backend-label\":\"pool=web\"",
+		"Cluster");
+	ten_nodes(&w);
+	replace_node(&w, "n04", "True", "\"pool\":\"web\"", 0);
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.v[1].be.n, 1);
+	assert_string_equal(p.v[1].be.v[0].server_id, "i-n04");
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_local_weights(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "", "Local");
+	ten_nodes(&w);
+	add_ep(&w, "10.0.0.1", "n01", 1);
+	add_ep(&w, "10.0.0.2", "n01", 1);
+	add_ep(&w, "10.0.0.3", "n02", 1);
+	add_ep(&w, "10.0.0.4", "n03", 0); /* not ready */
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.v[1].be.n, 2);
+	assert_string_equal(p.v[1].be.v[0].server_id, "i-n01");
+	assert_int_equal(p.v[1].be.v[0].weight, 2);
+	assert_int_equal(p.v[1].be.v[1].weight, 1);
+	slb_plan_done(&p);
+	/* endpoint churn that keeps the same per-node counts: no calls */
+	slb_eps_done(&w.eps);
+	add_ep(&w, "10.0.0.7", "n01", 1);
+	add_ep(&w, "10.0.0.8", "n01", 1);
+	add_ep(&w, "10.0.0.9", "n02", 1);
+	assert_int_equal(sync_count(&w, 20), 0);
+	/* one more pod on n02: one re-weight per port */
+	add_ep(&w, "10.0.0.10", "n02", 1);
+	sync_world(&w, 20, &p);
+	assert_int_equal(count(&p, SLB_OP_SET_BE), 2);
+	assert_int_equal(p.n, 2);
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_eni_backends(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "\"service.beta.kubernetes.io/backend-type\":\"eni\"",
+		"Cluster");
+	ten_nodes(&w);
+	add_ep(&w, "10.0.0.1", "n01", 1);
+	add_ep(&w, "10.9.9.9", "n02", 1); /* no ENI: dropped */
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.v[1].be.n, 1);
+	assert_int_equal(p.v[1].be.v[0].type, SLB_BE_ENI);
+	assert_string_equal(p.v[1].be.v[0].server_id, "eni-10.0.0.1");
+	assert_string_equal(p.v[1].be.v[0].server_ip, "10.0.0.1");
+	assert_int_equal(p.v[1].be.v[0].port, 8080);
+	assert_string_equal(p.v[1].be.v[0].desc, "k8s/8080/web/shop/" CID);
+	slb_plan_done(&p);
+	/* node changes do not touch ENI groups */
+	add_node(&w, "n77", "True", "", 0);
+	assert_int_equal(sync_count(&w, 20), 0);
+	world_done(&w);
+}
+
+static void test_vnode_mixed(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+	size_t i, eni = 0;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	add_node(&w, "vk", "True", "\"type\":\"virtual-kubelet\"", 0);
+	add_ep(&w, "10.1.0.1", "vk", 1);
+	add_ep(&w, "10.0.0.5", "n05", 1);
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.v[1].be.n, 11);
+	for (i = 0; i < p.v[1].be.n; i++)
+		if (p.v[1].be.v[i].type == SLB_BE_ENI) {
+			eni++;
+			assert_string_equal(p.v[1].be.v[i].server_ip,
+					    "10.1.0.1");
+			assert_int_equal(p.v[1].be.v[i].port, 8080);
+		}
+	assert_int_equal(eni, 1);
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_batching(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+	char name[16];
+	int i;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	for (i = 0; i < 45; i++) {
+		snprintf(name, sizeof(name), "n%02d", i);
+		add_node(&w, name, "True", "", 0);
+	}
+	sync_world(&w, 20, &p);
+	assert_int_equal(count(&p, SLB_OP_CREATE_VG), 2);
+	assert_int_equal(count(&p, SLB_OP_ADD_BE), 4);
+	for (i = 0; i < (int)p.n; i++)
+		assert_true(p.v[i].be.n <= 20);
+	slb_plan_done(&p);
+	assert_int_equal(sync_count(&w, 20), 0);
+	world_done(&w);
+}
+
+static void reused_cloud(struct world *w, const char *extra_desc)
+{
+	struct slb_bes be = {0};
+	struct slb_backend b;
+
+	w->cloud.exists = 1;
+	strcpy(w->cloud.lb_id, "lb-user");
+	memset(&b, 0, sizeof(b));
+	strcpy(b.server_id, "i-outside");
+	b.port = 80;
+	b.weight = 100;
+	strcpy(b.desc, extra_desc);
+	slb_bes_push(&be, &b);
+	slb_cloud_add_group(&w->cloud, "rsp-user", "user-group", &be);
+	slb_bes_done(&be);
+}
+
+static void test_reused_foreign_survives(void **st)
+{
+	struct world w = {0};
+	struct slb_want *want;
+	struct slb_plan p;
+	size_t i;
+
+	(void)st;
+	set_svc(&w,
+		"\"" PFX "loadbalancer-id\":\"lb-user\",\"" PFX
+		"loadbalancer-vgroup-port\":\"rsp-user:80\",\"" PFX
+		"loadbalancer-weight\":\"50\"",
+		"Cluster");
+	ten_nodes(&w);
+	reused_cloud(&w, "manual");
+	sync_world(&w, 20, &p);
+	/* reused without force-override: no listener calls, no CLB create */
+	assert_int_equal(count(&p, SLB_OP_CREATE_LB), 0);
+	assert_int_equal(count(&p, SLB_OP_CREATE_LISTENER), 0);
+	assert_int_equal(count(&p, SLB_OP_REMOVE_BE), 0);
+	assert_int_equal(count(&p, SLB_OP_ADD_BE), 1);
+	for (i = 0; i < p.n; i++)
+		if (p.v[i].op == SLB_OP_ADD_BE)
+			assert_int_equal(p.v[i].be.v[0].weight, 5);
+	slb_plan_done(&p);
+	assert_int_equal(slb_cloud_group(&w.cloud, "rsp-user")->be.n, 11);
+	assert_int_equal(sync_count(&w, 20), 0);
+	/* deletion: only our backends leave; CLB and group stay */
+	want = build(&w);
+	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_int_equal(count(&p, SLB_OP_DELETE_LB), 0);
+	/* port 443 had no vgroup-port: our own group there goes */
+	assert_int_equal(count(&p, SLB_OP_DELETE_VG), 1);
+	for (i = 0; i < p.n; i++) {
+		size_t j;
+
+		if (p.v[i].op == SLB_OP_DELETE_VG)
+			assert_string_not_equal(p.v[i].vg_id, "rsp-user");
+
+		for (j = 0; j < p.v[i].be.n; j++)
+			assert_string_not_equal(p.v[i].be.v[j].server_id,
+						"i-outside");
+		slb_note(&w.cloud, want, &p, &p.v[i], NULL);
+	}
+	assert_int_equal(slb_cloud_group(&w.cloud, "rsp-user")->be.n, 1);
+	slb_plan_done(&p);
+	slb_model_free(want);
+	world_done(&w);
+}
+
+static void test_other_cluster_untouched(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w,
+		"\"" PFX "loadbalancer-id\":\"lb-user\",\"" PFX
+		"loadbalancer-vgroup-port\":\"rsp-user:80\"",
+		"Cluster");
+	ten_nodes(&w);
+	/* cluster c2's node on the same instance id and port */
+	reused_cloud(&w, "k8s/30080/web/shop/c2");
+	slb_cloud_group(&w.cloud, "rsp-user")->be.v[0].port = 30080;
+	strcpy(slb_cloud_group(&w.cloud, "rsp-user")->be.v[0].server_id,
+	       "i-n00");
+	slb_cloud_group(&w.cloud, "rsp-user")->be.v[0].weight = 7;
+	sync_world(&w, 20, &p);
+	assert_int_equal(count(&p, SLB_OP_SET_BE), 0);
+	assert_int_equal(count(&p, SLB_OP_REMOVE_BE), 0);
+	assert_int_equal(p.v[0].be.n, 9); /* i-n00 already present */
+	slb_plan_done(&p);
+	assert_int_equal(slb_cloud_group(&w.cloud, "rsp-user")->be.v[0].weight,
+			 7);
+	world_done(&w);
+}
+
+static void test_reuse_refused(void **st)
+{
+	struct world w = {0};
+	struct slb_want *want;
+	struct slb_plan p;
+	char err[256];
+
+	(void)st;
+	set_svc(&w, "\"" PFX "loadbalancer-id\":\"lb-user\"", "Cluster");
+	ten_nodes(&w);
+	reused_cloud(&w, "manual");
+	w.cloud.ccm_tagged = 1;
+	want = build(&w);
+	assert_int_equal(slb_diff(want, &w.cloud, 20, &p, err, sizeof(err)),
+			 -EPERM);
+	assert_non_null(strstr(err, "lb-user"));
+	w.cloud.exists = 0;
+	assert_int_equal(slb_diff(want, &w.cloud, 20, &p, err, sizeof(err)),
+			 -EINVAL);
+	slb_model_free(want);
+	world_done(&w);
+}
+
+static void test_cleanup_own(void **st)
+{
+	struct world w = {0};
+	struct slb_want *want;
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_count(&w, 20);
+	want = build(&w);
+	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.v[0].op, SLB_OP_SET_DELETE_PROTECTION);
+	assert_int_equal(p.v[0].flag, 0);
+	assert_int_equal(p.v[1].op, SLB_OP_DELETE_LB);
+	slb_plan_done(&p);
+	slb_model_free(want);
+	/* preserve-lb-on-delete: CLB kept, our listeners and groups go */
+	set_svc(&w, "\"" PFX "loadbalancer-preserve-lb-on-delete\":\"on\"",
+		"Cluster");
+	want = build(&w);
+	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_int_equal(count(&p, SLB_OP_DELETE_LB), 0);
+	assert_int_equal(count(&p, SLB_OP_DELETE_LISTENER), 2);
+	assert_int_equal(count(&p, SLB_OP_DELETE_VG), 2);
+	slb_plan_done(&p);
+	slb_model_free(want);
+	world_done(&w);
+}
+
+static void test_duplicate_group(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+	struct slb_cl_group *g;
+	struct slb_bes be = {0};
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_count(&w, 20);
+	/* an ambiguous create left a twin of port 80's group */
+	g = slb_cloud_group(&w.cloud, "rsp-2");
+	assert_non_null(g);
+	slb_bes_copy(&be, &g->be);
+	slb_cloud_add_group(&w.cloud, "rsp-twin", g->name, &be);
+	slb_bes_done(&be);
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].op, SLB_OP_DELETE_VG);
+	assert_string_equal(p.v[0].vg_id, "rsp-twin");
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_port_changes(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_count(&w, 20);
+	/* port 443 -> https via annotation: delete + create + start */
+	set_svc(&w,
+		"\"" PFX "loadbalancer-protocol-port\":\"https:443\",\"" PFX
+		"loadbalancer-cert-id\":\"cert-1\"",
+		"Cluster");
+	sync_world(&w, 20, &p);
+	assert_int_equal(count(&p, SLB_OP_DELETE_LISTENER), 1);
+	assert_int_equal(count(&p, SLB_OP_CREATE_LISTENER), 1);
+	assert_int_equal(count(&p, SLB_OP_START_LISTENER), 1);
+	assert_int_equal(p.n, 3);
+	slb_plan_done(&p);
+	assert_int_equal(sync_count(&w, 20), 0);
+	/* a listener parameter changes: one set call */
+	set_svc(&w,
+		"\"" PFX "loadbalancer-protocol-port\":\"https:443\",\"" PFX
+		"loadbalancer-cert-id\":\"cert-2\"",
+		"Cluster");
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].op, SLB_OP_SET_LISTENER);
+	slb_plan_done(&p);
+	/* drift: a listener stopped and a backend removed out of band */
+	slb_cloud_listener(&w.cloud, 80)->running = 0;
+	slb_cloud_group(&w.cloud, "rsp-2")->be.n--;
+	sync_world(&w, 20, &p);
+	assert_int_equal(count(&p, SLB_OP_START_LISTENER), 1);
+	assert_int_equal(count(&p, SLB_OP_ADD_BE), 1);
+	assert_int_equal(p.n, 2);
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_node_port_zero(void **st)
+{
+	struct world w = {0};
+	struct slb_be_in in;
+	struct slb_want *want = NULL;
+	char err[256];
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	w.svc->ports[1].node_port = 0;
+	ten_nodes(&w);
+	in = (struct slb_be_in){w.svc,	 &w.annot,  CID,
+				w.nodes, w.n_nodes, &w.eps};
+	assert_int_equal(slb_model_build(&in, &want, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "nodePort"));
+	assert_null(node_named(&w, "zz"));
+	world_done(&w);
+}
+
+static void test_desc_ownership(void **st)
+{
+	struct world w = {0};
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	assert_true(slb_desc_is_ours("k8s/1/web/shop/c1", w.svc, "c1"));
+	assert_false(slb_desc_is_ours("k8s/1/web/shop/c2", w.svc, "c1"));
+	assert_false(slb_desc_is_ours("k8s/1/web/shop", w.svc, "c1"));
+	assert_false(slb_desc_is_ours("k8s/1/web/shop/c1/x", w.svc, "c1"));
+	assert_false(slb_desc_is_ours("manual", w.svc, "c1"));
+	world_done(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_counts),
+		cmocka_unit_test(test_node_added),
+		cmocka_unit_test(test_ready_states),
+		cmocka_unit_test(test_excluded_cordoned),
+		cmocka_unit_test(test_backend_label),
+		cmocka_unit_test(test_local_weights),
+		cmocka_unit_test(test_eni_backends),
+		cmocka_unit_test(test_vnode_mixed),
+		cmocka_unit_test(test_batching),
+		cmocka_unit_test(test_reused_foreign_survives),
+		cmocka_unit_test(test_other_cluster_untouched),
+		cmocka_unit_test(test_reuse_refused),
+		cmocka_unit_test(test_cleanup_own),
+		cmocka_unit_test(test_duplicate_group),
+		cmocka_unit_test(test_port_changes),
+		cmocka_unit_test(test_node_port_zero),
+		cmocka_unit_test(test_desc_ownership),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,64 @@
+/*
+ * slb_cloud - the cloud state of one Service's CLB as last seen.
+ *
+ * Filled from a full describe (find + attribute + listeners + groups) and
+ * then kept current by slb_cloud_note, which applies each successful
+ * mutating call to the cache. Diffs run against this cache, so a steady
+ * cluster costs no cloud calls and a change costs only its difference.
+ *
+ * Ownership: slb_cloud_clear frees the lists (the struct itself is the
+ * caller's).
+ */
+#ifndef CCM_SLB_CLOUD_H
+#define CCM_SLB_CLOUD_H
+
+#include <stdint.h>
+
+#include "workers/service_lb/slb_types.h"
+
+struct slb_cl_listener {
+	int port;
+	enum slb_proto proto;
+	int running;
+	char vg_id[SLB_ID_LEN];
+	char desc[SLB_DESC_LEN];
+	char lp_sig[20]; /* params as last applied ("" unknown) */
+};
+
+struct slb_cl_group {
+	char id[SLB_ID_LEN];
+	char name[SLB_DESC_LEN];
+	struct slb_bes be;
+};
+
+struct slb_cloud {
+	int exists;
+	char lb_id[SLB_ID_LEN];
+	char name[128];
+	char address[64];
+	int intranet;
+	int delete_protection;
+	int ccm_tagged; /* kubernetes.do.not.delete or ack.aliyun.com */
+	char spec[64];
+	struct slb_cl_listener *ls;
+	size_t n_ls, cap_ls;
+	struct slb_cl_group *gs;
+	size_t n_gs, cap_gs;
+};
+
+void slb_cloud_clear(struct slb_cloud *c);
+int slb_cloud_add_listener(struct slb_cloud *c,
+			   const struct slb_cl_listener *l);
+/* Adds a group (backends copied). */
+int slb_cloud_add_group(struct slb_cloud *c, const char *id, const char *name,
+			const struct slb_bes *be);
+struct slb_cl_listener *slb_cloud_listener(struct slb_cloud *c, int port);
+struct slb_cl_group *slb_cloud_group(struct slb_cloud *c, const char *id);
+void slb_cloud_del_listener(struct slb_cloud *c, int port);
+void slb_cloud_del_group(struct slb_cloud *c, const char *id);
+/* Backend list edits on a cached group. */
+int slb_group_add(struct slb_cl_group *g, const struct slb_bes *be);
+void slb_group_remove(struct slb_cl_group *g, const struct slb_bes *be);
+void slb_group_set(struct slb_cl_group *g, const struct slb_bes *be);
+
+#endif

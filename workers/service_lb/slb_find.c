@@ -1,0 +1,164 @@
+#include "workers/service_lb/slb_find.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
+{
+	size_t i;
+
+	c->exists = 1;
+	slb_strcpy(c->lb_id, sizeof(c->lb_id), lb->id);
+	slb_strcpy(c->name, sizeof(c->name), lb->name);
+	slb_strcpy(c->address, sizeof(c->address), lb->address);
+	slb_strcpy(c->spec, sizeof(c->spec), lb->spec);
+	c->intranet = strcmp(lb->address_type, "intranet") == 0;
+	c->delete_protection = strcmp(lb->delete_protection, "on") == 0;
+	for (i = 0; i < lb->n_tags; i++)
+		if (!strcmp(lb->tags[i].key, "kubernetes.do.not.delete") ||
+		    !strcmp(lb->tags[i].key, "ack.aliyun.com"))
+			c->ccm_tagged = 1;
+}
+
+static int find_one(struct ali_client *ali, const struct ali_lb_filter *f,
+		    char id[SLB_ID_LEN], struct ali_error *err)
+{
+	struct ali_lb_list l = {0};
+	int r = ali_slb_describe_lbs(ali, f, &l, err);
+
+	if (r == 0 && l.n > 1) {
+		ali_error_set(err, 0, "Client",
+			      "%zu CLBs match the Service's %s", l.n,
+			      f->name ? "default name" : "ownership tag");
+		r = -EEXIST;
+	}
+	if (r == 0 && l.n == 1)
+		slb_strcpy(id, SLB_ID_LEN, l.v[0].id);
+	ali_lb_list_done(&l);
+	return r;
+}
+
+static int find_id(struct ali_client *ali, const struct slb_want *w,
+		   char id[SLB_ID_LEN], struct ali_error *err)
+{
+	struct ali_tag tag;
+	struct ali_lb_filter f;
+	int r;
+
+	id[0] = '\0';
+	if (w->reused)
+		return slb_strcpy(id, SLB_ID_LEN, w->annot.lb_id);
+	memset(&f, 0, sizeof(f));
+	snprintf(tag.key, sizeof(tag.key), "kubernetes.do.not.delete");
+	snprintf(tag.value, sizeof(tag.value), "%s", w->default_name);
+	f.tags = &tag;
+	f.n_tags = 1;
+	r = find_one(ali, &f, id, err);
+	if (r < 0 || id[0])
+		return r;
+	memset(&f, 0, sizeof(f));
+	f.name = w->default_name;
+	return find_one(ali, &f, id, err);
+}
+
+static int read_listeners(struct ali_client *ali, struct slb_cloud *c,
+			  const struct slb_want *w, struct ali_error *err)
+{
+	struct ali_listener_list l = {0};
+	struct slb_cl_listener cl;
+	size_t i, j;
+	int r = ali_slb_describe_listeners(ali, c->lb_id, &l, err);
+
+	for (i = 0; r == 0 && i < l.n; i++) {
+		memset(&cl, 0, sizeof(cl));
+		cl.port = l.v[i].port;
+		cl.proto = slb_proto_parse(l.v[i].protocol);
+		cl.running = strcmp(l.v[i].status, "running") == 0;
+		slb_strcpy(cl.vg_id, sizeof(cl.vg_id), l.v[i].vserver_group_id);
+		slb_strcpy(cl.desc, sizeof(cl.desc), l.v[i].description);
+		/* parameters are trusted as applied when the listener is
+		 * ours; a described listener re-applies them once */
+		for (j = 0; j < w->n_ports; j++)
+			if (w->ports[j].port == cl.port &&
+			    w->ports[j].proto == cl.proto &&
+			    !w->annot.n_lparams && cl.proto != SLB_HTTPS)
+				memcpy(cl.lp_sig, w->ports[j].lp_sig,
+				       sizeof(cl.lp_sig));
+		r = slb_cloud_add_listener(c, &cl);
+	}
+	ali_listener_list_done(&l);
+	return r;
+}
+
+static int read_group(struct ali_client *ali, struct slb_cloud *c,
+		      const char *id, struct ali_error *err)
+{
+	struct ali_vgroup g;
+	struct slb_bes be = {0};
+	struct slb_backend b;
+	size_t i;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	r = ali_slb_describe_vgroup(ali, id, &g, err);
+	for (i = 0; r == 0 && i < g.n_backends; i++) {
+		memset(&b, 0, sizeof(b));
+		slb_strcpy(b.server_id, sizeof(b.server_id),
+			   g.backends[i].server_id);
+		slb_strcpy(b.server_ip, sizeof(b.server_ip),
+			   g.backends[i].server_ip);
+		slb_strcpy(b.desc, sizeof(b.desc), g.backends[i].description);
+		b.type = strcmp(g.backends[i].type, "ecs") &&
+					 g.backends[i].type[0]
+				 ? SLB_BE_ENI
+				 : SLB_BE_ECS;
+		b.port = g.backends[i].port;
+		b.weight = g.backends[i].weight;
+		r = slb_bes_push(&be, &b);
+	}
+	if (r == 0)
+		r = slb_cloud_add_group(c, id, g.name, &be);
+	slb_bes_done(&be);
+	ali_vgroup_done(&g);
+	return r;
+}
+
+static int read_groups(struct ali_client *ali, struct slb_cloud *c,
+		       struct ali_error *err)
+{
+	struct ali_vgroup_list l = {0};
+	size_t i;
+	int r = ali_slb_describe_vgroups(ali, c->lb_id, &l, err);
+
+	for (i = 0; r == 0 && i < l.n; i++)
+		r = read_group(ali, c, l.v[i].id, err);
+	ali_vgroup_list_done(&l);
+	return r;
+}
+
+int slb_find(struct ali_client *ali, const struct slb_want *w,
+	     struct slb_cloud *c, struct ali_error *err)
+{
+	struct ali_lb lb;
+	char id[SLB_ID_LEN];
+	int r;
+
+	slb_cloud_clear(c);
+	r = find_id(ali, w, id, err);
+	if (r < 0 || !id[0])
+		return r;
+	memset(&lb, 0, sizeof(lb));
+	r = ali_slb_describe_lb(ali, id, &lb, err);
+	if (r == ALI_E_API && w->reused &&
+	    (strstr(err->code, "NotFound") || strstr(err->code, "NotExist")))
+		r = 0; /* reported by the diff as a missing loadbalancer-id */
+	else if (r == 0)
+		slb_cloud_from_lb(&lb, c);
+	ali_lb_done(&lb);
+	if (r == 0 && c->exists)
+		r = read_listeners(ali, c, w, err);
+	if (r == 0 && c->exists)
+		r = read_groups(ali, c, err);
+	return r;
+}

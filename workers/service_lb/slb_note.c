@@ -1,0 +1,107 @@
+#include "workers/service_lb/slb_note.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *slb_call_vg(const struct slb_plan *p, const struct slb_call *call)
+{
+	if (call->vg_id[0])
+		return call->vg_id;
+	if (call->wport >= 0 && call->wport < SLB_MAX_PORTS)
+		return p->vg[call->wport];
+	return "";
+}
+
+static int note_listener(struct slb_cloud *c, const struct slb_want *w,
+			 const struct slb_plan *p, const struct slb_call *call)
+{
+	const struct slb_want_port *wp =
+		call->wport >= 0 ? &w->ports[call->wport] : NULL;
+	struct slb_cl_listener *l = slb_cloud_listener(c, call->port);
+	struct slb_cl_listener nl;
+
+	if (call->op == SLB_OP_DELETE_LISTENER) {
+		slb_cloud_del_listener(c, call->port);
+		return 0;
+	}
+	if (call->op == SLB_OP_START_LISTENER) {
+		if (l)
+			l->running = 1;
+		return 0;
+	}
+	if (!wp)
+		return -EINVAL;
+	if (!l) {
+		memset(&nl, 0, sizeof(nl));
+		nl.port = call->port;
+		nl.proto = call->proto;
+		if (slb_cloud_add_listener(c, &nl) < 0)
+			return -ENOMEM;
+		l = slb_cloud_listener(c, call->port);
+	}
+	slb_strcpy(l->vg_id, sizeof(l->vg_id), p->vg[call->wport]);
+	memcpy(l->desc, wp->ldesc, sizeof(l->desc));
+	memcpy(l->lp_sig, wp->lp_sig, sizeof(l->lp_sig));
+	return 0;
+}
+
+static int note_group(struct slb_cloud *c, const struct slb_want *w,
+		      struct slb_plan *p, const struct slb_call *call,
+		      const char *new_id)
+{
+	struct slb_cl_group *g;
+
+	if (call->op == SLB_OP_CREATE_VG) {
+		if (!new_id || call->wport < 0)
+			return -EINVAL;
+		slb_strcpy(p->vg[call->wport], SLB_ID_LEN, new_id);
+		return slb_cloud_add_group(
+			c, new_id, w->ports[call->wport].vg_name, &call->be);
+	}
+	if (call->op == SLB_OP_DELETE_VG) {
+		slb_cloud_del_group(c, call->vg_id);
+		return 0;
+	}
+	g = slb_cloud_group(c, slb_call_vg(p, call));
+	if (!g)
+		return 0;
+	if (call->op == SLB_OP_ADD_BE)
+		return slb_group_add(g, &call->be);
+	if (call->op == SLB_OP_SET_BE)
+		slb_group_set(g, &call->be);
+	else
+		slb_group_remove(g, &call->be);
+	return 0;
+}
+
+int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
+	     const struct slb_call *call, const char *new_id)
+{
+	switch (call->op) {
+	case SLB_OP_CREATE_LB:
+		c->exists = 1;
+		return 0;
+	case SLB_OP_SET_DELETE_PROTECTION:
+		c->delete_protection = call->flag;
+		return 0;
+	case SLB_OP_SET_NAME:
+		slb_strcpy(c->name, sizeof(c->name), call->str);
+		return 0;
+	case SLB_OP_MODIFY_SPEC:
+		slb_strcpy(c->spec, sizeof(c->spec), call->str);
+		return 0;
+	case SLB_OP_UNTAG:
+		c->ccm_tagged = 0;
+		return 0;
+	case SLB_OP_DELETE_LB:
+		slb_cloud_clear(c);
+		return 0;
+	case SLB_OP_DELETE_LISTENER:
+	case SLB_OP_CREATE_LISTENER:
+	case SLB_OP_SET_LISTENER:
+	case SLB_OP_START_LISTENER:
+		return note_listener(c, w, p, call);
+	default:
+		return note_group(c, w, p, call, new_id);
+	}
+}

@@ -1,0 +1,107 @@
+/*
+ * slb_types - the plain data the service-LB worker computes with.
+ *
+ * struct slb_svc is the compact form of one Service (slb_svc_from_json);
+ * struct slb_ep one endpoint address for one port; struct slb_backend one
+ * member of a vServer group, desired or observed. Pure modules (annotation
+ * parsing, backend computation, model, diff) work only on these, so they
+ * can be unit-tested without an API server or a cloud.
+ *
+ * Ownership: a struct slb_svc owns its annotation strings (slb_svc_free);
+ * struct slb_bes owns its array (slb_bes_done). Everything else is plain
+ * fixed-size values.
+ */
+#ifndef CCM_SLB_TYPES_H
+#define CCM_SLB_TYPES_H
+
+#include <stddef.h>
+
+#include "lib/json.h"
+#include "workers/wk_node.h"
+
+#define SLB_FINALIZER	   "service.k8s.alibaba/resources"
+#define SLB_MAX_PORTS	   50  /* listeners per CLB (quota) */
+#define SLB_QUOTA_BACKENDS 200 /* backend servers per CLB (quota) */
+#define SLB_ID_LEN	   64
+#define SLB_DESC_LEN	   256
+#define SLB_NAME_LEN	   254
+
+enum slb_proto { SLB_TCP = 0, SLB_UDP, SLB_HTTP, SLB_HTTPS, SLB_PROTO_BAD };
+
+enum slb_btype { SLB_BE_ECS = 0, SLB_BE_ENI };
+
+const char *slb_proto_str(enum slb_proto p);
+/* Case-insensitive "tcp", "UDP", ...; SLB_PROTO_BAD otherwise. */
+enum slb_proto slb_proto_parse(const char *s);
+
+struct slb_port {
+	char name[64];
+	enum slb_proto proto; /* from spec.ports[].protocol */
+	int port;
+	int node_port;
+	int target_port;      /* 0 when the targetPort is a name */
+	char target_name[64]; /* named targetPort */
+};
+
+struct slb_svc {
+	char ns[64];
+	char name[SLB_NAME_LEN];
+	char uid[64];
+	char rv[32];
+	int is_lb;     /* spec.type == LoadBalancer */
+	int has_class; /* spec.loadBalancerClass or the class annotation */
+	int deleting;  /* metadata.deletionTimestamp */
+	int has_finalizer;
+	int local;	   /* externalTrafficPolicy: Local */
+	int no_node_ports; /* allocateLoadBalancerNodePorts: false */
+	char lb_ip[64];	   /* spec.loadBalancerIP */
+	int n_source_ranges;
+	struct wk_kv *annots;
+	size_t n_annots;
+	struct slb_port ports[SLB_MAX_PORTS];
+	size_t n_ports;
+	int too_many_ports;
+	char ingress_ip[64];
+	char ingress_host[256];
+};
+
+struct slb_ep {
+	char ip[64];
+	char node[SLB_NAME_LEN]; /* "" when unknown */
+	char port_name[64];
+	int port;
+	int ready;
+};
+
+struct slb_eps {
+	struct slb_ep *v;
+	size_t n, cap;
+};
+
+struct slb_backend {
+	char server_id[SLB_ID_LEN]; /* ECS instance or ENI id */
+	char server_ip[64];	    /* ENI backends */
+	int port;
+	int weight;
+	enum slb_btype type;
+	char desc[SLB_DESC_LEN];
+};
+
+struct slb_bes {
+	struct slb_backend *v;
+	size_t n, cap;
+};
+
+int slb_bes_push(struct slb_bes *b, const struct slb_backend *be);
+void slb_bes_done(struct slb_bes *b);
+int slb_bes_copy(struct slb_bes *dst, const struct slb_bes *src);
+int slb_eps_push(struct slb_eps *e, const struct slb_ep *ep);
+void slb_eps_done(struct slb_eps *e);
+
+/* Same member of a group: (ServerId, Port), plus ServerIp for ENI. */
+int slb_backend_same(const struct slb_backend *a, const struct slb_backend *b);
+
+/* Copies src into dst (size n) when it fits; -E2BIG otherwise. */
+int slb_strcpy(char *dst, size_t n, const char *src);
+
+#endif
