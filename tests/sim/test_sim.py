@@ -1,0 +1,779 @@
+"""Tests of the cloud simulator itself: signature verification against the
+reference vectors, request validation, every action family, paging,
+idempotency, asynchronous routes and the fault-injection modes."""
+import http.client
+import json
+import os
+import sys
+import time
+import urllib.request
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import sim_sign  # noqa: E402
+from simclient import ECS, SLB, VPC, RpcError, sign_params, start_sim  # noqa: E402
+
+STS_ID, STS_SECRET = "STS.SimStaticKey0001", "SimStsSecret0001"
+STS_TOKEN = "CAISsimStaticSecurityToken+0001/=="
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = start_sim()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def sim(server):
+    server.reset()
+    yield server
+
+
+def err(fn, *a, **kw):
+    with pytest.raises(RpcError) as ei:
+        fn(*a, **kw)
+    return ei.value
+
+
+# -- signature vectors (alicloud-openapi.md 1.5) ---------------------------------
+
+BASE = {"Format": "JSON", "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0"}
+V1 = {"AccessKeyId": "testid", "Action": "DescribeRegions", "Format": "XML",
+      "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0",
+      "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
+      "Timestamp": "2016-02-23T12:46:24Z", "Version": "2014-05-26"}
+V1B = {("TimeStamp" if k == "Timestamp" else k): v for k, v in V1.items()}
+V2 = dict(BASE, AccessKeyId="testid", Action="DescribeLoadBalancers", PageNumber="1",
+          PageSize="50", RegionId="cn-hangzhou", SignatureNonce="nonce-0001",
+          Tags='[{"TagKey":"kubernetes.do.not.delete","TagValue":"a b*c~d"}]',
+          Timestamp="2024-01-02T03:04:05Z", Version="2014-05-15")
+V4 = dict(BASE, AccessKeyId="STS.NTestKeyId", Action="DescribeRouteTableList", PageNumber="1",
+          PageSize="50", RegionId="cn-beijing", SecurityToken="CAIS+token/with=chars",
+          SignatureNonce="nonce-0004", Timestamp="2024-01-02T03:04:05Z", Version="2016-04-28",
+          VpcId="vpc-2zeexample")
+V6 = dict(BASE, AccessKeyId="testid", Action="SetLoadBalancerName",
+          LoadBalancerId="lb-bp1example", LoadBalancerName="a b+c*d~e!f'g(h)i/j:k@l%m&n=o",
+          RegionId="cn-hangzhou", SignatureNonce="nonce-0006",
+          Timestamp="2024-01-02T03:04:05Z", Version="2014-05-15")
+V8 = dict(BASE, AccessKeyId="testid", Action="TagResources", RegionId="cn-hangzhou",
+          **{"ResourceId.1": "lb-bp1example"}, ResourceType="instance",
+          SignatureNonce="nonce-0008", Timestamp="2024-01-02T03:04:05Z", Version="2014-05-15")
+for _n in range(1, 11):
+    V8["Tag.%d.Key" % _n] = "k%d" % _n
+    V8["Tag.%d.Value" % _n] = "v%d" % _n
+
+
+@pytest.mark.parametrize("params,secret,expected", [
+    (V1, "testsecret", "OLeaidS1JvxuMvnyHOwuJ+uX5qY="),
+    (V1B, "testsecret", "CT9X0VtwR86fNWSnsc6v8YGOjuE="),
+    (V2, "testsecret", "6lE9RISBClKn4EgsxXjkKx8bZU8="),
+    (V4, "stsSecret", "pI1AVQz6VJfqApC8v1m59XPAycY="),
+    (V6, "testsecret", "4K/SEJTGAcDeGNdmRlLcSp8hZts="),
+    (V8, "testsecret", "wjlJdzdY7zRFz+kXdFvlgJ8y5xg="),
+], ids=["V1", "V1b", "V2", "V4", "V6", "V8"])
+def test_reference_vectors(params, secret, expected):
+    assert sim_sign.sign("GET", params, secret) == expected
+    ok, _ = sim_sign.verify("GET", dict(params, Signature=expected), secret)
+    assert ok
+    ok, _ = sim_sign.verify("POST", dict(params, Signature=expected), secret)
+    assert not ok
+
+
+def test_v1_strings():
+    assert sim_sign.canonical_query(V1) == (
+        "AccessKeyId=testid&Action=DescribeRegions&Format=XML&SignatureMethod=HMAC-SHA1"
+        "&SignatureNonce=3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf&SignatureVersion=1.0"
+        "&Timestamp=2016-02-23T12%3A46%3A24Z&Version=2014-05-26")
+    assert sim_sign.string_to_sign("GET", V1).startswith(
+        "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions")
+    assert "Timestamp%3D2016-02-23T12%253A46%253A24Z" in sim_sign.string_to_sign("GET", V1)
+
+
+def test_percent_encoding():
+    assert sim_sign.percent_encode("a b+c*d~e!f'g(h)i/j:k@l%m&n=o-_.节点") == (
+        "a%20b%2Bc%2Ad~e%21f%27g%28h%29i%2Fj%3Ak%40l%25m%26n%3Do-_.%E8%8A%82%E7%82%B9")
+
+
+def test_empty_value_is_signed():
+    p = dict(V2, SignatureType="")
+    assert "SignatureType%3D%26" in sim_sign.string_to_sign("GET", p)
+    assert sim_sign.sign("GET", p, "x") != sim_sign.sign("GET", V2, "x")
+
+
+def test_client_signer_agrees_with_vectors():
+    assert sign_params("GET", V6, "testsecret") == "4K/SEJTGAcDeGNdmRlLcSp8hZts="
+
+
+# -- transport / verification ---------------------------------------------------------
+
+@pytest.mark.parametrize("method,style", [("GET", "query"), ("POST", "query"),
+                                          ("POST", "form")])
+def test_transport_styles(sim, method, style):
+    body = sim.rpc("DescribeVpcs", VPC, method=method, style=style)
+    assert body["Vpcs"]["Vpc"][0]["VpcId"] == "vpc-sim0001"
+    assert body["RequestId"]
+
+
+def test_param_changed_after_signing(sim):
+    p = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou", "VpcId": "vpc-sim0001"})
+    p["VpcId"] = "vpc-other"
+    status, body = sim.send(p)
+    assert status == 400 and body["Code"] == "SignatureDoesNotMatch"
+    prefix = "server string to sign is:"
+    assert prefix in body["Message"]
+    server_sts = body["Message"].split(prefix, 1)[1]
+    unsigned = {k: v for k, v in p.items() if k != "Signature"}
+    assert server_sts == sim_sign.string_to_sign("GET", unsigned)
+
+
+def test_method_is_signed(sim):
+    p = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"}, method="GET")
+    status, body = sim.send(p, method="POST")
+    assert body["Code"] == "SignatureDoesNotMatch"
+    assert "POST&%2F&" in body["Message"]
+
+
+def test_missing_common_parameter(sim):
+    p = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"})
+    del p["SignatureNonce"]
+    status, body = sim.send(p)
+    assert status == 400 and body["Code"] == "MissingParameter"
+    assert "SignatureNonce" in body["Message"]
+
+
+def test_error_shape_and_date_header(sim):
+    p = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"}, ak_id="LTAInope")
+    status, hdrs, data = sim._request("GET", "/?" + "&".join(
+        "%s=%s" % (k, urllib.request.quote(v, safe="")) for k, v in p.items()))
+    body = json.loads(data)
+    assert status == 404
+    assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
+    assert body["Code"] == "InvalidAccessKeyId.NotFound"
+    assert body["HostId"] == "vpc.aliyuncs.com"
+    assert hdrs["Date"].endswith("GMT")
+    assert int(hdrs["Content-Length"]) == len(data)
+
+
+def test_nonce_reuse(sim):
+    p = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"}, nonce="fixed-nonce-1")
+    assert sim.send(p)[0] == 200
+    status, body = sim.send(p)
+    assert status == 400 and body["Code"] == "SignatureNonceUsed"
+    # another key may use the same nonce
+    q = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"}, ak_id=STS_ID,
+                   ak_secret=STS_SECRET, token=STS_TOKEN, nonce="fixed-nonce-1")
+    assert sim.send(q)[0] == 200
+
+
+def test_timestamp_skew_and_format(sim):
+    old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 16 * 60))
+    p = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"}, timestamp=old)
+    status, body = sim.send(p)
+    assert status == 400 and body["Code"] == "InvalidTimeStamp.Expired"
+    assert "Server time is" in body["Message"]
+    ok = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 10 * 60))
+    assert sim.send(sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"},
+                               timestamp=ok))[0] == 200
+    bad = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"},
+                     timestamp="2024-01-02T03:04:05.123Z")
+    assert sim.send(bad)[1]["Code"] == "InvalidTimeStamp.Format"
+
+
+def test_signature_method_and_version(sim):
+    p = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou",
+                                         "SignatureMethod": "HMAC-SHA256"})
+    assert sim.send(p)[1]["Code"] == "InvalidSignatureMethod"
+    p = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou", "SignatureVersion": "2.0"})
+    assert sim.send(p)[1]["Code"] == "InvalidSignatureVersion"
+
+
+def test_sts_tokens(sim):
+    ok = sim.rpc("DescribeVpcs", VPC, ak_id=STS_ID, ak_secret=STS_SECRET, token=STS_TOKEN)
+    assert ok["TotalCount"] == 1
+    e = err(sim.rpc, "DescribeVpcs", VPC, ak_id=STS_ID, ak_secret=STS_SECRET)
+    assert e.code == "MissingSecurityToken"
+    e = err(sim.rpc, "DescribeVpcs", VPC, ak_id=STS_ID, ak_secret=STS_SECRET, token="CAISwrong")
+    assert e.code == "InvalidSecurityToken.MismatchWithAccessKey"
+    e = err(sim.rpc, "DescribeVpcs", VPC, ak_id="STS.SimExpiredKey0001",
+            ak_secret="SimStsSecretExpired", token="CAISsimExpiredToken0001")
+    assert e.code == "InvalidSecurityToken.Expired"
+
+
+def test_unknown_action_and_region(sim):
+    assert err(sim.rpc, "DescribeNothing", SLB).code == "InvalidAction.NotFound"
+    assert err(sim.rpc, "DescribeVpcs", SLB).code == "InvalidAction.NotFound"
+    assert err(sim.rpc, "DescribeVpcs", VPC, {"RegionId": "cn-nowhere"}).code == \
+        "InvalidRegionId"
+
+
+# -- metadata ------------------------------------------------------------------------------
+
+def meta_get(sim, path, headers=None, method="GET"):
+    status, _, data = sim._request(method, path, None, headers or {})
+    return status, data.decode()
+
+
+def test_metadata_items(sim):
+    assert meta_get(sim, "/latest/meta-data/region-id") == (200, "cn-hangzhou")
+    assert meta_get(sim, "/latest/meta-data/instance-id") == (200, "i-sim0001")
+    assert meta_get(sim, "/latest/meta-data/vpc-id") == (200, "vpc-sim0001")
+    assert meta_get(sim, "/latest/meta-data/vswitch-id") == (200, "vsw-sim0001")
+    assert meta_get(sim, "/latest/meta-data/zone-id") == (200, "cn-hangzhou-h")
+    st, root = meta_get(sim, "/latest/meta-data/")
+    assert st == 200 and "ram/" in root.split("\n")
+    assert meta_get(sim, "/latest/meta-data/nope")[0] == 404
+
+
+def test_metadata_token_and_role_credentials(sim):
+    st, tok = meta_get(sim, "/latest/api/token", {
+        "X-aliyun-ecs-metadata-token-ttl-seconds": "21600"}, "PUT")
+    assert st == 200 and tok
+    assert meta_get(sim, "/latest/api/token", {
+        "X-aliyun-ecs-metadata-token-ttl-seconds": "21601"}, "PUT")[0] == 400
+    assert meta_get(sim, "/latest/meta-data/region-id",
+                    {"X-aliyun-ecs-metadata-token": "bogus"})[0] == 401
+    h = {"X-aliyun-ecs-metadata-token": tok}
+    st, role = meta_get(sim, "/latest/meta-data/ram/security-credentials/", h)
+    assert (st, role) == (200, "KubernetesMasterRole-sim")
+    st, raw = meta_get(sim, "/latest/meta-data/ram/security-credentials/" + role, h)
+    cred = json.loads(raw)
+    assert cred["Code"] == "Success" and cred["AccessKeyId"].startswith("STS.")
+    assert cred["Expiration"].endswith("Z")
+    body = sim.rpc("DescribeRouteTableList", VPC, {"VpcId": "vpc-sim0001"},
+                   ak_id=cred["AccessKeyId"], ak_secret=cred["AccessKeySecret"],
+                   token=cred["SecurityToken"])
+    assert body["TotalCount"] == 1
+    sim.mutate("expire_sts")
+    e = err(sim.rpc, "DescribeVpcs", VPC, ak_id=cred["AccessKeyId"],
+            ak_secret=cred["AccessKeySecret"], token=cred["SecurityToken"])
+    assert e.code == "InvalidSecurityToken.Expired"
+    fresh = json.loads(meta_get(sim, "/latest/meta-data/ram/security-credentials/" + role)[1])
+    assert fresh["AccessKeyId"] != cred["AccessKeyId"]
+
+
+def test_metadata_imdsv2_required(sim):
+    sim.mutate("set_metadata", imdsv2_required=True)
+    assert meta_get(sim, "/latest/meta-data/region-id")[0] == 403
+
+
+# -- SLB -------------------------------------------------------------------------------------
+
+def create_intranet(sim, **kw):
+    p = {"AddressType": "intranet", "VSwitchId": "vsw-sim0001",
+         "LoadBalancerSpec": "slb.s1.small"}
+    p.update(kw)
+    return sim.rpc("CreateLoadBalancer", SLB, p)
+
+
+def test_create_load_balancer_addresses(sim):
+    lb = create_intranet(sim)
+    assert lb["LoadBalancerId"].startswith("lb-")
+    assert lb["Address"].startswith("192.168.0.")
+    assert lb["VpcId"] == "vpc-sim0001"
+    want = create_intranet(sim, Address="192.168.0.200")
+    assert want["Address"] == "192.168.0.200"
+    e = err(create_intranet, sim, Address="192.168.0.200")
+    assert e.code == "InvalidIpAddress.AlreadyUsed"
+    assert err(create_intranet, sim, Address="192.168.0.10").code == \
+        "InvalidIpAddress.AlreadyUsed"
+    pub = sim.rpc("CreateLoadBalancer", SLB, {"AddressType": "internet"})
+    assert pub["Address"].startswith("47.99.") and pub["VpcId"] == ""
+    e = err(sim.rpc, "CreateLoadBalancer", SLB, {"AddressType": "intranet"})
+    assert e.code == "MissingParameter" and "VSwitchId" in e.body["Message"]
+
+
+def test_create_load_balancer_client_token(sim):
+    a = create_intranet(sim, ClientToken="tok-1", LoadBalancerName="a")
+    b = create_intranet(sim, ClientToken="tok-1", LoadBalancerName="a")
+    assert a["LoadBalancerId"] == b["LoadBalancerId"] and a["RequestId"] != b["RequestId"]
+    assert sim.rpc("DescribeLoadBalancers", SLB)["TotalCount"] == 1
+    e = err(create_intranet, sim, ClientToken="tok-1", LoadBalancerName="b")
+    assert e.code == "IdempotentParameterMismatch"
+
+
+def test_load_balancer_attributes_and_protection(sim):
+    lb = create_intranet(sim, DeleteProtection="on", **{"Tag.1.Key": "k", "Tag.1.Value": "v"})
+    lid = lb["LoadBalancerId"]
+    e = err(sim.rpc, "DeleteLoadBalancer", SLB, {"LoadBalancerId": lid})
+    assert e.code == "OperationDenied.DeleteProtectionIsOn"
+    sim.rpc("SetLoadBalancerName", SLB, {"LoadBalancerId": lid, "LoadBalancerName": "n1"})
+    sim.rpc("ModifyLoadBalancerInstanceSpec", SLB, {"LoadBalancerId": lid,
+                                                    "LoadBalancerSpec": "slb.s2.small"})
+    sim.rpc("SetLoadBalancerModificationProtection", SLB, {
+        "LoadBalancerId": lid, "ModificationProtectionStatus": "ConsoleProtection",
+        "ModificationProtectionReason": "managed"})
+    attr = sim.rpc("DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": lid})
+    assert attr["LoadBalancerName"] == "n1"
+    assert attr["LoadBalancerSpec"] == "slb.s2.small"
+    assert attr["DeleteProtection"] == "on"
+    assert attr["ModificationProtectionStatus"] == "ConsoleProtection"
+    assert attr["Tags"]["Tag"] == [{"TagKey": "k", "TagValue": "v"}]
+    assert attr["InternetChargeType"] == "paybytraffic"
+    sim.rpc("SetLoadBalancerDeleteProtection", SLB, {"LoadBalancerId": lid,
+                                                     "DeleteProtection": "off"})
+    sim.rpc("DeleteLoadBalancer", SLB, {"LoadBalancerId": lid})
+    e = err(sim.rpc, "DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": lid})
+    assert e.code == "InvalidLoadBalancerId.NotFound"
+    assert "LoadBalancerId does not exist" in e.body["Message"]
+
+
+def test_describe_load_balancers_filters_and_paging(sim):
+    ids = []
+    for n in range(5):
+        tags = {"Tag.1.Key": "cluster", "Tag.1.Value": "c%d" % (n % 2)}
+        ids.append(create_intranet(sim, LoadBalancerName="lb%d" % n, **tags)["LoadBalancerId"])
+    sim.config(page_size=2)
+    seen, page = [], 1
+    while True:
+        body = sim.rpc("DescribeLoadBalancers", SLB, {"PageNumber": page, "PageSize": 50})
+        assert body["TotalCount"] == 5 and body["PageSize"] == 2
+        seen += [x["LoadBalancerId"] for x in body["LoadBalancers"]["LoadBalancer"]]
+        if page * body["PageSize"] >= body["TotalCount"]:
+            break
+        page += 1
+    assert seen == ids
+    by_tag = sim.rpc("DescribeLoadBalancers", SLB, {
+        "Tags": json.dumps([{"TagKey": "cluster", "TagValue": "c1"}])})
+    assert by_tag["TotalCount"] == 2
+    lower = sim.rpc("DescribeLoadBalancers", SLB, {
+        "Tags": json.dumps({"tagKey": "cluster", "tagValue": "c0"})})
+    assert lower["TotalCount"] == 3
+    by_name = sim.rpc("DescribeLoadBalancers", SLB, {"LoadBalancerName": "lb3,lb4"})
+    assert by_name["TotalCount"] == 2
+    by_id = sim.rpc("DescribeLoadBalancers", SLB, {"LoadBalancerId": ids[0]})
+    assert by_id["LoadBalancers"]["LoadBalancer"][0]["LoadBalancerName"] == "lb0"
+    assert sim.rpc("DescribeLoadBalancers", SLB, {"AddressType": "internet"})["TotalCount"] == 0
+
+
+def test_tags_legacy_and_tagresources(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    sim.rpc("AddTags", SLB, {"LoadBalancerId": lid,
+                             "Tags": json.dumps([{"TagKey": "a", "TagValue": "1"}])})
+    sim.rpc("TagResources", SLB, {"ResourceType": "instance", "ResourceId.1": lid,
+                                  "Tag.1.Key": "b", "Tag.1.Value": "2"})
+    tags = sim.rpc("DescribeTags", SLB, {"LoadBalancerId": lid})["TagSets"]["TagSet"]
+    assert {(t["TagKey"], t["TagValue"]) for t in tags} == {("a", "1"), ("b", "2")}
+    lst = sim.rpc("ListTagResources", SLB, {"ResourceType": "instance", "ResourceId.1": lid})
+    assert len(lst["TagResources"]["TagResource"]) == 2
+    sim.rpc("UntagResources", SLB, {"ResourceType": "instance", "ResourceId.1": lid,
+                                    "TagKey.1": "a"})
+    sim.rpc("RemoveTags", SLB, {"LoadBalancerId": lid,
+                                "Tags": json.dumps([{"TagKey": "b", "TagValue": "2"}])})
+    attr = sim.rpc("DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": lid})
+    assert attr["Tags"]["Tag"] == []
+
+
+def make_group(sim, lid, backends=None):
+    p = {"LoadBalancerId": lid, "VServerGroupName": "k8s/80/svc/default/c1"}
+    if backends is not None:
+        p["BackendServers"] = json.dumps(backends)
+    return sim.rpc("CreateVServerGroup", SLB, p)["VServerGroupId"]
+
+
+def test_listeners_lifecycle(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid)
+    base = {"LoadBalancerId": lid, "ListenerPort": 80, "Bandwidth": -1, "VServerGroupId": vg}
+    sim.rpc("CreateLoadBalancerTCPListener", SLB, dict(base, healthCheckInterval=5))
+    sim.rpc("CreateLoadBalancerUDPListener", SLB, base)  # same port, other L4 protocol
+    e = err(sim.rpc, "CreateLoadBalancerHTTPListener", SLB,
+            dict(base, HealthCheck="on", StickySession="off"))
+    assert e.code == "ListenerAlreadyExists"
+    e = err(sim.rpc, "CreateLoadBalancerTCPListener", SLB, {"LoadBalancerId": lid,
+                                                            "ListenerPort": 81, "Bandwidth": -1})
+    assert e.code == "MissingParameter" and "BackendServerPort" in e.body["Message"]
+    sim.rpc("CreateLoadBalancerHTTPSListener", SLB, dict(
+        base, ListenerPort=443, HealthCheck="off", StickySession="off",
+        ServerCertificateId="cert-1"))
+    tcp = sim.rpc("DescribeLoadBalancerTCPListenerAttribute", SLB,
+                  {"LoadBalancerId": lid, "ListenerPort": 80})
+    assert tcp["Status"] == "stopped" and tcp["HealthCheckInterval"] == 5
+    assert tcp["VServerGroupId"] == vg and tcp["Bandwidth"] == -1
+    sim.rpc("StartLoadBalancerListener", SLB, {"LoadBalancerId": lid, "ListenerPort": 80,
+                                               "ListenerProtocol": "tcp"})
+    sim.rpc("SetLoadBalancerTCPListenerAttribute", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 80, "Scheduler": "rr",
+        "HealthCheckInterval": 7, "VServerGroup": "on", "VServerGroupId": vg})
+    tcp = sim.rpc("DescribeLoadBalancerTCPListenerAttribute", SLB,
+                  {"LoadBalancerId": lid, "ListenerPort": 80})
+    assert (tcp["Status"], tcp["Scheduler"], tcp["HealthCheckInterval"]) == ("running", "rr", 7)
+    e = err(sim.rpc, "DescribeLoadBalancerHTTPListenerAttribute", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 80})
+    assert e.code == "ListenerNotFound"
+    sim.config(page_size=2)
+    got, tok = [], None
+    while True:
+        p = {"LoadBalancerId.1": lid, "MaxResults": 50}
+        if tok:
+            p["NextToken"] = tok
+        body = sim.rpc("DescribeLoadBalancerListeners", SLB, p)
+        got += [(x["ListenerPort"], x["ListenerProtocol"]) for x in body["Listeners"]]
+        tok = body["NextToken"]
+        if not tok:
+            break
+    assert got == [(80, "tcp"), (80, "udp"), (443, "https")]
+    assert body["Listeners"][0]["HTTPSListenerConfig"]["ServerCertificateId"] == "cert-1"
+    e = err(sim.rpc, "DeleteVServerGroup", SLB, {"VServerGroupId": vg})
+    assert e.code == "RspoolVipExist"
+    for port, proto in got:
+        sim.rpc("DeleteLoadBalancerListener", SLB, {"LoadBalancerId": lid, "ListenerPort": port,
+                                                    "ListenerProtocol": proto})
+    sim.rpc("DeleteVServerGroup", SLB, {"VServerGroupId": vg})
+
+
+def test_listener_quota(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    sim.config(quotas={"listeners_per_lb": 2})
+    for port in (1, 2):
+        sim.rpc("CreateLoadBalancerTCPListener", SLB, {"LoadBalancerId": lid, "ListenerPort": port,
+                                                       "Bandwidth": -1, "BackendServerPort": 80})
+    e = err(sim.rpc, "CreateLoadBalancerTCPListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 3, "Bandwidth": -1, "BackendServerPort": 80})
+    assert e.code == "ListenerNumberOverLimit"
+
+
+def test_vserver_group_backends(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid, [{"ServerId": "i-sim0002", "Port": "30080", "Weight": "100"}])
+    add = sim.rpc("AddVServerGroupBackendServers", SLB, {"VServerGroupId": vg, "BackendServers":
+                  json.dumps([{"serverId": "i-sim0003", "port": 30080, "weight": 50,
+                               "type": "ecs", "description": "d"},
+                              {"serverId": "eni-simpod0002", "serverIp": "192.168.1.101",
+                               "port": 8080, "weight": 100, "type": "eni"}])})
+    servers = add["BackendServers"]["BackendServer"]
+    assert [(b["ServerId"], b["Port"], b["Weight"]) for b in servers] == [
+        ("i-sim0002", 30080, 100), ("i-sim0003", 30080, 50), ("eni-simpod0002", 8080, 100)]
+    assert servers[2]["ServerIp"] == "192.168.1.101"
+    sim.rpc("SetVServerGroupAttribute", SLB, {"VServerGroupId": vg, "BackendServers":
+            json.dumps([{"ServerId": "i-sim0003", "Port": 30080, "Weight": 0}])})
+    sim.rpc("RemoveVServerGroupBackendServers", SLB, {"VServerGroupId": vg, "BackendServers":
+            json.dumps([{"ServerId": "i-sim0002", "Port": 30080}])})
+    sim.rpc("ModifyVServerGroupBackendServers", SLB, {
+        "VServerGroupId": vg,
+        "OldBackendServers": json.dumps([{"ServerId": "eni-simpod0002", "Port": 8080,
+                                          "ServerIp": "192.168.1.101", "Type": "eni"}]),
+        "NewBackendServers": json.dumps([{"ServerId": "eni-simpod0002", "Port": 8080,
+                                          "ServerIp": "192.168.1.100", "Type": "eni"}])})
+    attr = sim.rpc("DescribeVServerGroupAttribute", SLB, {"VServerGroupId": vg})
+    assert [(b["ServerId"], b["Weight"], b["ServerIp"]) for b in
+            attr["BackendServers"]["BackendServer"]] == [
+        ("i-sim0003", 0, "192.168.1.12"), ("eni-simpod0002", 100, "192.168.1.100")]
+    groups = sim.rpc("DescribeVServerGroups", SLB, {"LoadBalancerId": lid})
+    assert groups["VServerGroups"]["VServerGroup"][0]["VServerGroupName"] == \
+        "k8s/80/svc/default/c1"
+
+
+def test_backend_validation(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid)
+
+    def add(b):
+        return sim.rpc("AddVServerGroupBackendServers", SLB,
+                       {"VServerGroupId": vg, "BackendServers": json.dumps(b)})
+    assert err(add, [{"ServerId": "i-nope", "Port": 80}]).code == "InvalidServerId.NotExist"
+    assert err(add, [{"ServerId": "eni-nope", "Port": 80, "Type": "eni"}]).code == \
+        "InvalidServerId.NotExist"
+    assert err(add, [{"ServerId": "i-sim0002", "Port": 80, "Type": "vm"}]).code == \
+        "BackendServer.InvalidType"
+    too_many = [{"ServerId": "i-sim0002", "Port": p} for p in range(1000, 1021)]
+    e = err(add, too_many)
+    assert e.code == "TooManyBackendServers" and "20" in e.body["Message"]
+    sim.mutate("add_vpc", id="vpc-sim0002", cidr="10.0.0.0/16")
+    sim.mutate("add_vswitch", id="vsw-sim0009", vpc_id="vpc-sim0002", cidr="10.0.0.0/24",
+               zone="cn-hangzhou-h")
+    other = sim.mutate("add_instance", id="i-simother", vswitch_id="vsw-sim0009")
+    assert other["private_ip"].startswith("10.0.0.")
+    assert err(add, [{"ServerId": "i-simother", "Port": 80}]).code == "NetworkConflict"
+    sim.config(quotas={"backends_per_lb": 3})
+    add([{"ServerId": "i-sim0002", "Port": p} for p in (1, 2, 3)])
+    assert err(add, [{"ServerId": "i-sim0003", "Port": 1}]).code == \
+        "InstanceBackendServerNumberOverLimit"
+
+
+# -- VPC ---------------------------------------------------------------------------------------
+
+def test_vpc_describes(sim):
+    assert sim.rpc("DescribeVpcAttribute", VPC, {"VpcId": "vpc-sim0001"})["CidrBlock"] == \
+        "192.168.0.0/16"
+    vsw = sim.rpc("DescribeVSwitches", VPC, {"VpcId": "vpc-sim0001"})
+    assert [s["ZoneId"] for s in vsw["VSwitches"]["VSwitch"]] == ["cn-hangzhou-h", "cn-hangzhou-i"]
+    one = sim.rpc("DescribeVSwitchAttributes", VPC, {"VSwitchId": "vsw-sim0002"})
+    assert one["CidrBlock"] == "192.168.1.0/24"
+    tables = sim.rpc("DescribeRouteTableList", VPC, {"VpcId": "vpc-sim0001"})
+    assert [t["RouteTableId"] for t in tables["RouterTableList"]["RouterTableListType"]] == \
+        ["vtb-sim0001"]
+    sim.mutate("add_route_table", id="vtb-sim0002", vpc_id="vpc-sim0001")
+    sim.config(page_size=1)
+    p1 = sim.rpc("DescribeRouteTableList", VPC, {"VpcId": "vpc-sim0001"})
+    p2 = sim.rpc("DescribeRouteTableList", VPC, {"VpcId": "vpc-sim0001", "PageNumber": 2})
+    assert p1["TotalCount"] == 2
+    assert p2["RouterTableList"]["RouterTableListType"][0]["RouteTableId"] == "vtb-sim0002"
+    eips = sim.rpc("DescribeEipAddresses", VPC, {"AssociatedInstanceType": "EcsInstance"})
+    assert eips["EipAddresses"]["EipAddress"][0]["IpAddress"] == "47.99.0.3"
+
+
+def entries(sim, **kw):
+    out, tok = [], None
+    while True:
+        p = dict({"RouteTableId": "vtb-sim0001", "MaxResult": 500}, **kw)
+        if tok:
+            p["NextToken"] = tok
+        body = sim.rpc("DescribeRouteEntryList", VPC, p)
+        out += body["RouteEntrys"]["RouteEntry"]
+        tok = body["NextToken"]
+        if not tok:
+            return out
+
+
+def wait_available(sim, table="vtb-sim0001"):
+    for _ in range(200):
+        st = [t for t in sim.state()["route_tables"] if t["id"] == table][0]
+        if not st["busy"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("table stays busy")
+
+
+def test_route_entry_async_and_conflicts(sim):
+    sim.config(route_pending_ms=400)
+    p = {"RouteTableId": "vtb-sim0001", "DestinationCidrBlock": "172.20.0.0/24",
+         "NextHopType": "Instance", "NextHopId": "i-sim0002", "ClientToken": "ct-1"}
+    rte = sim.rpc("CreateRouteEntry", VPC, p)["RouteEntryId"]
+    assert rte.startswith("rte-")
+    assert sim.rpc("CreateRouteEntry", VPC, p)["RouteEntryId"] == rte
+    custom = entries(sim, RouteEntryType="Custom")
+    assert [(e["DestinationCidrBlock"], e["Status"]) for e in custom] == [
+        ("172.20.0.0/24", "Pending")]
+    assert custom[0]["NextHops"]["NextHop"][0]["NextHopId"] == "i-sim0002"
+    e = err(sim.rpc, "CreateRouteEntry", VPC, dict(p, DestinationCidrBlock="172.20.1.0/24",
+                                                   ClientToken="ct-2"))
+    assert e.code == "TaskConflict"
+    wait_available(sim)
+    assert entries(sim, RouteEntryType="Custom")[0]["Status"] == "Available"
+    e = err(sim.rpc, "CreateRouteEntry", VPC, dict(p, ClientToken="ct-3"))
+    assert e.code == "InvalidCIDRBlock.Duplicate"
+    e = err(sim.rpc, "CreateRouteEntry", VPC, dict(p, ClientToken="", NextHopId="i-nope",
+                                                   DestinationCidrBlock="172.20.9.0/24"))
+    assert e.code == "InvalidNextHop.NotFound"
+    e = err(sim.rpc, "CreateRouteEntry", VPC, dict(p, ClientToken="",
+                                                   DestinationCidrBlock="192.168.0.0/25"))
+    assert e.code == "InvalidCidrBlock"
+    sim.rpc("DeleteRouteEntry", VPC, {"RouteTableId": "vtb-sim0001", "NextHopId": "i-sim0002",
+                                      "DestinationCidrBlock": "172.20.0.0/24"})
+    e = err(sim.rpc, "DeleteRouteEntry", VPC, {"RouteTableId": "vtb-sim0001",
+                                               "NextHopId": "i-sim0002",
+                                               "DestinationCidrBlock": "172.20.0.0/24"})
+    assert e.code == "InvalidRouteEntry.NotFound"
+
+
+def test_route_entry_quota(sim):
+    sim.config(route_pending_ms=0, quotas={"route_entries_per_table": 2})
+    for n in range(2):
+        sim.rpc("CreateRouteEntry", VPC, {"RouteTableId": "vtb-sim0001", "NextHopId": "i-sim0002",
+                                          "DestinationCidrBlock": "172.21.%d.0/24" % n})
+    e = err(sim.rpc, "CreateRouteEntry", VPC, {"RouteTableId": "vtb-sim0001",
+                                               "NextHopId": "i-sim0002",
+                                               "DestinationCidrBlock": "172.21.9.0/24"})
+    assert e.code == "QuotaExceeded"
+
+
+def test_route_entry_list_paging_and_filters(sim):
+    sim.config(route_pending_ms=0, page_size=2)
+    for n in range(5):
+        sim.mutate("add_route_entry", route_table_id="vtb-sim0001", cidr="172.22.%d.0/24" % n,
+                   next_hop_id="i-sim000%d" % (2 + n % 3))
+    custom = entries(sim, RouteEntryType="Custom", NextHopType="Instance")
+    assert [e["DestinationCidrBlock"] for e in custom] == ["172.22.%d.0/24" % n for n in range(5)]
+    assert len(entries(sim)) == 5 + 3  # plus two vSwitch routes and the service route
+    one = entries(sim, DestinationCidrBlock="172.22.3.0/24", NextHopId="i-sim0002")
+    assert [e["DestinationCidrBlock"] for e in one] == ["172.22.3.0/24"]
+    e = err(sim.rpc, "DescribeRouteEntryList", VPC, {"RouteTableId": "vtb-sim0001",
+                                                     "NextToken": "garbage"})
+    assert e.code == "InvalidNextToken"
+
+
+def test_route_entries_batch(sim):
+    sim.config(route_pending_ms=0)
+    sim.mutate("add_route_entry", route_table_id="vtb-sim0001", cidr="172.23.0.0/24",
+               next_hop_id="i-sim0002")
+    res = sim.rpc("CreateRouteEntries", VPC, {
+        "RouteEntries.1.RouteTableId": "vtb-sim0001", "RouteEntries.1.DstCidrBlock":
+        "172.23.0.0/24", "RouteEntries.1.NextHop": "i-sim0002",
+        "RouteEntries.1.NextHopType": "Instance",
+        "RouteEntries.2.RouteTableId": "vtb-sim0001", "RouteEntries.2.DstCidrBlock":
+        "172.23.1.0/24", "RouteEntries.2.NextHop": "i-sim0003",
+        "RouteEntries.2.NextHopType": "Instance"})
+    assert res["SuccessCount"] == 1 and res["FailedCount"] == 1
+    assert res["FailedRouteEntries"][0]["FailedCode"] == "VPC_ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE"
+    res = sim.rpc("DeleteRouteEntries", VPC, {
+        "RouteEntries.1.RouteTableId": "vtb-sim0001", "RouteEntries.1.DstCidrBlock":
+        "172.23.1.0/24", "RouteEntries.1.NextHop": "i-sim0003",
+        "RouteEntries.2.RouteTableId": "vtb-sim0001", "RouteEntries.2.DstCidrBlock":
+        "172.23.7.0/24", "RouteEntries.2.NextHop": "i-sim0003"})
+    assert res["SuccessCount"] == 1
+    assert res["FailedRouteEntries"][0]["FailedCode"] == "VPC_ROUTER_ENTRY_NOT_EXIST"
+
+
+# -- ECS ---------------------------------------------------------------------------------------
+
+def test_describe_instances(sim):
+    body = sim.rpc("DescribeInstances", ECS, {"InstanceIds": json.dumps(["i-sim0002",
+                                                                         "i-sim0003", "i-x"])})
+    inst = {i["InstanceId"]: i for i in body["Instances"]["Instance"]}
+    assert set(inst) == {"i-sim0002", "i-sim0003"}
+    assert inst["i-sim0003"]["EipAddress"]["IpAddress"] == "47.99.0.3"
+    assert inst["i-sim0002"]["PublicIpAddress"]["IpAddress"] == ["47.99.0.2"]
+    assert inst["i-sim0002"]["NetworkInterfaces"]["NetworkInterface"][0]["Type"] == "Primary"
+    by_ip = sim.rpc("DescribeInstances", ECS, {"VpcId": "vpc-sim0001", "InstanceNetworkType":
+                                               "vpc", "PrivateIpAddresses":
+                                               json.dumps(["192.168.1.13"])})
+    assert [i["InstanceId"] for i in by_ip["Instances"]["Instance"]] == ["i-sim0004"]
+    sim.config(page_size=2)
+    got, tok = [], None
+    while True:
+        p = {"MaxResults": 100}
+        if tok:
+            p["NextToken"] = tok
+        body = sim.rpc("DescribeInstances", ECS, p)
+        got += [i["InstanceId"] for i in body["Instances"]["Instance"]]
+        tok = body["NextToken"]
+        if not tok:
+            break
+    assert got == ["i-sim0001", "i-sim0002", "i-sim0003", "i-sim0004"]
+    p2 = sim.rpc("DescribeInstances", ECS, {"PageNumber": 2, "PageSize": 10})
+    assert [i["InstanceId"] for i in p2["Instances"]["Instance"]] == ["i-sim0003", "i-sim0004"]
+    e = err(sim.rpc, "DescribeInstances", ECS, {"InstanceIds": "i-sim0001"})
+    assert e.code == "InvalidInstanceIds.Malformed"
+    sim.mutate("stop_instance", id="i-sim0004")
+    one = sim.rpc("DescribeInstances", ECS, {"InstanceIds": '["i-sim0004"]'})
+    assert one["Instances"]["Instance"][0]["Status"] == "Stopped"
+
+
+def test_network_interfaces(sim):
+    body = sim.rpc("DescribeNetworkInterfaces", ECS, {
+        "VpcId": "vpc-sim0001", "Status": "InUse", "MaxResults": 100,
+        "PrivateIpAddress.1": "192.168.1.101", "PrivateIpAddress.2": "192.168.0.11"})
+    got = {e["NetworkInterfaceId"] for e in body["NetworkInterfaceSets"]["NetworkInterfaceSet"]}
+    assert got == {"eni-simpod0002", "eni-sim0002"}
+    sim.rpc("ModifyNetworkInterfaceAttribute", ECS, {"NetworkInterfaceId": "eni-sim0002",
+                                                     "SourceDestCheck": "false"})
+    one = sim.rpc("DescribeNetworkInterfaces", ECS, {"NetworkInterfaceId.1": "eni-sim0002"})
+    assert one["NetworkInterfaceSets"]["NetworkInterfaceSet"][0]["SourceDestCheck"] is False
+    e = err(sim.rpc, "ModifyNetworkInterfaceAttribute", ECS, {"NetworkInterfaceId": "eni-x",
+                                                              "SourceDestCheck": "false"})
+    assert e.code == "InvalidEniId.NotFound"
+
+
+# -- faults & control -----------------------------------------------------------------------
+
+def test_fault_fail_next(sim):
+    sim.control(action="DescribeVpcs", fail_next=2, code="ServiceUnavailable", status=503)
+    for _ in range(2):
+        e = err(sim.rpc, "DescribeVpcs", VPC)
+        assert (e.status, e.code) == (503, "ServiceUnavailable")
+    assert sim.rpc("DescribeVpcs", VPC)["TotalCount"] == 1
+    assert sim.faults() == []
+
+
+def test_fault_rates(sim):
+    sim.control(action="DescribeVSwitches", throttle_rate=1.0)
+    e = err(sim.rpc, "DescribeVSwitches", VPC)
+    assert (e.status, e.code) == (400, "Throttling.User")
+    sim.control(action="*", error_rate_5xx=1.0)
+    e = err(sim.rpc, "DescribeVpcs", VPC)
+    assert e.status == 503
+    sim.clear_faults()
+    sim.control(action="DescribeVpcs", qps=1, burst=1)
+    sim.rpc("DescribeVpcs", VPC)
+    assert err(sim.rpc, "DescribeVpcs", VPC).code == "Throttling.User"
+
+
+def test_fault_latency_and_delay(sim):
+    sim.control(action="DescribeVpcs", latency_ms=300, count=1)
+    t0 = time.monotonic()
+    sim.rpc("DescribeVpcs", VPC)
+    assert time.monotonic() - t0 >= 0.3
+    sim.control(action="CreateLoadBalancer", commit_then_delay_ms=300, count=1)
+    t0 = time.monotonic()
+    create_intranet(sim)
+    assert time.monotonic() - t0 >= 0.3
+    assert sim.faults() == []
+
+
+def test_fault_commit_then_fail(sim):
+    sim.control(action="CreateLoadBalancer", commit_then_fail=1, mode="500")
+    e = err(create_intranet, sim)
+    assert (e.status, e.code) == (500, "InternalError")
+    assert sim.rpc("DescribeLoadBalancers", SLB)["TotalCount"] == 1
+    sim.control(action="CreateLoadBalancer", commit_then_fail=1, mode="reset")
+    c = http.client.HTTPConnection(sim.host, sim.port, timeout=10)
+    p = sim.signed("CreateLoadBalancer", SLB, {"RegionId": "cn-hangzhou",
+                                                "AddressType": "internet"})
+    qs = "&".join("%s=%s" % (k, urllib.request.quote(v, safe="")) for k, v in p.items())
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        c.request("GET", "/?" + qs)
+        c.getresponse().read()
+    c.close()
+    assert sim.rpc("DescribeLoadBalancers", SLB)["TotalCount"] == 2
+    assert [c["fault"] for c in sim.calls("CreateLoadBalancer")] == [
+        "commit_then_fail", "commit_then_reset"]
+
+
+def test_fault_empty_result(sim):
+    sim.control(action="DescribeInstances", empty_result=1)
+    body = sim.rpc("DescribeInstances", ECS, {"InstanceIds": '["i-sim0001"]'})
+    assert body["Instances"] == {"Instance": []} and body["TotalCount"] == 0
+    body = sim.rpc("DescribeInstances", ECS, {"InstanceIds": '["i-sim0001"]'})
+    assert len(body["Instances"]["Instance"]) == 1
+
+
+def test_bad_fault_and_config_rejected(sim):
+    with pytest.raises(RuntimeError):
+        sim.control(action="X", bogus=1)
+    with pytest.raises(RuntimeError):
+        sim.config(no_such_key=1)
+
+
+def test_call_log(sim):
+    sim.clear_calls()
+    sim.rpc("DescribeVpcs", VPC, ak_id=STS_ID, ak_secret=STS_SECRET, token=STS_TOKEN)
+    err(sim.rpc, "DescribeVpcs", VPC, {"RegionId": "cn-nowhere"})
+    calls = sim.calls("DescribeVpcs")
+    assert [(c["status"], c["code"]) for c in calls] == [(200, None), (400, "InvalidRegionId")]
+    assert calls[0]["access_key_id"] == STS_ID
+    assert calls[0]["params"]["Signature"] == "***"
+    assert calls[0]["params"]["SecurityToken"] == "***"
+    assert STS_TOKEN not in json.dumps(sim.calls())
+    assert "Python" in calls[0]["user_agent"]
+
+
+def test_out_of_band_mutators(sim):
+    lid = create_intranet(sim, DeleteProtection="on")["LoadBalancerId"]
+    vg = make_group(sim, lid, [{"ServerId": "i-sim0002", "Port": 80}])
+    sim.rpc("CreateLoadBalancerTCPListener", SLB, {"LoadBalancerId": lid, "ListenerPort": 80,
+                                                   "Bandwidth": -1, "VServerGroupId": vg})
+    sim.mutate("remove_backend", vserver_group_id=vg, server_id="i-sim0002")
+    attr = sim.rpc("DescribeVServerGroupAttribute", SLB, {"VServerGroupId": vg})
+    assert attr["BackendServers"]["BackendServer"] == []
+    sim.mutate("delete_listener", load_balancer_id=lid, port=80)
+    assert sim.rpc("DescribeLoadBalancerListeners", SLB, {"LoadBalancerId.1": lid})[
+        "Listeners"] == []
+    sim.mutate("set_tag", load_balancer_id=lid, key="x", value="y")
+    assert sim.rpc("DescribeLoadBalancers", SLB, {"Tags": '[{"TagKey":"x","TagValue":"y"}]'})[
+        "TotalCount"] == 1
+    sim.mutate("delete_load_balancer", id=lid)
+    assert sim.rpc("DescribeLoadBalancers", SLB)["TotalCount"] == 0
+    added = sim.mutate("add_instance", vswitch_id="vsw-sim0002", hostname="node-9")
+    assert added["id"].startswith("i-") and added["private_ip"].startswith("192.168.1.")
+    sim.mutate("remove_instance", id=added["id"])
+    assert [i["id"] for i in sim.state()["instances"]] == [
+        "i-sim0001", "i-sim0002", "i-sim0003", "i-sim0004"]
+
+
+def test_many_calls_on_one_connection(sim):
+    for _ in range(200):
+        sim.rpc("DescribeVpcs", VPC)
+    assert len(sim.calls("DescribeVpcs")) == 200
