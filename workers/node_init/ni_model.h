@@ -1,0 +1,81 @@
+/*
+ * ni_model - what the node-init worker knows about a Node and an ECS
+ * instance.
+ *
+ * struct ni_node wraps the shared struct wk_node with the extra fields the
+ * initialization patches need and wk_node does not keep: the full address
+ * list (to detect drift and keep Hostname entries) and the taints with
+ * values (spec.taints is replaced whole, so every other taint must be
+ * written back unchanged).
+ *
+ * struct ni_instance is one DescribeInstances entry reduced to the fields
+ * the worker uses; ni_instances_parse appends a response page to a
+ * growable array.
+ *
+ * Ownership: ni_node_from_json returns a node freed by ni_node_free (NULL
+ * is a no-op); ni_instances_parse grows *v, which the caller free()s.
+ */
+#ifndef CCM_NI_MODEL_H
+#define CCM_NI_MODEL_H
+
+#include <stddef.h>
+
+#include "lib/json.h"
+#include "workers/wk_node.h"
+
+#define NI_MAX_IPS   8
+#define NI_MAX_ADDRS 16
+#define NI_IP_LEN    64
+
+struct ni_addr {
+	char type[16]; /* InternalIP, ExternalIP, Hostname, ... */
+	char address[256];
+};
+
+struct ni_taint {
+	char key[320];
+	char value[64];
+	char effect[32];
+	char time_added[40];
+};
+
+struct ni_node {
+	struct wk_node *wk;
+	struct ni_addr addrs[NI_MAX_ADDRS];
+	size_t n_addrs;
+	struct ni_taint *taints;
+	size_t n_taints;
+	char hostname_label[256]; /* kubernetes.io/hostname */
+};
+
+struct ni_instance {
+	char id[64];
+	char region[64];
+	char zone[64];
+	char type[64];
+	char charge_type[32];
+	char status[32]; /* Running, Stopped, Starting, Stopping, Pending */
+	char hostname[256];
+	char vpc_id[64];
+	char eni_id[64]; /* primary ENI */
+	char private_ips[NI_MAX_IPS][NI_IP_LEN];
+	size_t n_private;
+	char public_ips[NI_MAX_IPS][NI_IP_LEN]; /* public IPs then the EIP */
+	size_t n_public;
+};
+
+int ni_node_from_json(const struct json *obj, struct ni_node **ret);
+void ni_node_free(struct ni_node *n);
+/* The IP discovery looks for: provided-node-ip, else the first InternalIP,
+ * "" when none. */
+const char *ni_node_ip(const struct ni_node *n);
+
+/* Appends the instances of one DescribeInstances page to *v (*n entries).
+ * next receives NextToken ("" when absent); *total TotalCount or -1. */
+int ni_instances_parse(const struct json *resp, struct ni_instance **v,
+		       size_t *n, char *next, size_t nextlen, long long *total);
+const struct ni_instance *ni_instance_find(const struct ni_instance *v,
+					   size_t n, const char *id);
+int ni_instance_has_private_ip(const struct ni_instance *i, const char *ip);
+
+#endif
