@@ -1,13 +1,17 @@
 /*
  * The one executable. Without --worker it is the supervisor; with
  * --worker=NAME (added by the supervisor when it re-executes
- * /proc/self/exe) it runs that controller.
+ * /proc/self/exe) it runs that controller. Every process parses the same
+ * command line, so a worker's configuration is the supervisor's.
  */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "config/cfg.h"
 #include "lib/log.h"
+#include "supervisor/sup_main.h"
+#include "workers/wk_main.h"
 
 int main(int argc, char **argv)
 {
@@ -23,7 +27,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_verbosity(cfg->verbosity);
-	log_info("alicloud-ccm %s starting", CCM_VERSION);
+	/* Once per process, before any thread exists (libcurl's rule). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "cloud-controller-manager: libcurl init failed\n");
+		cfg_free(cfg);
+		return 1;
+	}
+	if (cfg->worker) {
+		log_set_role(cfg->worker);
+		r = wk_main(cfg);
+	} else {
+		log_set_role("supervisor");
+		log_info("alicloud-ccm %s starting", CCM_VERSION);
+		r = sup_main(cfg, argc, argv);
+	}
+	curl_global_cleanup();
 	cfg_free(cfg);
-	return 0;
+	return r;
 }
