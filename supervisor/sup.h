@@ -1,0 +1,129 @@
+/*
+ * sup - the supervisor's shared state (internal to supervisor/).
+ *
+ * One struct sup lives for the whole process, built by sup_main. Each
+ * sup_*.c file owns one concern and the fields it names below; the event
+ * loop (single-threaded: every fork happens from it) drives them all.
+ *
+ *   sup_rundir.c  private run directory and its flock
+ *   sup_spawn.c   fork + exec of one worker, fd layout
+ *   sup_worker.c  worker table: want up/down, reap, backoff, heartbeats,
+ *                 status records, fence windows sent to workers
+ *   sup_elect.c   leader election loop (Lease, optional Endpoints lock)
+ *   sup_lock.c    one lock object: GET/POST/PUT and the record
+ *   sup_record.c  leader record parse/format (pure, unit-tested)
+ *   sup_creds.c   per-controller tokens (TokenRequest + access checks)
+ *   sup_event.c   core/v1 Events
+ *   sup_http.c    /healthz /livez /readyz /metrics
+ *   sup_metrics.c metric store and Prometheus text
+ */
+#ifndef CCM_SUP_H
+#define CCM_SUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/backoff.h"
+#include "lib/fence.h"
+#include "supervisor/sup_main.h"
+
+struct event;
+struct event_base;
+struct kube_client;
+struct ipc_bus;
+struct ipc_msg;
+struct sup_elect;
+struct sup_creds;
+struct sup_http;
+struct sup_metrics;
+
+#define SUP_MAX_WORKERS	    3
+#define SUP_HEARTBEAT_MS    10000 /* no heartbeat for this long: wedged */
+#define SUP_STABLE_MS	    60000 /* up this long: reset the backoff */
+#define SUP_TERM_GRACE_MS   2000  /* SIGTERM, then SIGKILL */
+#define SUP_WATCHDOG_MS	    1000
+#define SUP_WATCHDOG_FAILMS 10000
+
+enum sup_wstate {
+	WS_DOWN = 0, /* not wanted, or not started yet */
+	WS_UP,	     /* running */
+	WS_STOPPING, /* SIGTERM sent, waiting for reap */
+	WS_BACKOFF,  /* died; next start at next_start_ms */
+	WS_FAILED,   /* exit 2/78: not restarted */
+};
+
+struct sup_worker {
+	const char *name;
+	const char *sa; /* service account for per-controller creds */
+	int index;
+	int wanted;
+	enum sup_wstate state;
+	pid_t pid;
+	int fd; /* our end of the status socketpair */
+	struct event *ev_status;
+	int64_t started_ms, last_hb_ms, stop_ms, next_start_ms, last_start_ms;
+	int ready;
+	int64_t reconciled;
+	int64_t fence_ack;
+	uint64_t restarts;
+	struct backoff bo;
+	int crash_loop; /* consecutive failures */
+	char last_exit[64];
+	int kill_failed;
+};
+
+struct sup {
+	struct cfg *cfg;
+	int argc;
+	char **argv;
+	char identity[256];
+	struct event_base *base;
+	struct event *ev_tick, *ev_term, *ev_int, *ev_chld, *ev_bus, *ev_kill;
+	struct sup_worker w[SUP_MAX_WORKERS];
+	int nw;
+	struct ipc_bus *bus;
+	struct kube_client *kube; /* events, tokens (cfg timeout) */
+	struct sup_elect *elect;
+	struct sup_creds *creds;
+	struct sup_http *http;
+	struct sup_metrics *metrics;
+	int lock_fd;
+
+	/* leadership as the workers see it */
+	int leading;
+	enum fence_mode mode;
+	int64_t renew_sent_ms;
+
+	int stopping;
+	int exit_code;
+	int64_t last_tick_ms;
+	int64_t stalled_until_ms; /* /healthz fails until then */
+	int dry_run_done;
+};
+
+/* sup_rundir.c */
+int sup_rundir_lock(const char *dir, int *ret_fd);
+
+/* sup_spawn.c */
+int sup_spawn(struct sup *s, struct sup_worker *w);
+
+/* sup_worker.c */
+void sup_workers_init(struct sup *s);
+void sup_workers_want(struct sup *s, int up);
+void sup_workers_tick(struct sup *s);
+void sup_workers_reap(struct sup *s);
+void sup_workers_kill_all(struct sup *s, int sig);
+int sup_workers_running(const struct sup *s);
+void sup_workers_send_lease(struct sup *s);
+void sup_worker_send_lease(struct sup *s, struct sup_worker *w);
+void sup_worker_send_token(struct sup *s, struct sup_worker *w);
+void sup_workers_free(struct sup *s);
+const char *sup_worker_describe(const struct sup *s, const struct sup_worker *w,
+				char *buf, size_t len, int *ok);
+
+/* leadership changes from sup_elect.c, applied by sup_main.c */
+void sup_on_leading(struct sup *s, int64_t renew_sent_ms);
+void sup_on_renewed(struct sup *s, int64_t renew_sent_ms);
+void sup_on_lost(struct sup *s, const char *why);
+
+#endif
