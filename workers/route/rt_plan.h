@@ -1,0 +1,144 @@
+/*
+ * rt_plan - the route worker's reconcile decision, as a pure function.
+ *
+ * Input: a snapshot of the Node cache (name, canonical IPv4 pod CIDR,
+ * instance id, eligibility), whether that cache completed a full LIST,
+ * --cluster-cidr, the Custom entries observed in each route table, and the
+ * Nodes removed by DELETE watch events since they were last needed.
+ * Output: per table the entries to delete and the routes to create, plus
+ * each eligible node's state per table.
+ *
+ * Rules (issue 6):
+ *   - only "managed" entries may be deleted: Custom, exactly one next hop of
+ *     type Instance, destination inside --cluster-cidr and not 0.0.0.0/0;
+ *   - nothing is deleted before the node cache is synced;
+ *   - a managed entry is deleted when no Node has its destination as pod
+ *     CIDR (stale; "gone" when a DELETE event names it), or when the Node
+ *     owning that pod CIDR is eligible and runs on another instance
+ *     (conflict);
+ *   - stale and conflict deletions of one table are held back together
+ *     when they exceed rt_plan_guard_limit(managed): the caller warns with
+ *     RouteDeletionBlocked. Deletions backed by a DELETE event are exempt,
+ *     which is how blocked routes eventually go;
+ *   - an eligible node gets a create only when nothing at all occupies its
+ *     pod CIDR in that table; an entry still Pending/Deleting is waited for,
+ *     a conflicting one is deleted first (the create follows in a later
+ *     pass, retry is then set), anything else makes the node BLOCKED.
+ *
+ * Ownership: rt_plan_build fills a caller-owned struct rt_plan with heap
+ * arrays that rt_plan_done frees. Input strings are only borrowed during
+ * the call; ops copy what they need.
+ */
+#ifndef CCM_RT_PLAN_H
+#define CCM_RT_PLAN_H
+
+#include <stddef.h>
+
+#include "workers/route/rt_cidr.h"
+
+#define RT_ID_MAX   64
+#define RT_DST_MAX  64
+#define RT_NAME_MAX 254
+#define RT_NO_NODE  ((size_t)-1)
+
+enum rt_status {
+	RT_ST_AVAILABLE = 0,
+	RT_ST_PENDING, /* being created: wait, never re-create */
+	RT_ST_DELETING,
+	RT_ST_MODIFYING,
+};
+
+/* One observed route entry (any type; the plan filters). */
+struct rt_entry {
+	char id[RT_ID_MAX];
+	char dst[RT_DST_MAX]; /* DestinationCidrBlock as the cloud sent it */
+	char hop_type[32];
+	char hop_id[RT_ID_MAX];
+	int custom; /* Type == "Custom" */
+	int n_hops;
+	enum rt_status status;
+};
+
+struct rt_table_obs {
+	const char *id;
+	const struct rt_entry *entries;
+	size_t n;
+	int listed; /* 0: listing failed, the table is left alone */
+};
+
+struct rt_pnode {
+	const char *name;
+	const char *cidr;     /* canonical IPv4 pod CIDR or "" */
+	const char *instance; /* ECS instance id or "" */
+	int eligible;	      /* wk_node_route_eligible */
+};
+
+/* A Node removed by a DELETE watch event. */
+struct rt_gone {
+	char name[RT_NAME_MAX];
+	char cidr[RT_CIDR_MAX];
+	char instance[RT_ID_MAX];
+};
+
+struct rt_plan_in {
+	const struct rt_pnode *nodes;
+	size_t n_nodes;
+	int synced;
+	int have_cluster_cidr;
+	struct rt_cidr cluster;
+	const struct rt_table_obs *tables;
+	size_t n_tables;
+	const struct rt_gone *gone;
+	size_t n_gone;
+};
+
+enum rt_reason {
+	RT_CREATE = 0,
+	RT_DEL_STALE,	 /* no Node has this pod CIDR */
+	RT_DEL_CONFLICT, /* the Node with this CIDR runs elsewhere */
+	RT_DEL_GONE,	 /* a DELETE event removed its Node */
+};
+
+struct rt_op {
+	size_t table;
+	size_t node; /* RT_NO_NODE for stale/gone deletions */
+	enum rt_reason reason;
+	char dst[RT_DST_MAX]; /* create: canonical; delete: as observed */
+	char hop_id[RT_ID_MAX];
+	char entry_id[RT_ID_MAX]; /* deletes only */
+};
+
+enum rt_nstate {
+	RT_NS_SKIP = 0, /* not eligible: no route wanted */
+	RT_NS_READY,	/* the route exists and is Available */
+	RT_NS_PENDING,	/* exists but not settled, or being replaced */
+	RT_NS_CREATE,	/* a create is planned */
+	RT_NS_BLOCKED,	/* the destination is held by an entry we keep */
+	RT_NS_UNKNOWN,	/* the table could not be listed */
+};
+
+struct rt_plan {
+	size_t n_nodes, n_tables;
+	struct rt_op *creates;
+	size_t n_creates;
+	struct rt_op *deletes;
+	size_t n_deletes;
+	enum rt_nstate *state;	 /* [node * n_tables + table] */
+	size_t *managed;	 /* per table */
+	size_t *blocked;	 /* per table: deletions held by the guard */
+	unsigned char *gone_use; /* per gone record: still describes a route */
+	int retry;		 /* something waits: plan again soon */
+};
+
+/* Largest number of unconfirmed deletions allowed in one table. */
+size_t rt_plan_guard_limit(size_t managed);
+/* 1 when the entry is one the worker may delete. */
+int rt_entry_managed(const struct rt_entry *e, int have_cluster_cidr,
+		     const struct rt_cidr *cluster);
+/* 0 or -ENOMEM (out is then empty). */
+int rt_plan_build(const struct rt_plan_in *in, struct rt_plan *out);
+void rt_plan_done(struct rt_plan *p);
+enum rt_nstate rt_plan_state(const struct rt_plan *p, size_t node,
+			     size_t table);
+
+#endif
