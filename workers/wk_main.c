@@ -22,10 +22,11 @@ extern const struct wk_controller wk_scaffold_service_lb;
 extern const struct wk_controller wk_scaffold_route;
 extern const struct wk_controller wk_scaffold_node_init;
 extern const struct wk_controller wk_ctl_node_init;
+extern const struct wk_controller wk_ctl_route;
 
 static const struct wk_controller *const controllers[] = {
 	&wk_scaffold_service_lb,
-	&wk_scaffold_route,
+	&wk_ctl_route,
 	&wk_ctl_node_init,
 };
 

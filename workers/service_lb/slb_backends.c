@@ -46,8 +46,13 @@ void slb_vg_port_str(const struct slb_annot *a, const struct slb_port *p,
 void slb_owner_desc(const struct slb_svc *s, const char *vg_port,
 		    const char *cluster_id, char *out, size_t n)
 {
-	snprintf(out, n, "k8s/%s/%s/%s/%s", vg_port, s->name, s->ns,
-		 cluster_id);
+	int w = snprintf(out, n, "k8s/%s/%s/%s/%s", vg_port, s->name, s->ns,
+			 cluster_id);
+
+	/* Names are bounded by Kubernetes; a cut description would match
+	 * no backend, so make it empty rather than wrong. */
+	if (w < 0 || (size_t)w >= n)
+		out[0] = '\0';
 }
 
 /* Splits "k8s/a/b/c/d" into its four parts; 0 when it has that shape. */
