@@ -36,14 +36,14 @@ struct kube_client;
 
 struct kube_client_opts {
 	const char *kubeconfig; /* NULL: $KUBECONFIG, then in-cluster */
-	const char *role;       /* for the User-Agent */
-	double qps;             /* <= 0: unlimited */
+	const char *role;	/* for the User-Agent */
+	double qps;		/* <= 0: unlimited */
 	int burst;
 	int64_t timeout_ms; /* per request; 0 = 30 s */
 };
 
 struct kube_resp {
-	long status;      /* HTTP status, 0 if none */
+	long status;	  /* HTTP status, 0 if none */
 	struct buf body;  /* raw body (bounded) */
 	struct json *obj; /* parsed body when it was JSON, else NULL */
 };
@@ -82,5 +82,29 @@ int kube_delete(struct kube_client *c, const char *path, struct kube_resp *r);
 typedef int (*kube_list_cb)(void *ctx, const struct json *item);
 int kube_list(struct kube_client *c, const char *path, int limit,
 	      kube_list_cb cb, void *ctx, char *rv, size_t rvlen);
+
+/*
+ * Additions (kube helper):
+ * - a response body over KUBE_BODY_MAX (16 MiB) fails with -E2BIG;
+ * - a cb returning < 0 stops kube_list with that code; an expired continue
+ *   token (410) returns -EGONE and the caller relists from scratch;
+ * - transport failures other than timeouts map to -ECONNREFUSED;
+ * - resp may be NULL; a given resp must have been kube_resp_init'ed and
+ *   may be reused across calls (each call resets it);
+ * - requests use HTTP/1.1, accept JSON, and are rate-limited by sleeping
+ *   (a 429's Retry-After is not honoured yet: it returns -EIO).
+ */
+struct kube_client_stats {
+	uint64_t requests;     /* HTTP requests sent (sync API) */
+	uint64_t failures;     /* transport failures (no HTTP status) */
+	uint64_t throttled_ms; /* time spent waiting on the rate limiter */
+	int last_list_pages;   /* pages fetched by the last kube_list */
+};
+void kube_client_get_stats(const struct kube_client *c,
+			   struct kube_client_stats *out);
+/* Borrowed until kube_client_free. namespace: kubeconfig context or
+ * service-account namespace, NULL when neither says. */
+const char *kube_client_server(const struct kube_client *c);
+const char *kube_client_namespace(const struct kube_client *c);
 
 #endif

@@ -8,7 +8,7 @@ PKGS=(build-essential pkg-config clang llvm libclang-rt-14-dev
       libcurl4-openssl-dev libyajl-dev libssl-dev libevent-dev
       libnanomsg-dev libcmocka-dev
       etcd-server etcd-client golang-1.19-go dpkg-dev rsync
-      python3 curl ca-certificates openssl iproute2 procps socat)
+      python3 python3-pytest curl ca-certificates openssl iproute2 procps socat)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi

@@ -1,0 +1,646 @@
+#include "kube/kube_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kube/kube_config.h"
+#include "kube/kube_internal.h"
+#include "kube/kube_ratelimit.h"
+#include "lib/clock.h"
+#include "lib/fence.h"
+#include "lib/log.h"
+
+#ifndef CCM_VERSION
+#define CCM_VERSION "0.0.0"
+#endif
+
+#define TOKEN_REREAD_MS 60000
+
+struct kube_client {
+	struct kube_conn *conn;
+	CURL *easy;
+	struct kube_rl rl;
+	int64_t timeout_ms;
+	char ua[160];
+	char *base_url; /* server, or server with tls-server-name host */
+	struct curl_slist *connect_to; /* "sni:port:host:port" */
+	char *override;		       /* kube_client_set_token */
+	char *file_token;	       /* last read of conn->token_file */
+	int64_t file_read_ms;
+	int file_stale;
+	struct kube_client_stats stats;
+	struct kube_mux *mux;
+};
+
+static void free_secret(char **p)
+{
+	if (*p)
+		explicit_bzero(*p, strlen(*p));
+	free(*p);
+	*p = NULL;
+}
+
+void kube_client_free(struct kube_client *c)
+{
+	if (!c)
+		return;
+	kube_mux_free(c->mux);
+	if (c->easy)
+		curl_easy_cleanup(c->easy);
+	free_secret(&c->override);
+	free_secret(&c->file_token);
+	free(c->base_url);
+	curl_slist_free_all(c->connect_to);
+	kube_conn_free(c->conn);
+	free(c);
+}
+
+/*
+ * libcurl cannot set SNI apart from the URL host, so a tls-server-name
+ * becomes the URL host and CURLOPT_CONNECT_TO points it at the real
+ * address. The Host header then carries that name, which the API server
+ * ignores.
+ */
+static int build_base_url(struct kube_client *c)
+{
+	const char *srv = c->conn->server, *hs, *he, *path, *colon;
+	const char *tsn = c->conn->tls_server_name;
+	char port[8], *ct = NULL;
+	int https, n;
+
+	if (!tsn) {
+		c->base_url = strdup(srv);
+		return c->base_url ? 0 : -ENOMEM;
+	}
+	hs = strstr(srv, "://");
+	if (!hs)
+		return -EINVAL;
+	https = strncmp(srv, "https", 5) == 0;
+	hs += 3;
+	path = hs + strcspn(hs, "/");
+	he = *hs == '[' ? memchr(hs, ']', (size_t)(path - hs)) : hs;
+	if (!he)
+		return -EINVAL;
+	colon = memchr(he, ':', (size_t)(path - he));
+	if (colon)
+		snprintf(port, sizeof(port), "%.*s", (int)(path - colon - 1),
+			 colon + 1);
+	else
+		snprintf(port, sizeof(port), "%s", https ? "443" : "80");
+	if (!colon)
+		colon = path;
+	n = asprintf(&c->base_url, "%s://%s:%s%s", https ? "https" : "http",
+		     tsn, port, path);
+	if (n < 0)
+		return -ENOMEM;
+	n = asprintf(&ct, "%s:%s:%.*s:%s", tsn, port, (int)(colon - hs), hs,
+		     port);
+	if (n < 0)
+		return -ENOMEM;
+	c->connect_to = curl_slist_append(NULL, ct);
+	free(ct);
+	return c->connect_to ? 0 : -ENOMEM;
+}
+
+int kube_client_new(const struct kube_client_opts *o, struct kube_client **ret,
+		    char *err, size_t errlen)
+{
+	struct kube_client *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	r = kube_conn_load(o ? o->kubeconfig : NULL, &c->conn, err, errlen);
+	if (r < 0)
+		goto fail;
+	r = build_base_url(c);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: bad server URL", c->conn->source);
+		goto fail;
+	}
+	c->easy = curl_easy_init();
+	if (!c->easy) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	c->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : 30000;
+	kube_rl_init(&c->rl, o ? o->qps : 0, o ? o->burst : 0);
+	snprintf(c->ua, sizeof(c->ua), "cloud-controller-manager/%s (%s)",
+		 CCM_VERSION, o && o->role ? o->role : "client");
+	c->file_stale = 1;
+	*ret = c;
+	return 0;
+fail:
+	kube_client_free(c);
+	return r;
+}
+
+int kube_client_set_token(struct kube_client *c, const char *token)
+{
+	char *dup = NULL;
+
+	if (token && !(dup = strdup(token)))
+		return -ENOMEM;
+	free_secret(&c->override);
+	c->override = dup;
+	return 0;
+}
+
+void kube_client_token_stale(struct kube_client *c)
+{
+	c->file_stale = 1;
+}
+
+int64_t kube_client_timeout_ms(const struct kube_client *c)
+{
+	return c->timeout_ms;
+}
+
+struct kube_mux *kube_client_get_mux(const struct kube_client *c)
+{
+	return c->mux;
+}
+
+void kube_client_set_mux(struct kube_client *c, struct kube_mux *m)
+{
+	c->mux = m;
+}
+
+void kube_client_get_stats(const struct kube_client *c,
+			   struct kube_client_stats *out)
+{
+	*out = c->stats;
+}
+
+const char *kube_client_server(const struct kube_client *c)
+{
+	return c->conn->server;
+}
+
+const char *kube_client_namespace(const struct kube_client *c)
+{
+	return c->conn->namespace;
+}
+
+/* Projected tokens rotate: re-read every minute and after a 401. */
+static const char *current_token(struct kube_client *c)
+{
+	int64_t now = clock_mono_ms();
+	char *t = NULL;
+	int r;
+
+	if (c->override)
+		return c->override;
+	if (!c->conn->token_file)
+		return c->conn->token;
+	if (c->file_stale || now - c->file_read_ms >= TOKEN_REREAD_MS) {
+		r = kube_read_small_file(c->conn->token_file, KUBE_TOKEN_MAX,
+					 &t);
+		if (r == 0) {
+			free_secret(&c->file_token);
+			c->file_token = t;
+		} else {
+			log_v(4, "token file %s: %s (keeping the last token)",
+			      c->conn->token_file, strerror(-r));
+		}
+		c->file_read_ms = now;
+		c->file_stale = 0;
+	}
+	return c->file_token ? c->file_token : c->conn->token;
+}
+
+static int add_header(struct curl_slist **hdrs, const char *h)
+{
+	struct curl_slist *n = curl_slist_append(*hdrs, h);
+
+	if (!n)
+		return -ENOMEM;
+	*hdrs = n;
+	return 0;
+}
+
+static int auth_header(struct kube_client *c, struct curl_slist **hdrs)
+{
+	const char *tok = current_token(c);
+	char *h = NULL;
+	int r;
+
+	if (!tok || !*tok)
+		return 0;
+	if (asprintf(&h, "Authorization: Bearer %s", tok) < 0)
+		return -ENOMEM;
+	r = add_header(hdrs, h);
+	free_secret(&h);
+	return r;
+}
+
+static void setup_tls(struct kube_client *c, CURL *e)
+{
+	const struct kube_conn *k = c->conn;
+	struct curl_blob b;
+
+	if (k->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, k->ca_file);
+	if (k->ca_pem.data) {
+		b = (struct curl_blob){k->ca_pem.data, k->ca_pem.len,
+				       CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	}
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, k->insecure ? 0L : 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, k->insecure ? 0L : 2L);
+	if (k->cert_file)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, k->cert_file);
+	if (k->cert_pem.data) {
+		b = (struct curl_blob){k->cert_pem.data, k->cert_pem.len,
+				       CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+	}
+	if (k->cert_file || k->cert_pem.data)
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	if (k->key_file)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, k->key_file);
+	if (k->key_pem.data) {
+		b = (struct curl_blob){k->key_pem.data, k->key_pem.len,
+				       CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
+	}
+	if (k->key_file || k->key_pem.data)
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+}
+
+int kube_easy_setup(struct kube_client *c, CURL *e, const char *path,
+		    struct curl_slist **hdrs)
+{
+	char *url = NULL;
+	int r;
+
+	if (asprintf(&url, "%s%s", c->base_url, path) < 0)
+		return -ENOMEM;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	free(url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, c->ua);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* One stream per connection: a frozen connection then takes down
+	 * only the request on it, and a new watch never multiplexes onto a
+	 * connection that just went silent. */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	if (c->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
+	if (c->conn->proxy_url)
+		curl_easy_setopt(e, CURLOPT_PROXY, c->conn->proxy_url);
+	setup_tls(c, e);
+	r = add_header(hdrs, "Accept: application/json");
+	if (!r)
+		r = add_header(hdrs, "Expect:");
+	if (!r)
+		r = auth_header(c, hdrs);
+	if (!r)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, *hdrs);
+	return r;
+}
+
+int kube_map_status(long status, int post)
+{
+	if (status >= 200 && status < 300)
+		return 0;
+	switch (status) {
+	case 404:
+		return -ENOENT;
+	case 409:
+		return post ? -EEXIST : -EAGAIN;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 410:
+		return -EGONE;
+	default:
+		return -EIO;
+	}
+}
+
+int kube_map_curl(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	default:
+		return -ECONNREFUSED;
+	}
+}
+
+void kube_resp_init(struct kube_resp *r)
+{
+	r->status = 0;
+	buf_init(&r->body, KUBE_BODY_MAX);
+	r->obj = NULL;
+}
+
+void kube_resp_done(struct kube_resp *r)
+{
+	if (!r)
+		return;
+	buf_done(&r->body);
+	json_free(r->obj);
+	r->obj = NULL;
+	r->status = 0;
+}
+
+struct req {
+	const char *method;
+	const char *path;
+	const char *ctype; /* body content type, NULL without body */
+	const char *body;
+	struct kube_resp *resp;
+	int overflow;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	struct req *q = ud;
+
+	if (buf_append(&q->resp->body, p, sz * n) < 0) {
+		q->overflow = 1;
+		return 0;
+	}
+	return sz * n;
+}
+
+/* core/v1 and events.k8s.io Events are exempt from the fence. */
+static int is_event_path(const char *path)
+{
+	const char *p;
+
+	if (strncmp(path, "/apis/events.k8s.io/", 20) == 0)
+		return 1;
+	if (strncmp(path, "/api/v1/namespaces/", 19) != 0)
+		return 0;
+	p = strchr(path + 19, '/');
+	return p && strncmp(p, "/events", 7) == 0 &&
+	       (p[7] == '\0' || p[7] == '/' || p[7] == '?');
+}
+
+static void throttle(struct kube_client *c)
+{
+	int64_t wait = kube_rl_reserve(&c->rl);
+	struct timespec ts;
+
+	if (wait <= 0)
+		return;
+	c->stats.throttled_ms += (uint64_t)wait;
+	ts.tv_sec = wait / 1000;
+	ts.tv_nsec = (wait % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void parse_body(struct kube_resp *resp)
+{
+	const char *b = resp->body.data;
+	struct json_limits lim = json_default_limits;
+
+	if (!b)
+		return;
+	while (*b == ' ' || *b == '\n' || *b == '\r' || *b == '\t')
+		b++;
+	if (*b != '{' && *b != '[')
+		return;
+	lim.max_bytes = KUBE_BODY_MAX;
+	lim.max_nodes = 4u << 20;
+	if (json_parse(resp->body.data, resp->body.len, &lim, &resp->obj, NULL,
+		       0) < 0)
+		resp->obj = NULL;
+}
+
+static void setup_method(CURL *e, struct req *q)
+{
+	if (strcmp(q->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	if (strcmp(q->method, "POST") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
+	if (q->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)strlen(q->body));
+	} else if (strcmp(q->method, "POST") == 0) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+	}
+}
+
+static int perform(struct kube_client *c, struct req *q)
+{
+	struct curl_slist *hdrs = NULL;
+	char ct[96];
+	CURLcode cc;
+	int r;
+
+	curl_easy_reset(c->easy);
+	r = kube_easy_setup(c, c->easy, q->path, &hdrs);
+	if (!r && q->ctype) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", q->ctype);
+		r = add_header(&hdrs, ct);
+		curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, hdrs);
+	}
+	if (r < 0)
+		goto out;
+	setup_method(c->easy, q);
+	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, q);
+	curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	c->stats.requests++;
+	cc = curl_easy_perform(c->easy);
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &q->resp->status);
+	if (q->overflow)
+		r = -E2BIG;
+	else if (cc != CURLE_OK)
+		r = kube_map_curl(cc);
+	if (cc != CURLE_OK && !q->overflow) {
+		c->stats.failures++;
+		log_v(4, "%s %s: %s", q->method, q->path,
+		      curl_easy_strerror(cc));
+	}
+out:
+	/* the header list holds the bearer token */
+	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	return r;
+}
+
+static int request(struct kube_client *c, const struct req *in)
+{
+	struct kube_resp local;
+	struct req q = *in;
+	int64_t t0;
+	int r, mutating = strcmp(q.method, "GET") != 0;
+
+	if (mutating && !is_event_path(q.path)) {
+		r = fence_allow(c->timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	kube_resp_init(&local);
+	if (!q.resp)
+		q.resp = &local;
+	kube_resp_done(q.resp);
+	kube_resp_init(q.resp);
+	throttle(c);
+	t0 = clock_mono_ms();
+	r = perform(c, &q);
+	log_v(6, "%s %s %ld in %lld ms", q.method, q.path, q.resp->status,
+	      (long long)(clock_mono_ms() - t0));
+	if (r == 0) {
+		parse_body(q.resp);
+		if (q.resp->status == 401)
+			c->file_stale = 1;
+		r = kube_map_status(q.resp->status,
+				    strcmp(q.method, "POST") == 0);
+	}
+	kube_resp_done(&local);
+	return r;
+}
+
+int kube_get(struct kube_client *c, const char *path, struct kube_resp *r)
+{
+	struct req q = {.method = "GET", .path = path, .resp = r};
+
+	return request(c, &q);
+}
+
+int kube_create(struct kube_client *c, const char *path, const char *body,
+		struct kube_resp *r)
+{
+	struct req q = {.method = "POST",
+			.path = path,
+			.body = body,
+			.ctype = "application/json",
+			.resp = r};
+
+	return request(c, &q);
+}
+
+int kube_update(struct kube_client *c, const char *path, const char *body,
+		struct kube_resp *r)
+{
+	struct req q = {.method = "PUT",
+			.path = path,
+			.body = body,
+			.ctype = "application/json",
+			.resp = r};
+
+	return request(c, &q);
+}
+
+int kube_patch(struct kube_client *c, const char *path,
+	       enum kube_patch_type type, const char *body, struct kube_resp *r)
+{
+	static const char *const ctypes[] = {
+		[KUBE_PATCH_MERGE] = "application/merge-patch+json",
+		[KUBE_PATCH_STRATEGIC] =
+			"application/strategic-merge-patch+json",
+		[KUBE_PATCH_JSON] = "application/json-patch+json",
+	};
+	struct req q = {
+		.method = "PATCH", .path = path, .body = body, .resp = r};
+
+	if ((unsigned)type > KUBE_PATCH_JSON)
+		return -EINVAL;
+	q.ctype = ctypes[type];
+	return request(c, &q);
+}
+
+int kube_delete(struct kube_client *c, const char *path, struct kube_resp *r)
+{
+	struct req q = {.method = "DELETE", .path = path, .resp = r};
+
+	return request(c, &q);
+}
+
+static int page_path(struct kube_client *c, struct buf *p, const char *path,
+		     int limit, const char *cont)
+{
+	char sep = strchr(path, '?') ? '&' : '?';
+	char *esc;
+	int r;
+
+	buf_reset(p);
+	r = buf_puts(p, path);
+	if (!r && limit > 0) {
+		r = buf_printf(p, "%climit=%d", sep, limit);
+		sep = '&';
+	}
+	if (!r && cont && *cont) {
+		esc = curl_easy_escape(c->easy, cont, 0);
+		if (!esc)
+			return -ENOMEM;
+		r = buf_printf(p, "%ccontinue=%s", sep, esc);
+		curl_free(esc);
+	}
+	return r;
+}
+
+static int list_items(const struct json *obj, kube_list_cb cb, void *ctx)
+{
+	const struct json *items = json_get(obj, "items");
+	size_t i;
+	int r;
+
+	for (i = 0; i < json_len(items); i++) {
+		r = cb(ctx, json_at(items, i));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int kube_list(struct kube_client *c, const char *path, int limit,
+	      kube_list_cb cb, void *ctx, char *rv, size_t rvlen)
+{
+	struct kube_resp resp;
+	struct buf p;
+	char *cont = NULL;
+	const char *s;
+	int r;
+
+	buf_init(&p, 64u << 10);
+	kube_resp_init(&resp);
+	c->stats.last_list_pages = 0;
+	for (;;) {
+		r = page_path(c, &p, path, limit, cont);
+		if (!r)
+			r = kube_get(c, p.data, &resp);
+		if (!r && !resp.obj)
+			r = -EIO;
+		if (r < 0)
+			break;
+		c->stats.last_list_pages++;
+		r = list_items(resp.obj, cb, ctx);
+		if (r < 0)
+			break;
+		s = json_path_str(resp.obj, "metadata.resourceVersion");
+		if (rv && rvlen)
+			snprintf(rv, rvlen, "%s", s ? s : "");
+		s = json_path_str(resp.obj, "metadata.continue");
+		free(cont);
+		cont = s && *s ? strdup(s) : NULL;
+		if (!s || !*s)
+			break;
+		if (!cont) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	free(cont);
+	kube_resp_done(&resp);
+	buf_done(&p);
+	return r;
+}

@@ -1,0 +1,37 @@
+/*
+ * kube_internal - what the kube module files share with each other, not with
+ * callers.
+ *
+ * kube_easy_setup() configures a curl easy handle for one request to the
+ * client's server (URL, TLS, proxy, User-Agent, bearer token); the caller
+ * owns the header list it returns. The mux is the curl multi + libevent
+ * glue one client shares between its watches (kube_watch.c creates it on
+ * first use; kube_client_free frees it).
+ */
+#ifndef CCM_KUBE_INTERNAL_H
+#define CCM_KUBE_INTERNAL_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "kube/kube_client.h"
+
+#define KUBE_BODY_MAX (16u << 20)
+
+struct kube_mux;
+
+int kube_easy_setup(struct kube_client *c, CURL *e, const char *path,
+		    struct curl_slist **hdrs);
+/* A 401 seen elsewhere (a watch): re-read the token file before reuse. */
+void kube_client_token_stale(struct kube_client *c);
+int64_t kube_client_timeout_ms(const struct kube_client *c);
+
+struct kube_mux *kube_client_get_mux(const struct kube_client *c);
+void kube_client_set_mux(struct kube_client *c, struct kube_mux *m);
+void kube_mux_free(struct kube_mux *m);
+
+/* HTTP status to the codes in kube_client.h; post selects -EEXIST. */
+int kube_map_status(long status, int post);
+int kube_map_curl(CURLcode cc);
+
+#endif
