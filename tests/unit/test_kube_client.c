@@ -1,0 +1,213 @@
+/* kube client pieces without a server: error mapping, rate limiter, line
+ * splitter, informer store. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kube/kube_internal.h"
+#include "kube/kube_lines.h"
+#include "kube/kube_ratelimit.h"
+#include "kube/kube_store.h"
+#include "lib/clock.h"
+
+static void test_status_mapping(void **state)
+{
+	(void)state;
+	assert_int_equal(kube_map_status(200, 0), 0);
+	assert_int_equal(kube_map_status(201, 1), 0);
+	assert_int_equal(kube_map_status(404, 0), -ENOENT);
+	assert_int_equal(kube_map_status(409, 1), -EEXIST);
+	assert_int_equal(kube_map_status(409, 0), -EAGAIN);
+	assert_int_equal(kube_map_status(401, 0), -EACCES);
+	assert_int_equal(kube_map_status(403, 1), -EACCES);
+	assert_int_equal(kube_map_status(410, 0), -EGONE);
+	assert_int_equal(kube_map_status(500, 0), -EIO);
+	assert_int_equal(kube_map_status(429, 0), -EIO);
+	assert_int_equal(kube_map_curl(CURLE_OK), 0);
+	assert_int_equal(kube_map_curl(CURLE_OPERATION_TIMEDOUT), -ETIMEDOUT);
+	assert_int_equal(kube_map_curl(CURLE_COULDNT_CONNECT), -ECONNREFUSED);
+	assert_int_equal(kube_map_curl(CURLE_SSL_CACERT_BADFILE),
+			 -ECONNREFUSED);
+}
+
+static void test_ratelimit(void **state)
+{
+	struct kube_rl rl;
+	int i;
+
+	(void)state;
+	kube_rl_init(&rl, 10, 3); /* 10 qps, burst 3 */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(kube_rl_reserve(&rl), 0);
+	/* the 4th and 5th borrow ahead: 100 ms and 200 ms */
+	assert_in_range(kube_rl_reserve(&rl), 99, 101);
+	assert_in_range(kube_rl_reserve(&rl), 199, 201);
+	clock_test_advance(1000);
+	/* refilled to the burst, not beyond */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(kube_rl_reserve(&rl), 0);
+	assert_true(kube_rl_reserve(&rl) > 0);
+
+	kube_rl_init(&rl, 1.0 / 300, 2); /* spam-filter shape */
+	assert_int_equal(kube_rl_try(&rl), 1);
+	assert_int_equal(kube_rl_try(&rl), 1);
+	assert_int_equal(kube_rl_try(&rl), 0);
+	clock_test_advance(299 * 1000);
+	assert_int_equal(kube_rl_try(&rl), 0);
+	clock_test_advance(2 * 1000);
+	assert_int_equal(kube_rl_try(&rl), 1);
+	assert_int_equal(kube_rl_try(&rl), 0);
+
+	kube_rl_init(&rl, 0, 0); /* unlimited */
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(kube_rl_reserve(&rl), 0);
+}
+
+struct got {
+	char lines[8][64];
+	int n;
+	int stop_at;
+};
+
+static int collect(void *ctx, const char *line, size_t len)
+{
+	struct got *g = ctx;
+
+	assert_true(len < sizeof(g->lines[0]));
+	assert_true(g->n < 8);
+	memcpy(g->lines[g->n], line, len);
+	g->lines[g->n][len] = '\0';
+	g->n++;
+	return g->n == g->stop_at ? -EINTR : 0;
+}
+
+static void test_lines_split(void **state)
+{
+	struct kube_lines l;
+	struct got g = {0};
+
+	(void)state;
+	kube_lines_init(&l, 16);
+	assert_int_equal(kube_lines_feed(&l, "ab", 2, collect, &g), 0);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(kube_lines_feed(&l, "c\r\n\nde\nf", 8, collect, &g),
+			 0);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.lines[0], "abc");
+	assert_string_equal(g.lines[1], "de");
+	assert_int_equal(kube_lines_feed(&l, "\n", 1, collect, &g), 0);
+	assert_string_equal(g.lines[2], "f");
+	assert_int_equal(l.oversize, 0);
+	kube_lines_done(&l);
+}
+
+static void test_lines_oversize(void **state)
+{
+	struct kube_lines l;
+	struct got g = {0};
+	char big[40];
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	kube_lines_init(&l, 16);
+	/* an oversize line arriving in pieces is dropped whole... */
+	assert_int_equal(kube_lines_feed(&l, big, 10, collect, &g), 0);
+	assert_int_equal(kube_lines_feed(&l, big, 10, collect, &g), 0);
+	assert_int_equal(l.oversize, 1);
+	assert_int_equal(kube_lines_feed(&l, big, 30, collect, &g), 0);
+	assert_int_equal(kube_lines_feed(&l, "tail\nok\n", 8, collect, &g), 0);
+	/* ...and the stream resynchronises at the next newline */
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.lines[0], "ok");
+	assert_int_equal(l.oversize, 1);
+	/* exactly at the limit is fine */
+	assert_int_equal(kube_lines_feed(&l, big, 16, collect, &g), 0);
+	assert_int_equal(kube_lines_feed(&l, "\n", 1, collect, &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(strlen(g.lines[1]), 16);
+	/* 17 bytes in one chunk with its newline */
+	memcpy(big + 17, "\nz\n", 3);
+	assert_int_equal(kube_lines_feed(&l, big, 20, collect, &g), 0);
+	assert_int_equal(l.oversize, 2);
+	assert_string_equal(g.lines[2], "z");
+	kube_lines_done(&l);
+}
+
+static void test_lines_stop(void **state)
+{
+	struct kube_lines l;
+	struct got g = {.stop_at = 1};
+
+	(void)state;
+	kube_lines_init(&l, 16);
+	assert_int_equal(kube_lines_feed(&l, "a\nb\n", 4, collect, &g), -EINTR);
+	assert_int_equal(g.n, 1);
+	kube_lines_done(&l);
+}
+
+static int count_items(void *ctx, const struct kube_item *it)
+{
+	(void)it;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_store(void **state)
+{
+	struct kube_store *s = NULL;
+	struct kube_entry *e, *gone;
+	char name[32];
+	int i, n = 0;
+
+	(void)state;
+	assert_int_equal(kube_store_new(&s), 0);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		assert_int_equal(kube_entry_new(i % 2 ? "ns" : NULL, name,
+						"uid", "1", NULL, &e),
+				 0);
+		e->gen = i < 200 ? 2 : 1;
+		assert_int_equal(kube_store_put(s, e), 0);
+	}
+	assert_int_equal(kube_store_len(s), 300);
+	assert_non_null(kube_store_find(s, "", "n0"));
+	assert_non_null(kube_store_find(s, "ns", "n1"));
+	assert_null(kube_store_find(s, "", "n1"));
+	assert_int_equal(kube_entry_new("", "n0", "", "", NULL, &e), 0);
+	assert_int_equal(kube_store_put(s, e), -EEXIST);
+	kube_entry_free(e, NULL, NULL);
+	gone = kube_store_sweep(s, 2);
+	for (i = 0; gone; i++) {
+		e = gone->next;
+		kube_entry_free(gone, NULL, NULL);
+		gone = e;
+	}
+	assert_int_equal(i, 100);
+	assert_int_equal(kube_store_len(s), 200);
+	e = kube_store_take(s, "ns", "n1");
+	assert_non_null(e);
+	kube_entry_free(e, NULL, NULL);
+	kube_store_foreach(s, count_items, &n);
+	assert_int_equal(n, 199);
+	kube_store_free(s, NULL, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_mapping),
+		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_lines_split),
+		cmocka_unit_test(test_lines_oversize),
+		cmocka_unit_test(test_lines_stop),
+		cmocka_unit_test(test_store),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,354 @@
+/* kubeconfig and in-cluster connection resolution. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kube/kube_config.h"
+#include "kube/kube_yaml.h"
+
+static char errbuf[256];
+
+static int parse(const char *text, struct kube_conn **c)
+{
+	errbuf[0] = '\0';
+	return kube_conn_parse(text, strlen(text), "/etc/kube", "test", c,
+			       errbuf, sizeof(errbuf));
+}
+
+/* The shape kubectl writes: sequences at their parent key's column. */
+static const char kubectl_style[] =
+	"apiVersion: v1\n"
+	"clusters:\n"
+	"- cluster:\n"
+	"    certificate-authority: ca.crt   # relative\n"
+	"    server: https://127.0.0.1:6443/\n"
+	"  name: one\n"
+	"- cluster:\n"
+	"    certificate-authority-data: aGVsbG8=\n"
+	"    server: \"https://10.0.0.1:443\"\n"
+	"    tls-server-name: kubernetes\n"
+	"    proxy-url: 'http://proxy:3128'\n"
+	"  name: two\n"
+	"contexts:\n"
+	"- context:\n"
+	"    cluster: one\n"
+	"    user: admin\n"
+	"    namespace: kube-system\n"
+	"  name: ctx-one\n"
+	"- context:\n"
+	"    cluster: two\n"
+	"    user: certs\n"
+	"  name: ctx-two\n"
+	"current-context: ctx-one\n"
+	"kind: Config\n"
+	"preferences: {}\n"
+	"users:\n"
+	"- name: admin\n"
+	"  user:\n"
+	"    token: s3cret\n"
+	"- name: certs\n"
+	"  user:\n"
+	"    client-certificate-data: Y2VydA==\n"
+	"    client-key-data: a2V5\n";
+
+static void test_kubectl_style(void **state)
+{
+	struct kube_conn *c = NULL;
+
+	(void)state;
+	assert_int_equal(parse(kubectl_style, &c), 0);
+	assert_string_equal(c->server, "https://127.0.0.1:6443");
+	assert_string_equal(c->ca_file, "/etc/kube/ca.crt");
+	assert_string_equal(c->token, "s3cret");
+	assert_string_equal(c->namespace, "kube-system");
+	assert_null(c->ca_pem.data);
+	assert_int_equal(c->insecure, 0);
+	kube_conn_free(c);
+}
+
+static void test_context_selection_and_data(void **state)
+{
+	struct kube_conn *c = NULL;
+	char *text = strdup(kubectl_style);
+	char *cur = strstr(text, "current-context: ctx-one");
+
+	(void)state;
+	memcpy(cur, "current-context: ctx-two", 24);
+	assert_int_equal(parse(text, &c), 0);
+	assert_string_equal(c->server, "https://10.0.0.1:443");
+	assert_int_equal(c->ca_pem.len, 5);
+	assert_memory_equal(c->ca_pem.data, "hello", 5);
+	assert_string_equal(c->tls_server_name, "kubernetes");
+	assert_string_equal(c->proxy_url, "http://proxy:3128");
+	assert_memory_equal(c->cert_pem.data, "cert", 4);
+	assert_memory_equal(c->key_pem.data, "key", 3);
+	assert_null(c->token);
+	assert_null(c->namespace);
+	kube_conn_free(c);
+	free(text);
+}
+
+static void test_json_form(void **state)
+{
+	static const char json[] =
+		"{\"apiVersion\":\"v1\",\"kind\":\"Config\","
+		"\"clusters\":[{\"name\":\"c\",\"cluster\":{\"server\":"
+		"\"https://h:1\",\"insecure-skip-tls-verify\":true}}],"
+		"\"users\":[{\"name\":\"u\",\"user\":{\"tokenFile\":"
+		"\"/run/tok\"}}],"
+		"\"contexts\":[{\"name\":\"x\",\"context\":{\"cluster\":\"c\","
+		"\"user\":\"u\"}}],\"current-context\":\"x\"}";
+	struct kube_conn *c = NULL;
+
+	(void)state;
+	assert_int_equal(parse(json, &c), 0);
+	assert_string_equal(c->server, "https://h:1");
+	assert_int_equal(c->insecure, 1);
+	assert_string_equal(c->token_file, "/run/tok");
+	kube_conn_free(c);
+}
+
+static const char indented_style[] =
+	"# hand-written, items indented under their key\n"
+	"---\n"
+	"current-context: \"a\"\n"
+	"clusters:\n"
+	"  - name: k\n"
+	"    cluster:\n"
+	"      server: https://k:6443\n"
+	"      insecure-skip-tls-verify: false\n"
+	"contexts:\n"
+	"  - name: a\n"
+	"    context: {\"cluster\": \"k\", \"user\": \"u\"}\n"
+	"users:\n"
+	"  - name: u\n"
+	"    user:\n"
+	"      tokenFile: tok/en\n"
+	"      client-certificate: /abs/c.pem\n"
+	"      client-key: k.pem\n";
+
+static void test_indented_and_paths(void **state)
+{
+	struct kube_conn *c = NULL;
+
+	(void)state;
+	assert_int_equal(parse(indented_style, &c), 0);
+	assert_string_equal(c->server, "https://k:6443");
+	assert_string_equal(c->token_file, "/etc/kube/tok/en");
+	assert_string_equal(c->cert_file, "/abs/c.pem");
+	assert_string_equal(c->key_file, "/etc/kube/k.pem");
+	kube_conn_free(c);
+}
+
+static void expect_refused(const char *userblock, const char *field)
+{
+	char text[1024];
+	struct kube_conn *c = NULL;
+
+	snprintf(text, sizeof(text),
+		 "clusters:\n- name: k\n  cluster:\n    server: https://k\n"
+		 "contexts:\n- name: a\n  context:\n    cluster: k\n"
+		 "    user: u\n"
+		 "current-context: a\n"
+		 "users:\n- name: u\n  user:\n%s",
+		 userblock);
+	assert_int_equal(parse(text, &c), -ENOTSUP);
+	assert_null(c);
+	assert_non_null(strstr(errbuf, field));
+	assert_null(strstr(errbuf, "hunter2"));
+}
+
+static void test_unsupported_credentials(void **state)
+{
+	(void)state;
+	expect_refused("    exec:\n      command: aws\n      args:\n"
+		       "      - eks\n      - get-token\n",
+		       "\"exec\"");
+	expect_refused("    auth-provider:\n      name: gcp\n",
+		       "\"auth-provider\"");
+	expect_refused("    username: admin\n    password: hunter2\n",
+		       "\"username\"");
+}
+
+static void test_missing_context(void **state)
+{
+	struct kube_conn *c = NULL;
+	char *text = strdup(kubectl_style);
+
+	(void)state;
+	memcpy(strstr(text, "current-context: ctx-one"),
+	       "current-contexx: ctx-one", 24);
+	assert_int_equal(parse(text, &c), -EINVAL);
+	assert_non_null(strstr(errbuf, "current-context"));
+	memcpy(strstr(text, "current-contexx: ctx-one"),
+	       "current-context: nope!!", 23);
+	assert_int_equal(parse(text, &c), -EINVAL);
+	assert_non_null(strstr(errbuf, "not found"));
+	free(text);
+}
+
+static void test_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"a: b\n  c: d\n",	   /* indentation */
+		"clusters:\n\t- x\n",	   /* tab */
+		"a: \"unterminated\n",	   /* quote */
+		"a: &anchor b\n",	   /* anchors */
+		"a: |\n  block\n",	   /* block scalar */
+		"just a scalar\n",	   /* no mapping */
+		"{\"a\": [1, 2}",	   /* JSON */
+		"a:\n- x\n  - y\n",	   /* bad nesting */
+		"a: {not: json}\n",	   /* flow */
+		"a: \"bad \\q escape\"\n", /* escape */
+	};
+	struct kube_conn *c = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(bad[i], &c), -EINVAL);
+		assert_null(c);
+		assert_true(errbuf[0] != '\0');
+	}
+}
+
+static void test_yaml_scalars(void **state)
+{
+	static const char text[] = "a: 'it''s'\n"
+				   "b: \"tab\\tq\\\"\\u00e9\"\n"
+				   "c: ~\n"
+				   "d: true\n"
+				   "e: x#notcomment # comment\n"
+				   "f:\n"
+				   "- - 1\n"
+				   "  - 2\n"
+				   "- \n"
+				   "g: []\n"
+				   "\"h k\": v\n";
+	struct json *j = NULL;
+
+	(void)state;
+	assert_int_equal(
+		kube_yaml_parse(text, strlen(text), &j, errbuf, sizeof(errbuf)),
+		0);
+	assert_string_equal(json_path_str(j, "a"), "it's");
+	assert_string_equal(json_path_str(j, "b"), "tab\tq\"\xc3\xa9");
+	assert_int_equal(json_get(j, "c")->type, JSON_NULL);
+	assert_int_equal(json_get(j, "d")->type, JSON_BOOL);
+	assert_string_equal(json_path_str(j, "e"), "x#notcomment");
+	assert_int_equal(json_len(json_get(j, "f")), 2);
+	assert_int_equal(json_len(json_at(json_get(j, "f"), 0)), 2);
+	assert_int_equal(json_at(json_get(j, "f"), 1)->type, JSON_NULL);
+	assert_int_equal(json_get(j, "g")->type, JSON_ARRAY);
+	assert_string_equal(json_path_str(j, "h k"), "v");
+	json_free(j);
+}
+
+static void test_yaml_depth_bound(void **state)
+{
+	char text[4096] = "";
+	struct json *j = NULL;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		strcat(text, "- ");
+	strcat(text, "x\n");
+	assert_int_equal(
+		kube_yaml_parse(text, strlen(text), &j, errbuf, sizeof(errbuf)),
+		-E2BIG);
+}
+
+static void test_base64(void **state)
+{
+	struct kube_blob b;
+
+	(void)state;
+	assert_int_equal(kube_base64_decode("aGVs\nbG8", &b), 0);
+	assert_int_equal(b.len, 5);
+	assert_string_equal(b.data, "hello");
+	free(b.data);
+	assert_int_equal(kube_base64_decode("a*bc", &b), -EINVAL);
+	assert_int_equal(kube_base64_decode("a", &b), -EINVAL);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_load_env_and_incluster(void **state)
+{
+	char dir[] = "/tmp/kubecfg-XXXXXX", path[128], env[300];
+	struct kube_conn *c = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/config", dir);
+	write_file(path, indented_style);
+	snprintf(env, sizeof(env), "%s:/nonexistent", path);
+	setenv("KUBECONFIG", env, 1);
+	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)), 0);
+	snprintf(env, sizeof(env), "%s/tok/en", dir);
+	assert_string_equal(c->token_file, env);
+	kube_conn_free(c);
+
+	/* in-cluster, with the service-account directory moved */
+	unsetenv("KUBECONFIG");
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)),
+			 -ENOENT);
+	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	setenv("CCM_SA_DIR", dir, 1);
+	snprintf(path, sizeof(path), "%s/namespace", dir);
+	write_file(path, "kube-system\n");
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	write_file(path, "PEM");
+	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)), 0);
+	assert_string_equal(c->server, "https://[fd00::1]:443");
+	assert_string_equal(c->namespace, "kube-system");
+	assert_string_equal(c->ca_file, path);
+	snprintf(path, sizeof(path), "%s/token", dir);
+	assert_string_equal(c->token_file, path);
+	kube_conn_free(c);
+
+	/* an explicit path wins over everything; a missing file is an error */
+	assert_int_equal(
+		kube_conn_load("/nonexistent/kc", &c, errbuf, sizeof(errbuf)),
+		-ENOENT);
+	assert_non_null(strstr(errbuf, "/nonexistent/kc"));
+	snprintf(env, sizeof(env), "rm -rf '%s'", dir);
+	assert_int_equal(system(env), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kubectl_style),
+		cmocka_unit_test(test_context_selection_and_data),
+		cmocka_unit_test(test_json_form),
+		cmocka_unit_test(test_indented_and_paths),
+		cmocka_unit_test(test_unsupported_credentials),
+		cmocka_unit_test(test_missing_context),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_yaml_scalars),
+		cmocka_unit_test(test_yaml_depth_bound),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_load_env_and_incluster),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
