@@ -23,9 +23,10 @@ extern const struct wk_controller wk_scaffold_route;
 extern const struct wk_controller wk_scaffold_node_init;
 extern const struct wk_controller wk_ctl_node_init;
 extern const struct wk_controller wk_ctl_route;
+extern const struct wk_controller wk_ctl_service_lb;
 
 static const struct wk_controller *const controllers[] = {
-	&wk_scaffold_service_lb,
+	&wk_ctl_service_lb,
 	&wk_ctl_route,
 	&wk_ctl_node_init,
 };

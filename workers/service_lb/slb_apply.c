@@ -27,11 +27,12 @@ void slb_to_ali_backends(const struct slb_bes *in, struct ali_backend *out)
 	}
 }
 
-int slb_client_token(const struct slb_want *w, char out[64])
+int slb_client_token(const struct slb_want *w, const char *salt, char out[64])
 {
-	const char *parts[] = {"ccm-clb", w->svc->uid, w->cluster_id};
+	const char *parts[] = {"ccm-clb", w->svc->uid, w->cluster_id,
+			       salt ? salt : ""};
 
-	return ali_client_token(parts, 3, out);
+	return ali_client_token(parts, 4, out);
 }
 
 static void fill_tags(const struct slb_want *w, struct ali_tag *t, size_t *n)
@@ -65,7 +66,7 @@ static int create_lb(struct slb_apply *a, struct ali_error *err)
 	memset(&out, 0, sizeof(out));
 	fill_tags(a->w, tags, &o.n_tags);
 	o.tags = tags;
-	slb_client_token(a->w, token);
+	slb_client_token(a->w, a->token_salt, token);
 	o.client_token = token;
 	o.name = an->name[0] ? an->name : a->w->default_name;
 	o.address_type = an->intranet ? "intranet" : "internet";

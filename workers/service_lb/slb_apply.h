@@ -23,13 +23,17 @@ struct slb_apply {
 	const struct slb_want *w;
 	struct slb_cloud *c;
 	struct slb_plan *p;
-	int done; /* calls that succeeded */
+	const char *token_salt; /* "" or NULL: none; see slb_client_token */
+	int done;		/* calls that succeeded */
 };
 
 int slb_apply_plan(struct slb_apply *a, struct ali_error *err);
 
 /* Pure helpers, exposed for tests. */
 void slb_to_ali_backends(const struct slb_bes *in, struct ali_backend *out);
-int slb_client_token(const struct slb_want *w, char out[64]);
+/* Same Service, cluster and salt -> same token. The salt tells apart
+ * two CLBs of one Service over time (LoadBalancer -> NodePort ->
+ * LoadBalancer), which a token from the UID alone would merge. */
+int slb_client_token(const struct slb_want *w, const char *salt, char out[64]);
 
 #endif

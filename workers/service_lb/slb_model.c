@@ -87,10 +87,11 @@ static int build_port(const struct slb_be_in *in, struct slb_want *w,
 			 p->port);
 		return -EINVAL;
 	}
-	slb_vg_port_str(&w->annot, p, num, sizeof(num));
+	/* group and listener are named by the Service port (the issue's
+	 * k8s/<port>/...): a new nodePort re-points backends, not groups */
+	snprintf(num, sizeof(num), "%d", p->port);
 	slb_owner_desc(w->svc, num, w->cluster_id, wp->vg_name,
 		       sizeof(wp->vg_name));
-	snprintf(num, sizeof(num), "%d", p->port);
 	slb_owner_desc(w->svc, num, w->cluster_id, wp->ldesc,
 		       sizeof(wp->ldesc));
 	slb_strcpy(wp->reuse_vg_id, sizeof(wp->reuse_vg_id), reuse);

@@ -1,0 +1,124 @@
+/*
+ * slb_ctl - internal state of the service-LB worker, shared by its files.
+ *
+ *   slb_main.c    wk_controller entry, informers (Services, Nodes,
+ *                 Endpoints or v1 EndpointSlices) and what they enqueue
+ *   slb_queue.c   per-Service entries: coalescing queue, 5 s -> 300 s
+ *                 backoff, the jittered cloud resync of each CLB
+ *   slb_sync.c    one Service: ensure or clean up its CLB
+ *   slb_status.c  finalizer and status.loadBalancer patches
+ *   slb_events.c  Events on the Service
+ *   slb_eni.c     pod IP -> ENI id (DescribeNetworkInterfaces)
+ *
+ * Every Service the worker has touched has a struct slb_entry holding the
+ * CLB state it last saw (struct slb_cloud); a sync diffs against it and
+ * describes the CLB again only when it is stale (first sync, resync
+ * period, any failed call). One sync runs per loop turn.
+ *
+ * Ownership: struct slb_ctl is owned by the controller (init/done) and
+ * owns its entries.
+ */
+#ifndef CCM_SLB_CTL_H
+#define CCM_SLB_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alicloud/ali_error.h"
+#include "lib/backoff.h"
+#include "workers/service_lb/slb_cloud.h"
+#include "workers/service_lb/slb_model.h"
+
+struct ali_client;
+struct cfg;
+struct event;
+struct kube_client;
+struct kube_informer;
+struct kube_recorder;
+struct wk_rt;
+
+#define SLB_BACKOFF_BASE_MS 5000
+#define SLB_BACKOFF_CAP_MS  300000
+#define SLB_COALESCE_MS	    500 /* endpoint bursts per Service */
+#define SLB_FENCED_RETRY_MS 1000
+
+enum slb_ep_source { SLB_SRC_ENDPOINTS = 0, SLB_SRC_SLICES };
+
+struct slb_entry {
+	char ns[64];
+	char name[SLB_NAME_LEN];
+	struct slb_cloud cloud;
+	int stale;    /* describe before the next diff */
+	int resync;   /* this sync was started by the resync timer */
+	int failures; /* consecutive failed syncs */
+	struct backoff bo;
+	int64_t due_ms;	     /* 0: not queued */
+	int64_t hold_ms;     /* backoff: node/endpoint hints wait until */
+	int64_t resync_ms;   /* 0: no CLB to resync */
+	char token_salt[48]; /* keeps one ClientToken per CLB incarnation */
+	int unavailable;     /* last sync found a port without backends */
+	char warn_rv[32];    /* Service version the input warnings were for */
+};
+
+/* An EndpointSlice as the informer keeps it. */
+struct slb_slice {
+	char svc[SLB_NAME_LEN];
+	struct slb_eps eps;
+};
+
+struct slb_ctl {
+	struct wk_rt *rt;
+	const struct cfg *cfg;
+	struct kube_client *kube;
+	struct kube_recorder *rec;
+	struct ali_client *ali;
+	struct kube_informer *svcs, *nodes, *eps;
+	enum slb_ep_source src;
+	struct event *ev_queue;
+	int64_t armed_ms; /* when ev_queue fires, 0: not armed */
+	struct slb_entry **ents;
+	size_t n_ents, cap_ents;
+	int synced;   /* all informers listed */
+	int reported; /* wk_reconciled sent since the queue drained */
+	unsigned seed;
+};
+
+/* slb_queue.c */
+struct slb_entry *slb_entry_get(struct slb_ctl *c, const char *ns,
+				const char *name, int create);
+void slb_entry_drop(struct slb_ctl *c, struct slb_entry *e);
+/* Queue ns/name to sync in delay_ms; hint: respects the failure hold. */
+void slb_enqueue(struct slb_ctl *c, const char *ns, const char *name,
+		 int64_t delay_ms, int hint);
+void slb_queue_kick(struct slb_ctl *c);
+void slb_queue_on_timer(struct slb_ctl *c);
+void slb_entry_ok(struct slb_ctl *c, struct slb_entry *e);
+void slb_entry_failed(struct slb_ctl *c, struct slb_entry *e, int64_t retry_ms);
+/* Pure: the next resync after now, period +-10 %. */
+int64_t slb_resync_at(int64_t now, int64_t period, unsigned *seed);
+
+/* slb_sync.c: 0 done, < 0 failed (entry already rescheduled). */
+int slb_sync(struct slb_ctl *c, struct slb_entry *e);
+
+/* slb_status.c */
+int slb_finalizer_body(int add, char *out, size_t n);
+int slb_status_body(const char *ip, const char *host, char *out, size_t n);
+int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add);
+int slb_patch_status(struct slb_ctl *c, const struct slb_svc *s, const char *ip,
+		     const char *host);
+
+/* slb_events.c */
+void slb_event(struct slb_ctl *c, const struct slb_svc *s, int warning,
+	       const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void slb_event_cloud_error(struct slb_ctl *c, const struct slb_svc *s,
+			   const char *what, const struct ali_error *err);
+
+/* slb_eni.c: fills ENI ids of pod-IP backends; dropped IPs in skipped. */
+int slb_resolve_enis(struct slb_ctl *c, struct slb_want *w, char *skipped,
+		     size_t n, struct ali_error *err);
+
+/* slb_main.c */
+int slb_svc_is_eni(const struct slb_ctl *c, const struct slb_svc *s);
+
+#endif

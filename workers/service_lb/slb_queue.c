@@ -1,0 +1,201 @@
+/*
+ * slb_queue - per-Service entries, the coalescing work queue and the
+ * cloud resync schedule, driven by one timer on the loop.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "workers/service_lb/slb_ctl.h"
+#include "workers/wk_runtime.h"
+
+struct slb_entry *slb_entry_get(struct slb_ctl *c, const char *ns,
+				const char *name, int create)
+{
+	struct slb_entry *e;
+	size_t i;
+
+	for (i = 0; i < c->n_ents; i++)
+		if (!strcmp(c->ents[i]->ns, ns) &&
+		    !strcmp(c->ents[i]->name, name))
+			return c->ents[i];
+	if (!create)
+		return NULL;
+	if (c->n_ents == c->cap_ents) {
+		size_t nc = c->cap_ents ? c->cap_ents * 2 : 16;
+		void *v = realloc(c->ents, nc * sizeof(*c->ents));
+
+		if (!v)
+			return NULL;
+		c->ents = v;
+		c->cap_ents = nc;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e || slb_strcpy(e->ns, sizeof(e->ns), ns) < 0 ||
+	    slb_strcpy(e->name, sizeof(e->name), name) < 0) {
+		free(e);
+		return NULL;
+	}
+	e->stale = 1;
+	backoff_init(&e->bo, SLB_BACKOFF_BASE_MS, SLB_BACKOFF_CAP_MS,
+		     SLB_BACKOFF_BASE_MS, c->seed++);
+	c->ents[c->n_ents++] = e;
+	return e;
+}
+
+void slb_entry_drop(struct slb_ctl *c, struct slb_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_ents; i++)
+		if (c->ents[i] == e) {
+			c->ents[i] = c->ents[--c->n_ents];
+			break;
+		}
+	slb_cloud_clear(&e->cloud);
+	free(e);
+}
+
+int64_t slb_resync_at(int64_t now, int64_t period, unsigned *seed)
+{
+	/* +-10 %: CLBs described at once drift apart over the periods */
+	int64_t span = period / 5;
+	int64_t j =
+		span > 0 ? (int64_t)(rand_r(seed) % (unsigned)(span + 1)) : 0;
+
+	return now + period - period / 10 + j;
+}
+
+static int64_t next_due(const struct slb_ctl *c)
+{
+	int64_t best = 0;
+	size_t i;
+
+	for (i = 0; i < c->n_ents; i++) {
+		const struct slb_entry *e = c->ents[i];
+
+		if (e->due_ms && (!best || e->due_ms < best))
+			best = e->due_ms;
+		if (e->resync_ms && (!best || e->resync_ms < best))
+			best = e->resync_ms;
+	}
+	return best;
+}
+
+void slb_queue_kick(struct slb_ctl *c)
+{
+	int64_t due = next_due(c), now = clock_mono_ms(), d;
+	struct timeval tv;
+
+	if (!due || !c->synced)
+		return;
+	if (c->armed_ms && c->armed_ms <= due)
+		return;
+	d = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(d / 1000);
+	tv.tv_usec = (suseconds_t)((d % 1000) * 1000);
+	c->armed_ms = now + d;
+	evtimer_add(c->ev_queue, &tv);
+}
+
+void slb_enqueue(struct slb_ctl *c, const char *ns, const char *name,
+		 int64_t delay_ms, int hint)
+{
+	struct slb_entry *e = slb_entry_get(c, ns, name, 1);
+	int64_t at = clock_mono_ms() + (delay_ms > 0 ? delay_ms : 0);
+
+	if (!e) {
+		log_error("service %s/%s: out of memory queueing it", ns, name);
+		return;
+	}
+	if (hint && e->hold_ms > at)
+		at = e->hold_ms;
+	if (!e->due_ms || at < e->due_ms)
+		e->due_ms = at; /* bursts coalesce into the earliest */
+	c->reported = 0;
+	slb_queue_kick(c);
+}
+
+void slb_entry_ok(struct slb_ctl *c, struct slb_entry *e)
+{
+	e->failures = 0;
+	e->hold_ms = 0;
+	backoff_reset(&e->bo);
+	if (e->cloud.exists && !e->resync_ms)
+		e->resync_ms =
+			slb_resync_at(clock_mono_ms(),
+				      c->cfg->cloud_resync_period_ms, &c->seed);
+	if (!e->cloud.exists)
+		e->resync_ms = 0;
+}
+
+void slb_entry_failed(struct slb_ctl *c, struct slb_entry *e, int64_t retry_ms)
+{
+	int64_t d = retry_ms > 0 ? retry_ms : backoff_next(&e->bo);
+
+	(void)c;
+	if (retry_ms <= 0)
+		e->failures++;
+	e->due_ms = clock_mono_ms() + d;
+	e->hold_ms = e->due_ms;
+	log_v(2, "service %s/%s: retry in %lldms", e->ns, e->name,
+	      (long long)d);
+}
+
+/* The entry whose time came first, moving a due resync into the queue. */
+static struct slb_entry *pick(struct slb_ctl *c, int64_t now)
+{
+	struct slb_entry *best = NULL;
+	size_t i;
+
+	for (i = 0; i < c->n_ents; i++) {
+		struct slb_entry *e = c->ents[i];
+
+		if (e->resync_ms && e->resync_ms <= now) {
+			e->resync_ms = slb_resync_at(
+				now, c->cfg->cloud_resync_period_ms, &c->seed);
+			e->stale = 1;
+			e->resync = 1;
+			if (!e->due_ms)
+				e->due_ms = now;
+		}
+		if (e->due_ms && e->due_ms <= now &&
+		    (!best || e->due_ms < best->due_ms))
+			best = e;
+	}
+	return best;
+}
+
+/* Nothing due now: retries in backoff do not hold a pass open. */
+static int queue_idle(const struct slb_ctl *c, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_ents; i++)
+		if (c->ents[i]->due_ms && c->ents[i]->due_ms <= now &&
+		    !c->ents[i]->failures)
+			return 0;
+	return 1;
+}
+
+void slb_queue_on_timer(struct slb_ctl *c)
+{
+	int64_t now = clock_mono_ms();
+	struct slb_entry *e;
+
+	c->armed_ms = 0;
+	e = pick(c, now);
+	if (e) {
+		e->due_ms = 0;
+		slb_sync(c, e); /* may drop e */
+	}
+	if (queue_idle(c, clock_mono_ms()) && !c->reported) {
+		/* a full pass: every queued Service synced once */
+		c->reported = 1;
+		wk_reconciled(c->rt);
+	}
+	slb_queue_kick(c);
+}
