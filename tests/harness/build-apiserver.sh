@@ -11,7 +11,10 @@ mkdir -p "$CACHE"
 srcver=$(apt-cache showsrc kubernetes 2>/dev/null | awk '/^Version:/{print $2; exit}')
 [ -n "$srcver" ] || { echo "build-apiserver: no source package 'kubernetes' (deb-src missing? run tests/harness/deps.sh)" >&2; exit 1; }
 gover=$("$GO" env GOVERSION)
-bin="$CACHE/kube-apiserver-${srcver}-${gover}"
+# The recipe tag names the source fixes below, so a binary built without
+# them is never reused.
+recipe=reflect2-1.0.2
+bin="$CACHE/kube-apiserver-${srcver}-${gover}-${recipe}"
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 
 exec 9>"$CACHE/build.lock"
@@ -25,6 +28,13 @@ if [ ! -d "$work/go/src/k8s.io/kubernetes" ]; then
         dpkg-source --no-check -x ./*.dsc tree >&2)
     ln -s "$work/dl/tree" "$work/go/src/k8s.io/kubernetes"
 fi
+
+# The vendored modern-go/reflect2 v1.0.1 breaks under Go >= 1.18: the
+# server panics decoding any JSON body. Debian ships 1.0.2, which has the
+# fix; put it in place of the vendored copy (idempotent).
+fixed=/usr/share/gocode/src/github.com/modern-go/reflect2
+[ -f "$fixed/go_above_118.go" ] || { echo "build-apiserver: $fixed missing (golang-github-modern-go-reflect2-dev; run tests/harness/deps.sh)" >&2; exit 1; }
+rsync -a --delete --exclude go.mod "$fixed/" "$work/dl/tree/vendor/github.com/modern-go/reflect2/"
 
 cd "$work/go/src/k8s.io/kubernetes"
 export GOPATH="$work/go" GO111MODULE=off GOFLAGS=-mod=vendor

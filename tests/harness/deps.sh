@@ -7,7 +7,8 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang llvm libclang-rt-14-dev
       libcurl4-openssl-dev libyajl-dev libssl-dev libevent-dev
       libnanomsg-dev libcmocka-dev
-      etcd-server etcd-client golang-1.19-go dpkg-dev rsync
+      etcd-server etcd-client golang-1.19-go golang-github-modern-go-reflect2-dev
+      dpkg-dev rsync
       python3 python3-pytest curl ca-certificates openssl iproute2 procps socat)
 
 SUDO=""
