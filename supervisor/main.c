@@ -29,7 +29,8 @@ int main(int argc, char **argv)
 	log_set_verbosity(cfg->verbosity);
 	/* Once per process, before any thread exists (libcurl's rule). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "cloud-controller-manager: libcurl init failed\n");
+		fprintf(stderr,
+			"cloud-controller-manager: libcurl init failed\n");
 		cfg_free(cfg);
 		return 1;
 	}

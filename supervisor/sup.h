@@ -13,7 +13,7 @@
  *   sup_lock.c    one lock object: GET/POST/PUT and the record
  *   sup_record.c  leader record parse/format (pure, unit-tested)
  *   sup_creds.c   per-controller tokens (TokenRequest + access checks)
- *   sup_event.c   core/v1 Events
+ *   sup_event.c   core/v1 Events (shared recorder)
  *   sup_http.c    /healthz /livez /readyz /metrics
  *   sup_metrics.c metric store and Prometheus text
  */
@@ -30,6 +30,7 @@
 struct event;
 struct event_base;
 struct kube_client;
+struct kube_recorder;
 struct ipc_bus;
 struct ipc_msg;
 struct sup_elect;
@@ -82,7 +83,8 @@ struct sup {
 	struct sup_worker w[SUP_MAX_WORKERS];
 	int nw;
 	struct ipc_bus *bus;
-	struct kube_client *kube; /* events, tokens (cfg timeout) */
+	struct kube_client *kube;  /* events, tokens (cfg timeout) */
+	struct kube_recorder *rec; /* Events on the Lease (sup_event.c) */
 	struct sup_elect *elect;
 	struct sup_creds *creds;
 	struct sup_http *http;

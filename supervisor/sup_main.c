@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "supervisor/sup_creds.h"
 #include "supervisor/sup_elect.h"
+#include "supervisor/sup_event.h"
 #include "supervisor/sup_http.h"
 #include "supervisor/sup_metrics.h"
 
@@ -275,7 +276,7 @@ static int setup(struct sup *s)
 		log_warn("bus in %s unavailable (%s); running without hints",
 			 s->cfg->run_dir, strerror(-r));
 	if (new_client(s->cfg, "supervisor", &s->kube) < 0 ||
-	    setup_creds(s) < 0)
+	    sup_event_new(s) < 0 || setup_creds(s) < 0)
 		return 2;
 	if (sup_http_new(s, &s->http) < 0)
 		return 2;
@@ -334,6 +335,7 @@ static void teardown(struct sup *s)
 	sup_http_free(s->http);
 	sup_workers_free(s);
 	sup_creds_free(s->creds);
+	sup_event_free(s);
 	kube_client_free(check_kc);
 	kube_client_free(s->kube);
 	if (s->ev_bus)

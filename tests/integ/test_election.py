@@ -127,6 +127,23 @@ def test_three_supervisors_one_leader_and_failover(sup, cluster, lock_name):
     assert spec["holderIdentity"] == ids[third[0].pid]
     assert spec["leaseTransitions"] == t0 + 2
 
+    # Events on the Lease, as client-go's recorder posts them
+    msgs = wait_for(lambda: _lease_events(cluster, lock_name, 4), 30,
+                    what="LeaderElection Events")
+    for s in (first, second, third):
+        assert f"{ids[s[0].pid]} became leader" in msgs
+    assert f"{ids[second[0].pid]} stopped leading" in msgs
+
+
+def _lease_events(cluster, name, n):
+    ev = cluster.get("/api/v1/namespaces/kube-system/events?fieldSelector="
+                     f"involvedObject.name%3D{name}")
+    msgs = [e["message"] for e in ev["items"]
+            if e["reason"] == "LeaderElection" and
+            e["involvedObject"]["kind"] == "Lease" and
+            e["source"]["component"] == "cloud-controller-manager"]
+    return msgs if len(msgs) >= n else None
+
 
 def _renew_endpoints(cluster, name, stop):
     path = f"/api/v1/namespaces/kube-system/endpoints/{name}"
@@ -299,13 +316,16 @@ def test_per_worker_credentials(sup, cluster, tmp_kubeconfig):
     p, port = sup(["--leader-elect=false",
                    "--use-service-account-credentials=true"],
                   env={"CCM_SCAFFOLD_FENCE_PROBE": "1"}, kubeconfig=kc)
+    me = identity(p)
 
     def users():
+        # the audit log is shared by the session: only this run's writes
         seen = {}
         for e in cluster.audit_events():
+            ua = e.get("userAgent", "")
             if e.get("requestURI", "").startswith(PROBE) and \
-                    e.get("verb") == "patch":
-                m = re.search(r"worker/(\S+)", e.get("userAgent", ""))
+                    e.get("verb") == "patch" and f"id={me})" in ua:
+                m = re.search(r"worker/(\S+)", ua)
                 if m:
                     seen[m.group(1)] = e["user"]["username"]
         return seen if len(seen) == 3 else None

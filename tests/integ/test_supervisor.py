@@ -1,6 +1,8 @@
-"""Supervisor and worker lifecycle (no leader election): spawn, restart with
-backoff, wedged workers, parent death, the run-dir lock, health endpoints,
---dry-run. Bounds are generous multiples of the configured durations."""
+"""Supervisor and worker lifecycle (scaffolding controllers, no leader
+election): spawn, restart with backoff, wedged workers, parent death, the
+run-dir lock, health endpoints, --dry-run; and the seed's command line end
+to end with the real controllers. Bounds are generous multiples of the
+configured durations."""
 
 import json
 import os
@@ -12,7 +14,6 @@ import urllib.request
 
 import pytest
 
-import harness
 from harness import free_port, wait_for
 
 WORKERS = ("service-lb", "route", "node-init")
@@ -212,3 +213,68 @@ def test_metrics_and_readyz_contents(sup):
     st, body = http(port, "/livez")
     assert st == 200 and body == "ok"
     assert http(port, "/nope")[0] == 404
+
+
+SEED_FLAGS = [  # the container command of /work/shared/seed/yaml/ccm.yaml
+    "--leader-elect=true", "--cloud-provider=alicloud",
+    "--use-service-account-credentials=true",
+    "--configure-cloud-routes=true", "--route-reconciliation-period=3m",
+    "--leader-elect-resource-lock=endpoints",
+    "--cluster-cidr=172.16.0.0/16"]
+
+
+def test_seed_command_line_runs_three_workers(run_ccm, cluster, sim,
+                                              tmp_path):
+    """The issue's Done-when: the seed's flags against the local API server
+    and the simulator give one leader, three real workers, healthy
+    /healthz and /readyz. Only the probe port and the run directory are
+    moved off their defaults, which other processes on a test host use."""
+    port = free_port()
+    cc = sim.cloud_config(str(tmp_path / "cloud-config.conf"))
+    p = run_ccm([*SEED_FLAGS, f"--cloud-config={cc}",
+                 f"--kubeconfig={cluster.kubeconfig}",
+                 f"--health-probe-bind-addr=127.0.0.1:{port}",
+                 f"--metrics-bind-addr=127.0.0.1:{port}",
+                 f"--run-dir={tmp_path}/run"],
+                env={**sim.env, "CCM_SCAFFOLD": ""})
+    me = p.wait_log(r"identity (\S+),").group(1)
+    # the default lock (ccm, 15 s) may still be held by an earlier test's
+    # killed process: bound by 3 x (lease + retry)
+    wait_for(lambda: re.search(
+        r'^leader_election_master_status\{name="ccm"\} 1$',
+        http(port, "/metrics")[1], re.M), 3 * (15 + 2), what="leading")
+    pids = wait_for(lambda: all_running(port), 60, what="3 workers running")
+    lease = cluster.get("/apis/coordination.k8s.io/v1/namespaces/"
+                        "kube-system/leases/ccm")["spec"]
+    assert lease["holderIdentity"] == me
+    ep = cluster.get("/api/v1/namespaces/kube-system/endpoints/ccm")
+    rec = json.loads(ep["metadata"]["annotations"][
+        "control-plane.alpha.kubernetes.io/leader"])
+    assert rec["holderIdentity"] == me
+
+    # real controllers, each in its own process
+    for name, pid in pids.items():
+        with open(f"/proc/{pid}/comm") as f:
+            assert f.read().strip() == f"ccm-{name}"
+    p.wait_log(r"service-lb controller started")
+    p.wait_log(r"route controller started: cluster CIDR 172\.16\.0\.0/16")
+    p.wait_log(r"node-init controller started")
+    assert "scaffolding controller" not in p.log()
+    wait_for(lambda: sim.calls("DescribeRouteTableList"), 30,
+             what="the route worker reads the VPC's route tables")
+
+    st, body = http(port, "/healthz")
+    assert (st, body) == (200, "ok")
+    st, body = http(port, "/readyz")
+    assert st == 200, body
+    assert f"[+]leadership: leader ({me})" in body
+    for w in WORKERS:
+        assert f"[+]worker {w}: running" in body
+    time.sleep(2)
+    assert worker_pids(port) == pids, "a worker restarted"
+
+    assert p.stop() == 0
+    assert p.descendants() == []
+    lease = cluster.get("/apis/coordination.k8s.io/v1/namespaces/"
+                        "kube-system/leases/ccm")["spec"]
+    assert lease["holderIdentity"] == ""
