@@ -315,7 +315,9 @@ static int apply(struct cfg *c, const struct flag *f, const char *v,
 		return set_typed(c, f, v, e);
 	if (f->type == FT_BOOL && bool_parse(v, &dummy) < 0)
 		return cfg_fail(e, "--%s: \"%s\" is not a boolean", f->name, v);
-	if (!warned[f - flags] && strcmp(f->name, "logtostderr") != 0)
+	/* The supervisor warns; its workers parse the same line silently. */
+	if (!warned[f - flags] && !c->worker &&
+	    strcmp(f->name, "logtostderr") != 0)
 		log_warn("flag --%s has no effect in this CCM; ignored",
 			 f->name);
 	warned[f - flags] = 1;
