@@ -141,7 +141,7 @@ static const char *type_of(int op)
 
 int sup_metrics_render(const struct sup_metrics *m, struct buf *out)
 {
-	const struct series *v[SUP_METRICS_MAX];
+	const struct series *v[SUP_METRICS_MAX] = {0};
 	int e = 0;
 
 	for (int i = 0; i < m->n; i++)
