@@ -189,6 +189,23 @@ int wk_node_from_json(const struct json *obj, struct wk_node **ret)
 	return 0;
 }
 
+int wk_node_extract(void *ctx, const struct json *obj, void **out)
+{
+	struct wk_node *n = NULL;
+	int r;
+
+	(void)ctx;
+	r = wk_node_from_json(obj, &n);
+	*out = n;
+	return r;
+}
+
+void wk_node_release(void *ctx, void *obj)
+{
+	(void)ctx;
+	wk_node_free(obj);
+}
+
 const char *wk_node_label(const struct wk_node *n, const char *key)
 {
 	size_t i;

@@ -60,6 +60,11 @@ struct wk_node {
 int wk_node_from_json(const struct json *obj, struct wk_node **ret);
 void wk_node_free(struct wk_node *n);
 
+/* The two callbacks of a Node informer (kube_informer_opts.extract and
+ * .free_obj), so every worker's node cache stores struct wk_node. */
+int wk_node_extract(void *ctx, const struct json *obj, void **out);
+void wk_node_release(void *ctx, void *obj);
+
 const char *wk_node_label(const struct wk_node *n, const char *key);
 int wk_node_has_taint(const struct wk_node *n, const char *key);
 

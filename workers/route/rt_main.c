@@ -92,23 +92,6 @@ static void on_jobs(evutil_socket_t fd, short what, void *arg)
 	rt_jobs_run(arg);
 }
 
-static int extract_node(void *ctx, const struct json *obj, void **out)
-{
-	struct wk_node *n = NULL;
-	int r;
-
-	(void)ctx;
-	r = wk_node_from_json(obj, &n);
-	*out = n;
-	return r;
-}
-
-static void free_node(void *ctx, void *obj)
-{
-	(void)ctx;
-	wk_node_free(obj);
-}
-
 static int64_t agg_wait(const struct rt_ctl *c)
 {
 	return c->cfg->node_event_aggregation_wait_ms;
@@ -216,8 +199,8 @@ static int new_informer(struct rt_ctl *c)
 		.on_delete = on_delete,
 		.on_synced = on_synced,
 	};
-	struct kube_informer_opts o = {.extract = extract_node,
-				       .free_obj = free_node};
+	struct kube_informer_opts o = {.extract = wk_node_extract,
+				       .free_obj = wk_node_release};
 
 	return kube_informer_new(c->kube, wk_base(c->rt), "/api/v1/nodes", &o,
 				 &ops, c, &c->inf);

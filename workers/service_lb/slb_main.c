@@ -131,22 +131,6 @@ static void svc_delete(void *ctx, const struct kube_item *it)
 
 /* ---- Nodes ---- */
 
-static int extract_node(void *ctx, const struct json *obj, void **out)
-{
-	struct wk_node *n = NULL;
-	int r = wk_node_from_json(obj, &n);
-
-	(void)ctx;
-	*out = n;
-	return r;
-}
-
-static void free_node(void *ctx, void *obj)
-{
-	(void)ctx;
-	wk_node_free(obj);
-}
-
 static int same_kv(const struct wk_kv *a, size_t na, const struct wk_kv *b,
 		   size_t nb)
 {
@@ -385,8 +369,8 @@ static int new_informers(struct slb_ctl *c)
 							 eps_delete, on_synced};
 	struct kube_informer_opts so = {.extract = extract_svc,
 					.free_obj = free_svc};
-	struct kube_informer_opts no = {.extract = extract_node,
-					.free_obj = free_node};
+	struct kube_informer_opts no = {.extract = wk_node_extract,
+					.free_obj = wk_node_release};
 	struct kube_informer_opts eo = {.extract = extract_eps,
 					.free_obj = free_eps};
 	int slices = slices_usable(c);
