@@ -178,19 +178,6 @@ static void route_on_bus(void *state, const struct ipc_bus_msg *m)
 	}
 }
 
-static int new_cloud(struct rt_ctl *c)
-{
-	struct ali_client_opts o = {
-		.cloud = &c->cfg->cloud,
-		.network = c->cfg->network,
-		.role = "worker/route",
-		.timeout_ms = c->cfg->cloud_timeout_ms,
-		.require_imdsv2 = c->cfg->enable_imdsv2,
-	};
-
-	return ali_client_new(&o, &c->ali);
-}
-
 static int new_informer(struct rt_ctl *c)
 {
 	static const struct kube_informer_ops ops = {
@@ -240,7 +227,7 @@ static int route_init(struct wk_rt *rt, void **state)
 	c->gone = calloc(RT_MAX_GONE, sizeof(*c->gone));
 	r = c->gone ? 0 : -ENOMEM;
 	if (r == 0)
-		r = new_cloud(c);
+		r = wk_cloud_client_new(rt, &c->ali);
 	if (r == 0)
 		r = kube_recorder_new(c->kube, CONTROLLER_REF, wk_identity(rt),
 				      &c->rec);

@@ -401,19 +401,6 @@ static int new_informers(struct slb_ctl *c)
 	return r;
 }
 
-static int new_cloud(struct slb_ctl *c)
-{
-	struct ali_client_opts o = {
-		.cloud = &c->cfg->cloud,
-		.network = c->cfg->network,
-		.role = "worker/service-lb",
-		.timeout_ms = c->cfg->cloud_timeout_ms,
-		.require_imdsv2 = c->cfg->enable_imdsv2,
-	};
-
-	return ali_client_new(&o, &c->ali);
-}
-
 static void slb_done(void *state);
 
 static int slb_init(struct wk_rt *rt, void **state)
@@ -427,7 +414,7 @@ static int slb_init(struct wk_rt *rt, void **state)
 	c->cfg = wk_cfg(rt);
 	c->kube = wk_kube(rt);
 	c->seed = (unsigned)getpid();
-	r = new_cloud(c);
+	r = wk_cloud_client_new(rt, &c->ali);
 	if (r == 0)
 		r = kube_recorder_new(c->kube, COMPONENT, wk_identity(rt),
 				      &c->rec);
