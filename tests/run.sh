@@ -9,7 +9,13 @@
 # background, so it overlaps the C build and the unit tests. Unit binaries
 # run under ASan+UBSan; integration tests run with /usr/bin/python3 -m pytest.
 # The last line is always "N passed, M failed"; the exit status is non-zero
-# if anything failed or nothing ran.
+# if anything failed or nothing ran. A build error counts as one failure and
+# the run goes on with whatever did build (make -k).
+#
+# Environment: B, BIN (build/binary dirs, as for make), PYTEST_ADDOPTS
+# (extra pytest options for both suites, e.g. "-x"), UNIT_TIMEOUT (seconds
+# per unit binary, default 300), CCM_KEEP_CLUSTER_DIR=1 keeps the test
+# cluster's directory (logs, audit log) after the run.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -46,6 +52,20 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# Ctrl-C already reaches pytest (same process group); TERM is forwarded.
+CHILD=
+on_signal() {
+	if [ -n "$CHILD" ]; then
+		[ "$1" = TERM ] && kill -INT "$CHILD" 2>/dev/null
+		wait "$CHILD"
+	fi
+	echo "!! interrupted"
+	echo "$PASSED passed, $((FAILED + 1)) failed"
+	exit 1
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
 
 now() { date +%s; }
 
@@ -89,7 +109,8 @@ build() {
 		[ ${#targets[@]} -gt 0 ] || return 0
 	fi
 	echo "== $MAKE -j2 ${targets[*]}"
-	local t0=$(now)
+	local t0
+	t0=$(now)
 	# -k: a broken file fails the run but does not hide every other result
 	if ! $MAKE -k -j2 --no-print-directory "${targets[@]}"; then
 		echo "!! build failed (counted as one failure; running what was built)"
@@ -102,9 +123,12 @@ build() {
 # printed "[       OK ]"; anything started and not OK (failed, skipped,
 # or cut short by a sanitizer abort) is failed.
 run_unit_binary() {
-	local bin=$1 log="$WORK/$(basename "$1").log" rc runs oks fails
-	"$bin" >"$log" 2>&1
+	local bin=$1 log rc runs oks fails
+	log="$WORK/$(basename "$1").log"
+	# a hung binary must not hang `make test`
+	timeout -k 10 "${UNIT_TIMEOUT:-300}" "$bin" >"$log" 2>&1
 	rc=$?
+	[ "$rc" -eq 124 ] && echo "!! $(basename "$bin") timed out" >>"$log"
 	runs=$(grep -c '^\[ RUN      \]' "$log")
 	oks=$(grep -c '^\[       OK \]' "$log")
 	fails=$((runs - oks))
@@ -159,9 +183,17 @@ EOF
 run_pytest() {
 	local dir=$2 xml="$WORK/pytest-$1.xml" rc
 	echo "== pytest $dir"
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml" \
-		-o junit_family=xunit2 "$dir"
+	# In the background so a TERM to this script reaches pytest (as SIGINT,
+	# which pytest turns into an orderly teardown of its fixtures). Bash
+	# starts background jobs with SIGINT ignored; the wrapper restores it.
+	/usr/bin/python3 -c 'import signal, sys, pytest
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.exit(pytest.main(sys.argv[1:]))' \
+		-q -p no:cacheprovider --junitxml="$xml" -o junit_family=xunit2 "$dir" &
+	CHILD=$!
+	wait "$CHILD"
 	rc=$?
+	CHILD=
 	count_junit "$xml"
 	PASSED=$((PASSED + JP))
 	FAILED=$((FAILED + JF))

@@ -6,6 +6,8 @@
 #   cluster.sh down DIR               stop both processes (idempotent)
 #   cluster.sh restart-apiserver DIR  stop and start kube-apiserver only
 #                                     (same port, same etcd: data survives)
+#   cluster.sh stop-apiserver DIR     stop kube-apiserver only (port refuses)
+#   cluster.sh start-apiserver DIR    start it again on the same port
 #   cluster.sh status DIR             exit 0 if both processes are alive
 #
 # DIR/env is shell-sourceable: KUBE_URL KUBE_CA KUBE_TOKEN KUBECONFIG
@@ -14,7 +16,8 @@
 # service-account key pair (SA_KEY, SA_PUB). Logs: DIR/etcd.log,
 # DIR/apiserver.log, audit log DIR/audit.log.
 #
-# Set KUBE_APISERVER to a binary to skip tests/harness/build-apiserver.sh.
+# Set KUBE_APISERVER to a binary to skip tests/harness/build-apiserver.sh;
+# set CLUSTER_OWNER_PID to have the cluster stopped when that process exits.
 # No kube-controller-manager runs: ServiceAccount admission is disabled so
 # pods and service accounts can be created without a token controller, and
 # the TokenRequest API issues service-account tokens.
@@ -26,7 +29,7 @@ READY_TIMEOUT=${CLUSTER_READY_TIMEOUT:-180}
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
 usage() {
-	echo "usage: cluster.sh up|down|restart-apiserver|status DIR" >&2
+	echo "usage: cluster.sh up|down|restart-apiserver|stop-apiserver|start-apiserver|status DIR" >&2
 	exit 2
 }
 
@@ -53,15 +56,15 @@ owned_alive() {
 }
 
 stop_pid() {
-	local pid=$1 dir=$2 i
+	local pid=$1 dir=$2
 	owned_alive "$pid" "$dir" || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		owned_alive "$pid" "$dir" || return 0
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null || true
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		owned_alive "$pid" "$dir" || return 0
 		sleep 0.1
 	done
@@ -153,8 +156,8 @@ start_etcd() {
 }
 
 wait_etcd() {
-	local dir=$1 ep=$2 pid=$3 i
-	for i in $(seq 1 $((READY_TIMEOUT * 5))); do
+	local dir=$1 ep=$2 pid=$3
+	for _ in $(seq 1 $((READY_TIMEOUT * 5))); do
 		owned_alive "$pid" "$dir" || die "etcd exited; see $dir/etcd.log"
 		if ETCDCTL_API=3 /usr/bin/etcdctl --endpoints="$ep" \
 			--command-timeout=2s endpoint health >/dev/null 2>&1; then
@@ -209,8 +212,8 @@ api_get() {
 }
 
 wait_apiserver() {
-	local dir=$1 url=$2 pid=$3 i
-	for i in $(seq 1 $((READY_TIMEOUT * 5))); do
+	local dir=$1 url=$2 pid=$3
+	for _ in $(seq 1 $((READY_TIMEOUT * 5))); do
 		owned_alive "$pid" "$dir" || die "kube-apiserver exited; see $dir/apiserver.log"
 		if [ "$(api_get "$dir" "$url" /readyz 2>/dev/null)" = ok ]; then
 			return 0
@@ -222,8 +225,8 @@ wait_apiserver() {
 
 # 1.20 creates default and kube-system itself; this is a cheap safety net.
 ensure_namespace() {
-	local dir=$1 url=$2 ns=$3 code i
-	for i in $(seq 1 50); do
+	local dir=$1 url=$2 ns=$3 code
+	for _ in $(seq 1 50); do
 		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
 			--cacert "$dir/pki/ca.crt" -H @"$dir/admin.header" \
 			"$url/api/v1/namespaces/$ns")
@@ -250,7 +253,7 @@ env_set() {
 }
 
 cmd_up() {
-	local dir=$1 bin tokens admin alice bob ports cport pport sport
+	local dir=$1 bin tokens admin alice bob cport pport sport
 	local etcd_pid api_pid url version
 	if owned_alive "$(env_get "$dir" ETCD_PID)" "$dir" &&
 		owned_alive "$(env_get "$dir" APISERVER_PID)" "$dir"; then
@@ -297,26 +300,53 @@ cmd_up() {
 	env_set "$dir" TOKEN_BOB "$bob"
 	env_set "$dir" SA_KEY "$dir/pki/sa.key"
 	env_set "$dir" SA_PUB "$dir/pki/sa.pub"
+	if [ -n "${CLUSTER_OWNER_PID:-}" ]; then
+		env_set "$dir" WATCHDOG_PID "$(start_watchdog "$dir" "$CLUSTER_OWNER_PID")"
+	fi
 	echo "cluster.sh: kube-apiserver $version at $url (etcd http://127.0.0.1:$cport); env in $dir/env" >&2
 }
 
 cmd_down() {
-	local dir=$1
+	local dir=$1 wd
 	[ -f "$dir/env" ] || return 0
 	stop_pid "$(env_get "$dir" APISERVER_PID)" "$dir"
 	stop_pid "$(env_get "$dir" ETCD_PID)" "$dir"
+	wd=$(env_get "$dir" WATCHDOG_PID)
+	# the watchdog runs `down` itself (exec), so never signal ourselves
+	if [ -n "$wd" ] && [ "$wd" != "$$" ]; then stop_pid "$wd" "$dir"; fi
 }
 
-cmd_restart_apiserver() {
+# With CLUSTER_OWNER_PID set, a watchdog takes the cluster down once that
+# process is gone, so a test run killed with SIGKILL leaves nothing behind.
+start_watchdog() {
+	local dir=$1 owner=$2
+	setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+		exec bash "$2" down "$3"' cluster-watchdog "$owner" \
+		"$HERE/cluster.sh" "$dir" </dev/null >/dev/null 2>&1 &
+	echo $!
+}
+
+cmd_stop_apiserver() {
+	local dir=$1
+	[ -f "$dir/env" ] || die "no cluster in $dir"
+	stop_pid "$(env_get "$dir" APISERVER_PID)" "$dir"
+}
+
+cmd_start_apiserver() {
 	local dir=$1 bin url pid
 	[ -f "$dir/env" ] || die "no cluster in $dir"
 	owned_alive "$(env_get "$dir" ETCD_PID)" "$dir" || die "etcd is not running"
+	if owned_alive "$(env_get "$dir" APISERVER_PID)" "$dir"; then return 0; fi
 	bin=$(env_get "$dir" KUBE_APISERVER)
 	url=$(env_get "$dir" KUBE_URL)
-	stop_pid "$(env_get "$dir" APISERVER_PID)" "$dir"
 	pid=$(start_apiserver "$dir" "$bin")
 	env_set "$dir" APISERVER_PID "$pid"
 	wait_apiserver "$dir" "$url" "$pid"
+}
+
+cmd_restart_apiserver() {
+	cmd_stop_apiserver "$1"
+	cmd_start_apiserver "$1"
 }
 
 cmd_status() {
@@ -332,6 +362,8 @@ case $1 in
 up) cmd_up "$DIR" ;;
 down) cmd_down "$DIR" ;;
 restart-apiserver) cmd_restart_apiserver "$DIR" ;;
+stop-apiserver) cmd_stop_apiserver "$DIR" ;;
+start-apiserver) cmd_start_apiserver "$DIR" ;;
 status) cmd_status "$DIR" ;;
 *) usage ;;
 esac

@@ -28,13 +28,15 @@ else
 	DIR=$(mktemp -d /tmp/ccm-local.XXXXXX) KEEP=0
 fi
 DIR=$(cd "$DIR" && pwd)
-SIM_PID= CCM_PID=
+SIM_PID="" CCM_PID=""
 
 stop_group() {
-	local pid=$1 i
+	local pid=$1 _
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM -- "-$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do
+	# TERM to the main process only, as a container runtime would; the
+	# group (workers included) is SIGKILLed if it is not gone in 10 s
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -60,8 +62,8 @@ start_sim() {
 	setsid "$PY" "$ROOT/tests/sim/alisim.py" --state "$DIR/sim-state.json" \
 		--port 0 --port-file "$DIR/sim.port" </dev/null >"$DIR/sim.log" 2>&1 &
 	SIM_PID=$!
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		[ -s "$DIR/sim.port" ] && break
 		kill -0 "$SIM_PID" 2>/dev/null || { cat "$DIR/sim.log" >&2; exit 1; }
 		sleep 0.1

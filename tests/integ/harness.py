@@ -7,6 +7,7 @@ directly inside try/finally.
 """
 
 import base64
+import ctypes
 import json
 import os
 import re
@@ -97,7 +98,9 @@ class Cluster:
     def start(self):
         self._started = True
         t0 = time.monotonic()
-        subprocess.run(["bash", CLUSTER_SH, "up", self.dir], check=True)
+        env = dict(os.environ, CLUSTER_OWNER_PID=str(os.getpid()))
+        subprocess.run(["bash", CLUSTER_SH, "up", self.dir], check=True,
+                       env=env)
         self.startup_seconds = time.monotonic() - t0
         self._load_env()
         return self
@@ -110,6 +113,17 @@ class Cluster:
     def restart_apiserver(self):
         """Stop and start kube-apiserver on the same port; etcd keeps data."""
         subprocess.run(["bash", CLUSTER_SH, "restart-apiserver", self.dir],
+                       check=True)
+        self._load_env()
+
+    def stop_apiserver(self):
+        """Stop kube-apiserver (its port then refuses connections)."""
+        subprocess.run(["bash", CLUSTER_SH, "stop-apiserver", self.dir],
+                       check=True)
+
+    def start_apiserver(self):
+        """Start it again on the same port and wait until ready."""
+        subprocess.run(["bash", CLUSTER_SH, "start-apiserver", self.dir],
                        check=True)
         self._load_env()
 
@@ -259,6 +273,18 @@ def _pids_with_marker(marker):
     return out
 
 
+# Resolved once here: the child after fork should not look up symbols.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL it if the thread that started it
+    dies, so a killed pytest leaves no CCM or simulator behind. (Start
+    processes from the main test thread, not from short-lived threads.)"""
+    _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
 class Process:
     """A child started in its own session with stdout+stderr in a file."""
 
@@ -286,7 +312,8 @@ class Process:
                                      stdin=subprocess.DEVNULL,
                                      stdout=self._log,
                                      stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
 
     def alive(self):
@@ -465,7 +492,7 @@ class Sim:
 # Fault-injecting TCP proxy
 # ----------------------------------------------------------------------
 
-FORWARD, BLACKHOLE, FREEZE = "forward", "blackhole", "freeze"
+FORWARD, BLACKHOLE, FREEZE, REFUSE = "forward", "blackhole", "freeze", "refuse"
 
 
 class _Conn:
@@ -486,6 +513,8 @@ class TcpProxy:
     freeze(): stop moving bytes on every connection, without FIN (kernel
       buffers fill up; TCP keeps the peers connected). resume() continues
       where it stopped, nothing is lost.
+    refuse(): reset every connection and stop listening, so connects are
+      refused; resume() listens on the same port again.
     """
 
     def __init__(self, host, port, listen_port=0):
@@ -494,10 +523,7 @@ class TcpProxy:
         self._cv = threading.Condition()
         self._conns = []
         self._closing = False
-        self._lsock = socket.socket()
-        self._lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._lsock.bind(("127.0.0.1", listen_port))
-        self._lsock.listen(128)
+        self._lsock = self._listen(listen_port)
         self.port = self._lsock.getsockname()[1]
         self.host = "127.0.0.1"
         self._threads = []
@@ -519,8 +545,17 @@ class TcpProxy:
             self._mode = FREEZE
             self._cv.notify_all()
 
+    def refuse(self):
+        with self._cv:
+            self._mode = REFUSE
+            lsock, self._lsock = self._lsock, None
+        lsock.close()
+        self.reset_all()
+
     def resume(self):
         with self._cv:
+            if self._mode == REFUSE:
+                self._lsock = self._listen(self.port)
             self._mode = FORWARD
             dead = [c for c in self._conns if c.blackholed]
             self._cv.notify_all()
@@ -536,10 +571,8 @@ class TcpProxy:
             self._closing = True
             conns = list(self._conns)
             self._cv.notify_all()
-        try:
+        if self._lsock is not None:
             self._lsock.close()
-        except OSError:
-            pass
         for c in conns:
             self._close_conn(c, graceful=True)
         for t in self._threads:
@@ -552,6 +585,14 @@ class TcpProxy:
         self.close()
 
     # -- internals -----------------------------------------------------
+    @staticmethod
+    def _listen(port):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(128)
+        return s
+
     def _spawn(self, fn, *args):
         t = threading.Thread(target=fn, args=args, daemon=True)
         self._threads.append(t)
@@ -559,18 +600,26 @@ class TcpProxy:
 
     def _accept_loop(self):
         while not self._closing:
+            lsock = self._lsock
+            if lsock is None:  # refusing
+                time.sleep(0.05)
+                continue
             try:
-                r, _, _ = select.select([self._lsock], [], [], 0.2)
+                r, _, _ = select.select([lsock], [], [], 0.2)
                 if not r:
                     continue
-                csock, _ = self._lsock.accept()
+                csock, _ = lsock.accept()
             except (OSError, ValueError):
-                return
+                continue  # closed by refuse()/close(); loop re-checks
             conn = _Conn(csock)
             with self._cv:
                 self._conns = [c for c in self._conns if not c.closed]
                 self._conns.append(conn)
                 conn.blackholed = self._mode == BLACKHOLE
+                refused = self._mode == REFUSE
+            if refused:  # raced with refuse()
+                self._close_conn(conn, graceful=False)
+                continue
             if not conn.blackholed:
                 try:
                     conn.upstream = socket.create_connection(self.target,

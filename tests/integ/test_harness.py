@@ -135,6 +135,40 @@ def test_restart_apiserver_keeps_data(cluster):
     assert cm["data"] == {"k": "v"}
 
 
+def test_stop_and_start_apiserver(cluster):
+    cluster.stop_apiserver()
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", cluster.port), timeout=5)
+    finally:
+        cluster.start_apiserver()
+    assert cluster.api("GET", "/version")[0] == 200
+
+
+def test_cluster_dies_with_its_owner(tmp_path):
+    # A second, private cluster owned by a short-lived process: when the
+    # owner goes, the watchdog stops etcd and kube-apiserver.
+    owner = subprocess.Popen(["sleep", "600"])
+    d = str(tmp_path / "owned")
+    env = dict(os.environ, CLUSTER_OWNER_PID=str(owner.pid))
+    try:
+        subprocess.run(["bash", harness.CLUSTER_SH, "up", d], env=env,
+                       check=True)
+        c = harness.Cluster(d)
+        c._load_env()
+        assert os.path.exists(f"/proc/{c.apiserver_pid}")
+        owner.kill()
+        owner.wait()
+        harness.wait_for(
+            lambda: not os.path.exists(f"/proc/{c.apiserver_pid}") and
+            not os.path.exists(f"/proc/{c.etcd_pid}"), 60,
+            what="watchdog to stop the cluster")
+    finally:
+        owner.kill()
+        owner.wait()
+        subprocess.run(["bash", harness.CLUSTER_SH, "down", d])
+
+
 # -- TcpProxy --------------------------------------------------------------
 
 class EchoServer:
@@ -252,6 +286,29 @@ def test_proxy_freeze_and_resume_loses_nothing(echo, tcp_proxy):
         assert _nothing_arrives(s)
         p.resume()
         assert _recv_exactly(s, 3) == b"two"
+    finally:
+        s.close()
+
+
+def test_proxy_refuse_and_resume(echo, tcp_proxy):
+    p = tcp_proxy("127.0.0.1", echo.port)
+    s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
+    try:
+        p.refuse()
+        with pytest.raises((ConnectionResetError, BrokenPipeError)):
+            s.settimeout(10)
+            s.sendall(b"x")
+            if s.recv(1) == b"":
+                raise ConnectionResetError("EOF instead of RST")
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", p.port), timeout=5)
+    finally:
+        s.close()
+    p.resume()
+    s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
+    try:
+        s.sendall(b"back")
+        assert _recv_exactly(s, 4) == b"back"
     finally:
         s.close()
 
