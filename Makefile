@@ -108,7 +108,7 @@ check:
 format:
 	clang-format -i $(LIB_SRCS) $(MAIN_SRC) $(wildcard */*.h) $(UNIT_SRCS)
 
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 \
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 -DCCM_VERSION='"fuzz"' \
 	-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(@D)

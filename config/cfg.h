@@ -128,6 +128,9 @@ void cfg_free(struct cfg *c);
 
 int cfg_cloud_load(const char *path, struct cfg_cloud *out,
 		   struct cfg_err *err);
+/* The same from text already read; path only names it in messages. */
+int cfg_cloud_parse(const char *text, size_t len, const char *path,
+		    struct cfg_cloud *out, struct cfg_err *err);
 /* Environment fallbacks (ACCESS_KEY_ID/ACCESS_KEY_SECRET), validated. */
 int cfg_cloud_env(struct cfg_cloud *out, struct cfg_err *err);
 

@@ -342,22 +342,17 @@ static int read_file(const char *path, struct buf *b, struct cfg_err *e)
 	return r;
 }
 
-int cfg_cloud_load(const char *path, struct cfg_cloud *out, struct cfg_err *e)
+int cfg_cloud_parse(const char *text, size_t len, const char *path,
+		    struct cfg_cloud *out, struct cfg_err *e)
 {
 	struct cfg_cloud o;
 	struct json *doc = NULL;
 	const struct json *g;
-	struct buf b;
 	char jerr[256];
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	buf_init(&b, CLOUD_CONFIG_MAX);
-	r = read_file(path, &b, e);
-	if (r < 0)
-		goto out;
-	if (json_parse(b.data ? b.data : "", b.len, NULL, &doc, jerr,
-		       sizeof(jerr)) < 0) {
+	if (json_parse(text, len, NULL, &doc, jerr, sizeof(jerr)) < 0) {
 		r = cfg_fail(e,
 			     "--cloud-config %s: not valid JSON (%s); "
 			     "expected {\"Global\": {...}}",
@@ -379,10 +374,22 @@ int cfg_cloud_load(const char *path, struct cfg_cloud *out, struct cfg_err *e)
 	}
 out:
 	explicit_bzero(&o, sizeof(o));
+	json_free(doc);
+	return r;
+}
+
+int cfg_cloud_load(const char *path, struct cfg_cloud *out, struct cfg_err *e)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, CLOUD_CONFIG_MAX);
+	r = read_file(path, &b, e);
+	if (r == 0)
+		r = cfg_cloud_parse(b.data ? b.data : "", b.len, path, out, e);
 	if (b.data)
 		explicit_bzero(b.data, b.len);
 	buf_done(&b);
-	json_free(doc);
 	return r;
 }
 
