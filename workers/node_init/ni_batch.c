@@ -333,6 +333,17 @@ static void handle_discover(struct ni_ctl *c, const struct ni_node **nodes,
 	ni_lookup_done(&pool);
 }
 
+/* A node registered before its addresses has nothing to look up yet; a
+ * miss now would be a false "not ECS". Its status update brings it back. */
+static int discoverable(const struct ni_node *n)
+{
+	if (ni_node_ip(n)[0] || ni_discover_id_hint(n))
+		return 1;
+	log_v(2, "node %s: no address reported yet; waiting for it",
+	      n->wk->name);
+	return 0;
+}
+
 void ni_process_batch(struct ni_ctl *c, char **names, size_t n)
 {
 	const struct ni_node **ecs = calloc(n ? n : 1, sizeof(*ecs));
@@ -356,7 +367,7 @@ void ni_process_batch(struct ni_ctl *c, char **names, size_t n)
 		case NI_KIND_DISCOVER:
 			if (m && m->non_ecs)
 				init_non_ecs(c, nd_);
-			else
+			else if (discoverable(nd_))
 				disc[nd++] = nd_;
 			break;
 		case NI_KIND_NON_ECS:

@@ -50,6 +50,8 @@ struct ni_ctl {
 	size_t n_memo;
 	int synced;
 	int passes;
+	/* This pass's lifecycle outcome, for its summary line. */
+	int pass_deleted, pass_deferred, pass_missing;
 };
 
 /* ni_main.c */

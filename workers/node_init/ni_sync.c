@@ -51,10 +51,13 @@ static void act(struct ni_ctl *c, const struct ni_node *n,
 		snprintf(why, sizeof(why),
 			 "instance %s no longer exists in region %s",
 			 n->wk->instance_id, n->wk->region);
-		if (ni_delete_node(c, n, why) == 0)
+		if (ni_delete_node(c, n, why) == 0) {
 			ni_lc_forget(c->lc, n->wk->name);
+			c->pass_deleted++;
+		}
 		return;
 	case NI_ACT_DEFER:
+		c->pass_deferred++;
 		log_info("node %s: instance gone, deletion deferred "
 			 "(--max-node-deletions-per-sync reached)",
 			 n->wk->name);
@@ -85,6 +88,22 @@ static void act(struct ni_ctl *c, const struct ni_node *n,
 	if (rc < 0 && rc != -EPERM)
 		ni_event(c, n, KUBE_EVENT_TYPE_WARNING, "SyncNodeFailed",
 			 "Failed to sync node with its instance: %s", err);
+}
+
+/* A repeated miss that changes nothing still deserves a trace: it is the
+ * only sign that a Ready node outlived its instance. */
+static void note_missing(struct ni_ctl *c, const struct ni_node *n,
+			 enum ni_act a)
+{
+	c->pass_missing++;
+	if (a != NI_ACT_NONE)
+		return;
+	log_v(2,
+	      "node %s: instance %s still not returned (%d lookups); kept: "
+	      "%s",
+	      n->wk->name, n->wk->instance_id, ni_lc_misses(c->lc, n->wk->name),
+	      n->wk->ready == WK_COND_TRUE ? "node is Ready"
+					   : "within the grace period");
 }
 
 static void sync_batch(struct ni_ctl *c, const char *region,
@@ -121,7 +140,11 @@ static void sync_batch(struct ni_ctl *c, const char *region,
 				nodes[i]->wk, WK_TAINT_SHUTDOWN),
 		};
 
-		act(c, nodes[i], in, ni_lc_step(c->lc, &li, now));
+		enum ni_act a = ni_lc_step(c->lc, &li, now);
+
+		if (obs[i] == NI_OBS_MISSING)
+			note_missing(c, nodes[i], a);
+		act(c, nodes[i], in, a);
 	}
 out:
 	ni_lookup_done(&l);
@@ -160,6 +183,7 @@ void ni_full_sync(struct ni_ctl *c)
 
 	kube_informer_foreach(c->inf, collect, &all);
 	ni_lc_begin(c->lc);
+	c->pass_deleted = c->pass_deferred = c->pass_missing = 0;
 	/* Regions first: the sync must not walk the store while patching. */
 	regions = calloc(all.n ? all.n : 1, sizeof(*regions));
 	for (i = 0; regions && i < all.n; i++) {
@@ -174,5 +198,10 @@ void ni_full_sync(struct ni_ctl *c)
 	free(regions);
 	free(all.v);
 	c->passes++;
+	log_v(2,
+	      "sync pass %d: %zu ECS nodes, %d instances not returned, %d "
+	      "nodes deleted, %d deletions deferred",
+	      c->passes, all.n, c->pass_missing, c->pass_deleted,
+	      c->pass_deferred);
 	wk_reconciled(c->rt);
 }
