@@ -286,15 +286,8 @@ static void free_obj(void *ctx, void *obj)
 
 static int make_ali(struct ni_ctl *c)
 {
-	struct ali_client_opts o;
-	int r;
+	int r = wk_cloud_client_new(c->rt, &c->ali);
 
-	memset(&o, 0, sizeof(o));
-	o.cloud = &c->cfg->cloud;
-	o.network = c->cfg->network;
-	o.role = "worker/node-init";
-	o.timeout_ms = c->cfg->cloud_timeout_ms;
-	r = ali_client_new(&o, &c->ali);
 	if (r < 0)
 		log_error("cloud client: %s", strerror(-r));
 	return r;
