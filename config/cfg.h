@@ -96,6 +96,9 @@ struct cfg {
 	enum cfg_network network;
 	int dry_run;
 
+	/* Calls per second per cloud product (SLB, VPC, ECS) for the whole
+	 * CCM; cfg_cloud_rate_share gives each worker its part. */
+	double cloud_api_qps[3];
 	double kube_api_qps;
 	int kube_api_burst;
 	int64_t kube_timeout_ms;
@@ -133,6 +136,15 @@ int cfg_cloud_parse(const char *text, size_t len, const char *path,
 		    struct cfg_cloud *out, struct cfg_err *err);
 /* Environment fallbacks (ACCESS_KEY_ID/ACCESS_KEY_SECRET), validated. */
 int cfg_cloud_env(struct cfg_cloud *out, struct cfg_err *err);
+
+/*
+ * Alibaba throttles per account and API across all keys, so the rate of a
+ * product is one total for the CCM: each enabled worker that calls the
+ * product gets an equal share. product: 0 SLB, 1 VPC, 2 ECS (the order of
+ * enum ali_product). Returns 0 when the worker does not use the product.
+ */
+double cfg_cloud_rate_share(const struct cfg *c, const char *worker,
+			    int product);
 
 /* Go-style duration: "3m", "15s", "1h30m", "500ms", "1.5s". */
 int cfg_duration_parse(const char *s, int64_t *ms);

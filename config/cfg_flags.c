@@ -95,18 +95,37 @@ static int set_lock(struct cfg *c, const char *v, struct cfg_err *e)
 	return 0;
 }
 
-static int set_qps(struct cfg *c, const char *v, struct cfg_err *e)
+static int set_rate(double *dst, const char *flag, const char *v,
+		    struct cfg_err *e)
 {
 	char *end;
 	double q = strtod(v, &end);
 
 	if (!*v || *end || q < 0)
-		return cfg_fail(e,
-				"--kube-api-qps: \"%s\" is not a "
-				"non-negative number",
-				v);
-	c->kube_api_qps = q;
+		return cfg_fail(e, "--%s: \"%s\" is not a non-negative number",
+				flag, v);
+	*dst = q;
 	return 0;
+}
+
+static int set_qps(struct cfg *c, const char *v, struct cfg_err *e)
+{
+	return set_rate(&c->kube_api_qps, "kube-api-qps", v, e);
+}
+
+static int set_slb_qps(struct cfg *c, const char *v, struct cfg_err *e)
+{
+	return set_rate(&c->cloud_api_qps[0], "slb-api-qps", v, e);
+}
+
+static int set_vpc_qps(struct cfg *c, const char *v, struct cfg_err *e)
+{
+	return set_rate(&c->cloud_api_qps[1], "vpc-api-qps", v, e);
+}
+
+static int set_ecs_qps(struct cfg *c, const char *v, struct cfg_err *e)
+{
+	return set_rate(&c->cloud_api_qps[2], "ecs-api-qps", v, e);
 }
 
 static int set_cidr(struct cfg *c, const char *v, struct cfg_err *e)
@@ -190,6 +209,12 @@ static const struct flag flags[] = {
 	      "address of /healthz, /livez, /readyz"),
 	F_FN("kube-api-qps", set_qps, "API server queries per second"),
 	F_INT("kube-api-burst", kube_api_burst, "API server burst"),
+	F_FN("slb-api-qps", set_slb_qps,
+	     "SLB calls per second for the whole CCM"),
+	F_FN("vpc-api-qps", set_vpc_qps,
+	     "VPC calls per second for the whole CCM"),
+	F_FN("ecs-api-qps", set_ecs_qps,
+	     "ECS calls per second for the whole CCM"),
 	F_DUR("kube-api-timeout", kube_timeout_ms,
 	      "timeout of one API server request"),
 	F_DUR("cloud-api-timeout", cloud_timeout_ms,

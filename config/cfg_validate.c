@@ -72,6 +72,7 @@ void cfg_defaults(struct cfg *c)
 	c->max_node_deletions_per_sync = 5;
 	c->enable_imdsv2 = 1;
 	c->kube_api_qps = 20;
+	c->cloud_api_qps[0] = c->cloud_api_qps[1] = c->cloud_api_qps[2] = 10;
 	c->kube_api_burst = 30;
 	c->kube_timeout_ms = 10000;
 	c->cloud_timeout_ms = 10000;

@@ -5,6 +5,7 @@
 
 #include "alicloud/ali_client.h"
 #include "config/cfg.h"
+#include "lib/log.h"
 
 int wk_cloud_client_new(const struct wk_rt *rt, struct ali_client **ret)
 {
@@ -19,5 +20,17 @@ int wk_cloud_client_new(const struct wk_rt *rt, struct ali_client **ret)
 	};
 
 	snprintf(role, sizeof(role), "worker/%s", wk_name(rt));
+	for (int p = 0; p < ALI_N_PRODUCTS; p++) {
+		double share = cfg_cloud_rate_share(cfg, wk_name(rt), p);
+
+		/* A configured 0 means "no limit"; a worker outside the
+		 * product's users keeps a trickle for incidental calls. */
+		if (cfg->cloud_api_qps[p] <= 0)
+			o.rate[p] = -1;
+		else
+			o.rate[p] = share > 0 ? share : 1;
+		log_v(1, "cloud rate for product %d: %.2f calls/s", p,
+		      o.rate[p]);
+	}
 	return ali_client_new(&o, ret);
 }

@@ -453,6 +453,32 @@ static void test_watch_rotation(void **state)
 	assert_int_equal(cfg_watch_check(&w, &e), 1);
 }
 
+static void test_cloud_rate_shares(void **state)
+{
+	struct cfg *c;
+	struct cfg_err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, ccflag(good_cc),
+			       "--cluster-cidr=10.0.0.0/8", "--ecs-api-qps=30",
+			       "--slb-api-qps=8", NULL),
+			 0);
+	/* ECS is shared by service-lb (ENI lookup) and node-init */
+	assert_true(cfg_cloud_rate_share(c, "service-lb", 2) == 15);
+	assert_true(cfg_cloud_rate_share(c, "node-init", 2) == 15);
+	assert_true(cfg_cloud_rate_share(c, "route", 2) == 0);
+	assert_true(cfg_cloud_rate_share(c, "service-lb", 0) == 8);
+	assert_true(cfg_cloud_rate_share(c, "route", 1) == 10);
+	cfg_free(c);
+	assert_int_equal(parse(&c, &e, ccflag(good_cc),
+			       "--configure-cloud-routes=false",
+			       "--controllers=node", "--ecs-api-qps=30", NULL),
+			 0);
+	assert_true(cfg_cloud_rate_share(c, "node-init", 2) == 30);
+	cfg_free(c);
+	expect_fail("--vpc-api-qps", ccflag(good_cc), "--vpc-api-qps=-1", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_dry_run_turns_off_election),
 		cmocka_unit_test(test_watch_rotation),
+		cmocka_unit_test(test_cloud_rate_shares),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, setup, teardown);
