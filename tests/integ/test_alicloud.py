@@ -373,3 +373,16 @@ def test_ram_role_credentials_refresh(prog_bin, tmp_path):
         assert any(c["method"] == "PUT" for c in meta)
     finally:
         sim.stop()
+
+
+def test_clock_skew_corrected_from_date_header(ali):
+    """An IDC host an hour behind the cloud: the first call gets
+    InvalidTimeStamp.Expired, the client learns the offset from the Date
+    header and the retry (and every later call) is signed with it."""
+    ali.sim.client.config(clock_offset_s=3600)
+    assert "count=1" in ali.ok("list-vpcs")
+    codes = [c.get("code") for c in ali.calls("DescribeVpcs")]
+    assert codes[0] == "InvalidTimeStamp.Expired", codes
+    assert [c["status"] for c in ali.calls("DescribeVpcs")][-1] == 200
+    ali.sim.client.config(clock_offset_s=-3600)
+    assert "count=1" in ali.ok("list-vpcs")

@@ -88,7 +88,9 @@ class Sim:
         except ValueError:
             raise SimError("InvalidTimeStamp.Format",
                            "Specified time stamp or date value is not well formatted.")
-        now = time.time()
+        # clock_offset_s plays a server whose clock differs from the
+        # client's (an IDC host without NTP, seen from the other side)
+        now = time.time() + self.world.config.get("clock_offset_s", 0)
         if abs(now - when) > self.world.config["max_skew_s"]:
             raise SimError("InvalidTimeStamp.Expired",
                            "Specified time stamp or date value is expired. Server time is %s, "
@@ -197,6 +199,11 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.readline()
             if len(out) > MAX_BODY:
                 raise SimError("InvalidParameter", "Request body too large.", 413)
+
+    def date_time_string(self, timestamp=None):
+        if timestamp is None:
+            timestamp = time.time() + self.sim.world.config.get("clock_offset_s", 0)
+        return super().date_time_string(timestamp)
 
     def reply(self, status, body, ctype="application/json;charset=utf-8", rid=None):
         data = body if isinstance(body, bytes) else body.encode("utf-8")

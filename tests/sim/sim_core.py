@@ -161,6 +161,7 @@ DEFAULT_CONFIG = {
     "route_deleting_ms": 0,    # DeleteRouteEntry: Deleting this long, then gone
     "nonce_window_s": 900,
     "max_skew_s": 900,
+    "clock_offset_s": 0,       # the server's clock minus the real one
     "public_pool_cidr": "47.99.0.0/16",
     "sts_ttl_s": 3600,
     "calls_max": 200000,
