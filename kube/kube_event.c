@@ -19,6 +19,7 @@
 #define MSG_MAX	      1024
 #define KEY_MAX	      1536
 #define STATUS_LOGGED 8
+#define QUEUE_MAX     256 /* Events kept while the API server is away */
 
 struct seen {
 	char *key; /* object + type + reason + message */
@@ -35,8 +36,15 @@ struct spam {
 	int64_t last_ms;
 };
 
+struct pending {
+	char *path;
+	char *body;
+};
+
 struct kube_recorder {
 	struct kube_client *c;
+	struct pending q[QUEUE_MAX]; /* ring of creates to resend */
+	size_t q_head, q_len;
 	char *component;
 	char *host;
 	struct seen seen[CACHE_SIZE];
@@ -70,6 +78,12 @@ void kube_recorder_free(struct kube_recorder *rec)
 
 	if (!rec)
 		return;
+	for (i = 0; i < rec->q_len; i++) {
+		struct pending *p = &rec->q[(rec->q_head + i) % QUEUE_MAX];
+
+		free(p->path);
+		free(p->body);
+	}
 	for (i = 0; i < CACHE_SIZE; i++) {
 		free(rec->seen[i].key);
 		free(rec->seen[i].ns);
@@ -85,6 +99,7 @@ void kube_recorder_get_stats(const struct kube_recorder *rec,
 			     struct kube_recorder_stats *out)
 {
 	*out = rec->st;
+	out->queued = rec->q_len;
 }
 
 static void timestamp(char *out, size_t n)
@@ -235,6 +250,65 @@ static int build_event(struct kube_recorder *rec, struct buf *b,
 	return r;
 }
 
+/* A down or overloaded API server: worth sending again later. */
+static int retryable(int r, long status)
+{
+	return r == -ECONNREFUSED || r == -ETIMEDOUT ||
+	       (r == -EIO && (status == 429 || status >= 500));
+}
+
+/* Keeps a failed create; when full the oldest is dropped (and counted). */
+static void enqueue(struct kube_recorder *rec, const char *path,
+		    const char *body)
+{
+	struct pending *p;
+
+	if (rec->q_len == QUEUE_MAX) {
+		p = &rec->q[rec->q_head];
+		free(p->path);
+		free(p->body);
+		rec->q_head = (rec->q_head + 1) % QUEUE_MAX;
+		rec->q_len--;
+		rec->st.dropped++;
+	}
+	p = &rec->q[(rec->q_head + rec->q_len) % QUEUE_MAX];
+	p->path = strdup(path);
+	p->body = strdup(body);
+	if (!p->path || !p->body) {
+		free(p->path);
+		free(p->body);
+		rec->st.dropped++;
+		return;
+	}
+	rec->q_len++;
+}
+
+void kube_recorder_flush(struct kube_recorder *rec)
+{
+	while (rec && rec->q_len) {
+		struct pending *p = &rec->q[rec->q_head];
+		struct kube_resp resp;
+		int r;
+
+		int again;
+
+		kube_resp_init(&resp);
+		r = kube_create(rec->c, p->path, p->body, &resp);
+		again = r != 0 && retryable(r, resp.status);
+		if (r == 0)
+			rec->st.created++;
+		else if (!again)
+			note_failure(rec, "create", resp.status, r);
+		kube_resp_done(&resp);
+		if (again)
+			return; /* still away: keep the rest in order */
+		free(p->path);
+		free(p->body);
+		rec->q_head = (rec->q_head + 1) % QUEUE_MAX;
+		rec->q_len--;
+	}
+}
+
 static void create_event(struct kube_recorder *rec, struct seen *sn,
 			 const struct kube_objref *ref, const char *type,
 			 const char *reason, const char *msg)
@@ -260,12 +334,21 @@ static void create_event(struct kube_recorder *rec, struct seen *sn,
 	r = build_event(rec, &b, ref, sn, type, reason, msg);
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", sn->ns);
 	kube_resp_init(&resp);
+	if (!r && rec->q_len) {
+		/* the flush just failed: queue behind the others, costing an
+		 * outage no second request */
+		enqueue(rec, path, b.data);
+		goto out;
+	}
 	if (!r)
 		r = kube_create(rec->c, path, b.data, &resp);
 	if (r == 0)
 		rec->st.created++;
+	else if (b.data && retryable(r, resp.status))
+		enqueue(rec, path, b.data);
 	else
 		note_failure(rec, "create", resp.status, r);
+out:
 	kube_resp_done(&resp);
 	buf_done(&b);
 }
@@ -340,6 +423,7 @@ void kube_event(struct kube_recorder *rec, const struct kube_objref *ref,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	kube_recorder_flush(rec);
 	record(rec, ref, type ? type : KUBE_EVENT_TYPE_NORMAL,
 	       reason ? reason : "", msg);
 }

@@ -10,8 +10,10 @@
  * Events never ask the fence. Failures (403 in a terminating namespace,
  * 404 for a deleted namespace, a down API server) are counted and logged
  * at -v=4 the first time for each HTTP status, never returned: an Event is
- * never worth failing a reconcile for. There is no queue: each call costs
- * one request (bounded by the client timeout and rate limiter).
+ * never worth failing a reconcile for. A create that fails because the
+ * API server is down or overloaded (transport error, 429, 5xx) is kept in
+ * a bounded queue (256; the oldest is dropped and counted when full) and
+ * sent again, in order, before the next Event or by kube_recorder_flush.
  *
  * Ownership: the recorder borrows the client (which must outlive it) and
  * copies component and host. ref strings are borrowed for the call.
@@ -39,6 +41,8 @@ struct kube_recorder_stats {
 	uint64_t patched;  /* repeats folded into an existing Event */
 	uint64_t failed;   /* requests that failed */
 	uint64_t filtered; /* dropped by the spam filter */
+	uint64_t dropped;  /* dropped because the queue was full */
+	uint64_t queued;   /* waiting to be sent again */
 };
 
 #define KUBE_EVENT_TYPE_NORMAL	"Normal"
@@ -50,6 +54,8 @@ void kube_recorder_free(struct kube_recorder *rec);
 void kube_event(struct kube_recorder *rec, const struct kube_objref *ref,
 		const char *type, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* Sends queued Events while the API server answers. */
+void kube_recorder_flush(struct kube_recorder *rec);
 void kube_recorder_get_stats(const struct kube_recorder *rec,
 			     struct kube_recorder_stats *out);
 

@@ -534,6 +534,54 @@ static void test_event_recorder(void **state)
 	unlink(kc);
 }
 
+static const struct step outage_script[] = {
+	{"503 Service Unavailable", "{}", 0}, /* create: kept */
+	{"201 Created", "{}", 0},	      /* the kept one, resent */
+	{"201 Created", "{}", 0},	      /* the new one */
+	{"503 Service Unavailable", "{}", 0}, /* from here on: away */
+};
+
+static void test_event_queue(void **state)
+{
+	struct kube_objref ref = {
+		.kind = "Node", .name = "n1", .uid = "u1", .api_version = "v1"};
+	struct kube_recorder_stats st;
+	struct kube_recorder *rec = NULL;
+	struct kube_client *c;
+	struct fake f;
+	char kc[128], name[32];
+	int i;
+
+	(void)state;
+	fake_start(&f, outage_script,
+		   (int)(sizeof(outage_script) / sizeof(outage_script[0])));
+	c = client_for(&f, kc, sizeof(kc));
+	assert_int_equal(kube_recorder_new(c, "svc", "h1", &rec), 0);
+	kube_event(rec, &ref, "Warning", "A", "first");
+	kube_recorder_get_stats(rec, &st);
+	assert_int_equal(st.queued, 1);
+	assert_int_equal(st.created, 0);
+	kube_event(rec, &ref, "Warning", "B", "second");
+	assert_non_null(strstr(f.body[1], "\"message\":\"first\""));
+	assert_non_null(strstr(f.body[2], "\"message\":\"second\""));
+	kube_recorder_get_stats(rec, &st);
+	assert_int_equal(st.created, 2);
+	assert_int_equal(st.queued, 0);
+	/* a long outage: the queue stays bounded and drops the oldest */
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "obj%d", i);
+		ref.name = name;
+		kube_event(rec, &ref, "Normal", "X", "n%d", i);
+	}
+	kube_recorder_get_stats(rec, &st);
+	assert_int_equal(st.queued, 256);
+	assert_int_equal(st.dropped, 300 - 256);
+	kube_recorder_free(rec);
+	kube_client_free(c);
+	fake_stop(&f);
+	unlink(kc);
+}
+
 /* ---- token file rotation ---- */
 
 static const struct step token_script[] = {
@@ -595,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_informer),
 		cmocka_unit_test(test_sync_mapping_and_fence),
 		cmocka_unit_test(test_event_recorder),
+		cmocka_unit_test(test_event_queue),
 		cmocka_unit_test(test_token_file_reread),
 	};
 
