@@ -6,6 +6,7 @@
 #   make deps       install Debian packages the build and tests need
 #   make check      clang-format, cppcheck, clang-tidy
 #   make fuzz       libFuzzer targets (clang), run briefly
+#   make bench      benchmarks (bench/), never part of make test
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.0.0)
 CC        ?= gcc
@@ -35,6 +36,8 @@ LIB_SRCS  := $(filter-out $(MAIN_SRC),$(wildcard $(addsuffix /*.c,$(MODULES)) \
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(B)/rel/bench/%,$(BENCH_SRCS))
 # Small C drivers that integration tests run against the real API server.
 PROG_SRCS := $(wildcard tests/integ/prog_*.c)
 PROG_BINS := $(patsubst tests/integ/%.c,$(B)/san/tests/integ/%,$(PROG_SRCS))
@@ -42,7 +45,7 @@ PROG_BINS := $(patsubst tests/integ/%.c,$(B)/san/tests/integ/%,$(PROG_SRCS))
 REL_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRCS))
 SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS))
 
-.PHONY: all deps test testbins unit integ check format fuzz clean run apiserver
+.PHONY: all deps test testbins unit integ check format fuzz clean run apiserver bench
 
 all: $(BIN)/cloud-controller-manager
 
@@ -70,6 +73,14 @@ $(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS)
 $(B)/san/tests/integ/%: tests/integ/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/rel/bench/%: bench/%.c $(REL_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Benchmarks: never part of make test (performance is not asserted there).
+bench: $(BIN)/cloud-controller-manager $(BENCH_BINS)
+	@bash bench/run.sh
 
 # Everything the test runner needs built.
 testbins: $(BIN)/cloud-controller-manager $(BIN)/san/cloud-controller-manager \
