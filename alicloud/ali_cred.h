@@ -18,7 +18,7 @@
 #include "alicloud/ali_sign.h"
 #include "config/cfg.h"
 
-#define ALI_CRED_REFRESH_MS (5 * 60 * 1000)
+#define ALI_CRED_REFRESH_MS (INT64_C(5) * 60 * 1000)
 
 enum ali_cred_source {
 	ALI_CRED_CONFIG = 0,

@@ -116,6 +116,6 @@ void ali_error_redact(struct ali_error *e, const char *secret)
 		return;
 	while ((p = strstr(e->message, secret)) != NULL) {
 		memmove(p + 3, p + n, strlen(p + n) + 1);
-		memcpy(p, "***", 3);
+		p[0] = p[1] = p[2] = '*';
 	}
 }

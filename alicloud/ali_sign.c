@@ -49,12 +49,14 @@ int ali_canonical_query(const struct ali_params *p, struct buf *out)
 	size_t i, n = 0;
 	int r = 0;
 
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	sorted = calloc(p->n ? p->n : 1, sizeof(*sorted));
 	if (!sorted)
 		return -ENOMEM;
 	for (i = 0; i < p->n; i++)
 		if (strcmp(p->v[i].name, "Signature") != 0)
 			sorted[n++] = &p->v[i];
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	qsort(sorted, n, sizeof(*sorted), cmp_param);
 	for (i = 0; r == 0 && i < n; i++) {
 		if (i)
@@ -112,7 +114,7 @@ int ali_sign(const char *method, const struct ali_params *p, const char *secret,
 	struct buf sts;
 	int r;
 
-	buf_init(&sts, 3 * CANON_LIMIT);
+	buf_init(&sts, (size_t)3 * CANON_LIMIT);
 	r = ali_string_to_sign(method, p, &sts);
 	if (!r)
 		r = ali_hmac_sha1_b64(secret, sts.data, sts.len, out);

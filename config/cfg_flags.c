@@ -22,41 +22,41 @@ enum ftype { FT_BOOL, FT_STR, FT_DUR, FT_INT, FT_FN };
 struct flag {
 	const char *name;
 	enum ftype type;
-	size_t off;  /* into struct cfg, for typed flags */
-	size_t size; /* FT_STR buffer size */
-	int (*fn)(struct cfg *c, const char *val, struct cfg_err *err);
 	int noeffect; /* accepted, warned about, ignored */
+	size_t off;   /* into struct cfg, for typed flags */
+	size_t size;  /* FT_STR buffer size */
+	int (*fn)(struct cfg *c, const char *val, struct cfg_err *err);
 	const char *help;
 };
 
 #define F_BOOL(n, field, h)                                                    \
 	{                                                                      \
-		n, FT_BOOL, offsetof(struct cfg, field), 0, NULL, 0, h         \
+		n, FT_BOOL, 0, offsetof(struct cfg, field), 0, NULL, h         \
 	}
 #define F_STR(n, field, h)                                                     \
 	{                                                                      \
-		n, FT_STR, offsetof(struct cfg, field),                        \
-			sizeof(((struct cfg *)0)->field), NULL, 0, h           \
+		n, FT_STR, 0, offsetof(struct cfg, field),                     \
+			sizeof(((struct cfg *)0)->field), NULL, h              \
 	}
 #define F_DUR(n, field, h)                                                     \
 	{                                                                      \
-		n, FT_DUR, offsetof(struct cfg, field), 0, NULL, 0, h          \
+		n, FT_DUR, 0, offsetof(struct cfg, field), 0, NULL, h          \
 	}
 #define F_INT(n, field, h)                                                     \
 	{                                                                      \
-		n, FT_INT, offsetof(struct cfg, field), 0, NULL, 0, h          \
+		n, FT_INT, 0, offsetof(struct cfg, field), 0, NULL, h          \
 	}
 #define F_FN(n, fn, h)                                                         \
 	{                                                                      \
-		n, FT_FN, 0, 0, fn, 0, h                                       \
+		n, FT_FN, 0, 0, 0, fn, h                                       \
 	}
 #define F_IGN_BOOL(n)                                                          \
 	{                                                                      \
-		n, FT_BOOL, 0, 0, NULL, 1, NULL                                \
+		n, FT_BOOL, 1, 0, 0, NULL, NULL                                \
 	}
 #define F_IGN(n)                                                               \
 	{                                                                      \
-		n, FT_STR, 0, 0, NULL, 1, NULL                                 \
+		n, FT_STR, 1, 0, 0, NULL, NULL                                 \
 	}
 
 static int set_controllers(struct cfg *c, const char *v, struct cfg_err *e)

@@ -61,9 +61,9 @@ void cfg_defaults(struct cfg *c)
 	memset(c, 0, sizeof(*c));
 	c->controllers = CFG_CTL_SERVICE | CFG_CTL_ROUTE | CFG_CTL_NODE;
 	c->configure_cloud_routes = 1;
-	c->route_reconciliation_period_ms = 5 * 60000;
-	c->node_sync_period_ms = 5 * 60000;
-	c->cloud_resync_period_ms = 10 * 60000;
+	c->route_reconciliation_period_ms = INT64_C(5) * 60000;
+	c->node_sync_period_ms = INT64_C(5) * 60000;
+	c->cloud_resync_period_ms = INT64_C(10) * 60000;
 	c->node_event_aggregation_wait_ms = 1000;
 	c->route_reconcile_batch_size = 50;
 	c->node_reconcile_batch_size = 100;

@@ -46,6 +46,7 @@ static int add_child(struct json *parent, struct json *child, char *key)
 {
 	if (parent->n == parent->cap) {
 		size_t ncap = parent->cap ? parent->cap * 2 : 4;
+		/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		struct json **ni = realloc(parent->items, ncap * sizeof(*ni));
 
 		if (!ni)

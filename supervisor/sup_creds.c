@@ -12,8 +12,8 @@
 #include "lib/log.h"
 
 #define MAX_SA	    8
-#define RETRY_MS    (5 * 60 * 1000) /* after a refusal */
-#define MIN_LIFE_MS (10 * 60 * 1000)
+#define RETRY_MS    (INT64_C(5) * 60 * 1000) /* after a refusal */
+#define MIN_LIFE_MS (INT64_C(10) * 60 * 1000)
 
 struct entry {
 	char sa[64];

@@ -133,7 +133,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct buf b;
 	int ok;
 
-	buf_init(&b, 4 * 1024 * 1024);
+	buf_init(&b, 4u << 20);
 	if ((n == 8 && !strncmp(uri, "/healthz", n)) ||
 	    (n == 6 && !strncmp(uri, "/livez", n))) {
 		ok = sup_http_healthz(h->s, &b);

@@ -192,7 +192,7 @@ static int write_lock(struct sup_lock *l, struct kube_client *kc,
 	struct buf b;
 	int rc;
 
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, 64u << 10);
 	rc = body(l, &b, cur, r);
 	kube_resp_init(&resp);
 	*sent = clock_mono_ms();

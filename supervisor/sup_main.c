@@ -144,7 +144,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (now - s->last_tick_ms > SUP_WATCHDOG_FAILMS) {
 		log_error("supervisor loop stalled for %llds",
 			  (long long)((now - s->last_tick_ms) / 1000));
-		s->stalled_until_ms = now + 3 * SUP_WATCHDOG_FAILMS;
+		s->stalled_until_ms = now + 3 * (int64_t)SUP_WATCHDOG_FAILMS;
 	}
 	s->last_tick_ms = now;
 	sup_workers_reap(s);
@@ -319,7 +319,7 @@ static void stop_workers(struct sup *s)
 			sup_workers_kill_all(s, SIGKILL);
 			killed = 1;
 		}
-		if (el > 5 * SUP_TERM_GRACE_MS) {
+		if (el > 5 * (int64_t)SUP_TERM_GRACE_MS) {
 			log_error("workers did not exit; giving up");
 			break;
 		}

@@ -146,6 +146,7 @@ int sup_metrics_render(const struct sup_metrics *m, struct buf *out)
 
 	for (int i = 0; i < m->n; i++)
 		v[i] = &m->s[i];
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	qsort(v, (size_t)m->n, sizeof(v[0]), by_name);
 	for (int i = 0; i < m->n; i++) {
 		if (i == 0 || strcmp(v[i]->name, v[i - 1]->name) != 0)

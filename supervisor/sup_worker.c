@@ -291,7 +291,7 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 		backoff_reset(&w->bo);
 	} else if (w->state == WS_STOPPING &&
 		   now - w->stop_ms > SUP_TERM_GRACE_MS) {
-		if (now - w->stop_ms > 5 * SUP_TERM_GRACE_MS) {
+		if (now - w->stop_ms > 5 * (int64_t)SUP_TERM_GRACE_MS) {
 			log_error("worker %s (pid %d) survives SIGKILL",
 				  w->name, (int)w->pid);
 			w->kill_failed = 1;

@@ -161,7 +161,8 @@ static void on_idle_pass(evutil_socket_t fd, short what, void *arg)
 static int scaffold_init(struct wk_rt *rt, void **state)
 {
 	struct scaffold *s;
-	struct timeval tv = {0, PROBE_MS * 1000}, one = {1, 0};
+	struct timeval tv = {0, PROBE_MS * 1000L}, one = {1, 0};
+	const char *probe = getenv("CCM_SCAFFOLD_FENCE_PROBE");
 
 	if (env_names("CCM_SCAFFOLD_EXIT", wk_name(rt)))
 		return -ECANCELED;
@@ -169,8 +170,7 @@ static int scaffold_init(struct wk_rt *rt, void **state)
 	if (s == NULL)
 		return -ENOMEM;
 	s->rt = rt;
-	s->probe = getenv("CCM_SCAFFOLD_FENCE_PROBE") &&
-		   strcmp(getenv("CCM_SCAFFOLD_FENCE_PROBE"), "1") == 0;
+	s->probe = probe && strcmp(probe, "1") == 0;
 	if (s->probe)
 		s->ev = event_new(wk_base(rt), -1, EV_PERSIST, on_probe, s);
 	else

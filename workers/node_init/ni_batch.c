@@ -213,12 +213,14 @@ struct batch {
 static void batch_add(struct batch *b, const struct ni_node *n,
 		      const struct ni_instance *i)
 {
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	const struct ni_node **nn = realloc(b->nodes, (b->n + 1) * sizeof(*nn));
 	const struct ni_instance **ni;
 
 	if (!nn)
 		return;
 	b->nodes = nn;
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	ni = realloc(b->insts, (b->n + 1) * sizeof(*ni));
 	if (!ni)
 		return;
@@ -346,7 +348,9 @@ static int discoverable(const struct ni_node *n)
 
 void ni_process_batch(struct ni_ctl *c, char **names, size_t n)
 {
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	const struct ni_node **ecs = calloc(n ? n : 1, sizeof(*ecs));
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	const struct ni_node **disc = calloc(n ? n : 1, sizeof(*disc));
 	struct batch b = {0};
 	size_t i, ne = 0, nd = 0;

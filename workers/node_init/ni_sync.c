@@ -31,6 +31,7 @@ static int collect(void *ctx, const struct kube_item *it)
 
 	if (!n || n->wk->deleting || !wk_node_is_ecs(n->wk))
 		return 0;
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
@@ -155,6 +156,7 @@ out:
 static void sync_region(struct ni_ctl *c, const char *region,
 			struct ecs_list *all, int64_t now)
 {
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	const struct ni_node **batch = calloc(all->n, sizeof(*batch));
 	size_t i, k = 0, max = (size_t)c->cfg->node_reconcile_batch_size;
 

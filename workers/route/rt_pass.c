@@ -221,6 +221,7 @@ static int prepare(struct rt_ctl *c, struct rt_pass *p)
 	size_t t, nt = c->n_tables;
 	int r;
 
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	p->entries = calloc(nt + 1, sizeof(*p->entries));
 	p->obs = calloc(nt + 1, sizeof(*p->obs));
 	p->free_at = calloc(nt + 1, sizeof(*p->free_at));
