@@ -41,6 +41,7 @@ struct wk_rt {
 	struct event *ev_status, *ev_bus, *ev_hb, *ev_term, *ev_int;
 	pid_t parent;
 	int64_t seq;
+	int64_t hb_sent_ms;
 	int reconciled;
 	int exit_code;
 	char identity[256];
@@ -235,6 +236,12 @@ static void on_bus(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void send_heartbeat(struct wk_rt *rt)
+{
+	rt->hb_sent_ms = clock_mono_ms();
+	send_kind(rt, IPC_HEARTBEAT, ++rt->seq);
+}
+
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	struct wk_rt *rt = arg;
@@ -246,7 +253,19 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(rt->base);
 		return;
 	}
-	send_kind(rt, IPC_HEARTBEAT, ++rt->seq);
+	send_heartbeat(rt);
+}
+
+void wk_heartbeat(struct wk_rt *rt)
+{
+	/* an orphan gets no heartbeat: PDEATHSIG or the timer ends it */
+	if (rt == NULL || getppid() != rt->parent)
+		return;
+	/* lease renewals too, or a long piece of work would be fenced for
+	 * want of records the loop has not read */
+	on_status(IPC_STATUS_FD, EV_READ, rt);
+	if (clock_mono_ms() - rt->hb_sent_ms >= HEARTBEAT_MS)
+		send_heartbeat(rt);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -343,7 +362,8 @@ static int make_client(struct wk_rt *rt)
 
 static int add_events(struct wk_rt *rt)
 {
-	struct timeval hb = {HEARTBEAT_MS / 1000, (HEARTBEAT_MS % 1000) * 1000};
+	struct timeval hb = {HEARTBEAT_MS / 1000,
+			     (HEARTBEAT_MS % 1000) * 1000L};
 	int bfd;
 
 	rt->ev_status = event_new(rt->base, IPC_STATUS_FD, EV_READ | EV_PERSIST,

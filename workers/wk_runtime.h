@@ -79,6 +79,13 @@ int wk_publish(struct wk_rt *rt, enum ipc_topic t, const char *name,
 
 void wk_reconciled(struct wk_rt *rt);
 void wk_auth_failed(struct wk_rt *rt);
+/* For a long piece of work (a sync of many bounded cloud calls) that
+ * keeps the loop from its timers: call it between the calls. It sends at
+ * most one heartbeat a second (never call it from anything that can spin
+ * without bound: the heartbeat is how a wedged worker is caught) and
+ * applies the status records waiting (fence window, token), so on_fence
+ * may run from inside the caller. */
+void wk_heartbeat(struct wk_rt *rt);
 
 /* Metrics travel to the supervisor, which serves /metrics. name must be a
  * Prometheus name; labels is "" or k="v",... with no quotes in values. */

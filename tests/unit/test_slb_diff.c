@@ -581,6 +581,10 @@ static void test_cleanup_own(void **st)
 	assert_int_equal(count(&p, SLB_OP_DELETE_LB), 0);
 	assert_int_equal(count(&p, SLB_OP_DELETE_LISTENER), 2);
 	assert_int_equal(count(&p, SLB_OP_DELETE_VG), 2);
+	/* the kept CLB keeps its protection; our tags go last */
+	assert_int_equal(count(&p, SLB_OP_SET_DELETE_PROTECTION), 0);
+	assert_int_equal(count(&p, SLB_OP_UNTAG), 1);
+	assert_int_equal(p.v[p.n - 1].op, SLB_OP_UNTAG);
 	slb_plan_done(&p);
 	slb_model_free(want);
 	world_done(&w);

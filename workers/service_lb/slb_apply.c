@@ -309,6 +309,7 @@ int slb_apply_plan(struct slb_apply *a, struct ali_error *err)
 
 		new_id[0] = '\0';
 		ali_error_clear(err);
+		slb_tick(a->tick);
 		r = do_call(a, call, new_id, err);
 		if (r == ALI_E_API && gone_ok(call, err))
 			r = 0;

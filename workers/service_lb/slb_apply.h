@@ -24,7 +24,8 @@ struct slb_apply {
 	struct slb_cloud *c;
 	struct slb_plan *p;
 	const char *token_salt; /* "" or NULL: none; see slb_client_token */
-	int done;		/* calls that succeeded */
+	const struct slb_tick *tick; /* before each call; may be NULL */
+	int done;		     /* calls that succeeded */
 };
 
 int slb_apply_plan(struct slb_apply *a, struct ali_error *err);

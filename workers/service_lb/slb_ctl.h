@@ -13,7 +13,10 @@
  * Every Service the worker has touched has a struct slb_entry holding the
  * CLB state it last saw (struct slb_cloud); a sync diffs against it and
  * describes the CLB again only when it is stale (first sync, resync
- * period, any failed call). One sync runs per loop turn.
+ * period, any failed call). One sync runs per loop turn; it is a run of
+ * bounded calls, before each of which it calls wk_heartbeat, so a slow
+ * cloud stretching it past the supervisor's heartbeat deadline (10 s)
+ * neither gets the worker killed nor leaves its fence window unread.
  *
  * Ownership: struct slb_ctl is owned by the controller (init/done) and
  * owns its entries.

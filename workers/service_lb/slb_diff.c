@@ -489,26 +489,30 @@ int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 	return r;
 }
 
+/* Our CLB goes whole (protection off first). A kept one - reused, or
+ * preserve-lb-on-delete - loses only our listeners, backends and groups,
+ * and a preserved one then our ownership tags, last, so a failure half
+ * way still finds it by tag on the retry. */
 static int cleanup(const struct slb_want *w, const struct slb_cloud *c,
 		   int batch, struct slb_plan *p)
 {
 	struct slb_call *call;
-	int r = 0;
+	int r;
 
-	if (c->delete_protection && !w->reused) {
-		call = push(p, SLB_OP_SET_DELETE_PROTECTION, -1);
-		if (!call)
-			return -ENOMEM;
-		call->flag = 0;
-	}
-	if (!w->reused && !w->annot.preserve)
+	if (!w->reused && !w->annot.preserve) {
+		if (c->delete_protection) {
+			call = push(p, SLB_OP_SET_DELETE_PROTECTION, -1);
+			if (!call)
+				return -ENOMEM;
+			call->flag = 0;
+		}
 		return push(p, SLB_OP_DELETE_LB, -1) ? 0 : -ENOMEM;
-	if (!w->reused && !push(p, SLB_OP_UNTAG, -1))
-		r = -ENOMEM;
-	if (r == 0)
-		r = stale_listeners(w, c, p);
+	}
+	r = stale_listeners(w, c, p);
 	if (r == 0)
 		r = stale_groups(w, c, batch < 1 ? 1 : batch, p);
+	if (r == 0 && !w->reused && c->ccm_tagged && !push(p, SLB_OP_UNTAG, -1))
+		r = -ENOMEM;
 	if (r < 0)
 		slb_plan_done(p);
 	return r;

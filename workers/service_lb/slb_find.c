@@ -22,10 +22,14 @@ void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
 }
 
 static int find_one(struct ali_client *ali, const struct ali_lb_filter *f,
-		    char id[SLB_ID_LEN], struct ali_error *err)
+		    const struct slb_tick *tick, char id[SLB_ID_LEN],
+		    struct ali_error *err)
 {
 	struct ali_lb_list l = {0};
-	int r = ali_slb_describe_lbs(ali, f, &l, err);
+	int r;
+
+	slb_tick(tick);
+	r = ali_slb_describe_lbs(ali, f, &l, err);
 
 	if (r == 0 && l.n > 1) {
 		ali_error_set(err, 0, "Client",
@@ -40,7 +44,8 @@ static int find_one(struct ali_client *ali, const struct ali_lb_filter *f,
 }
 
 static int find_id(struct ali_client *ali, const struct slb_want *w,
-		   char id[SLB_ID_LEN], struct ali_error *err)
+		   const struct slb_tick *tick, char id[SLB_ID_LEN],
+		   struct ali_error *err)
 {
 	struct ali_tag tag;
 	struct ali_lb_filter f;
@@ -54,22 +59,49 @@ static int find_id(struct ali_client *ali, const struct slb_want *w,
 	snprintf(tag.value, sizeof(tag.value), "%s", w->default_name);
 	f.tags = &tag;
 	f.n_tags = 1;
-	r = find_one(ali, &f, id, err);
+	r = find_one(ali, &f, tick, id, err);
 	if (r < 0 || id[0])
 		return r;
 	memset(&f, 0, sizeof(f));
 	f.name = w->default_name;
-	return find_one(ali, &f, id, err);
+	return find_one(ali, &f, tick, id, err);
+}
+
+/* Listener parameters are trusted as applied when the described
+ * listener matches what they would set: with no tuning annotations, a
+ * TCP/UDP/HTTP listener carries nothing we compare, an HTTPS one only its
+ * certificate. Otherwise the sig stays "" and the parameters are applied
+ * once more. */
+static void trust_params(const struct slb_want *w,
+			 const struct ali_listener *al,
+			 struct slb_cl_listener *cl)
+{
+	size_t j;
+
+	if (w->annot.n_lparams)
+		return;
+	for (j = 0; j < w->n_ports; j++) {
+		if (w->ports[j].port != cl->port ||
+		    w->ports[j].proto != cl->proto)
+			continue;
+		if (cl->proto == SLB_HTTPS &&
+		    strcmp(al->server_certificate_id, w->annot.cert_id) != 0)
+			continue;
+		memcpy(cl->lp_sig, w->ports[j].lp_sig, sizeof(cl->lp_sig));
+	}
 }
 
 static int read_listeners(struct ali_client *ali, struct slb_cloud *c,
-			  const struct slb_want *w, struct ali_error *err)
+			  const struct slb_want *w, const struct slb_tick *tick,
+			  struct ali_error *err)
 {
 	struct ali_listener_list l = {0};
 	struct slb_cl_listener cl;
-	size_t i, j;
-	int r = ali_slb_describe_listeners(ali, c->lb_id, &l, err);
+	size_t i;
+	int r;
 
+	slb_tick(tick);
+	r = ali_slb_describe_listeners(ali, c->lb_id, &l, err);
 	for (i = 0; r == 0 && i < l.n; i++) {
 		memset(&cl, 0, sizeof(cl));
 		cl.port = l.v[i].port;
@@ -77,14 +109,7 @@ static int read_listeners(struct ali_client *ali, struct slb_cloud *c,
 		cl.running = strcmp(l.v[i].status, "running") == 0;
 		slb_strcpy(cl.vg_id, sizeof(cl.vg_id), l.v[i].vserver_group_id);
 		slb_strcpy(cl.desc, sizeof(cl.desc), l.v[i].description);
-		/* parameters are trusted as applied when the listener is
-		 * ours; a described listener re-applies them once */
-		for (j = 0; j < w->n_ports; j++)
-			if (w->ports[j].port == cl.port &&
-			    w->ports[j].proto == cl.proto &&
-			    !w->annot.n_lparams && cl.proto != SLB_HTTPS)
-				memcpy(cl.lp_sig, w->ports[j].lp_sig,
-				       sizeof(cl.lp_sig));
+		trust_params(w, &l.v[i], &cl);
 		r = slb_cloud_add_listener(c, &cl);
 	}
 	ali_listener_list_done(&l);
@@ -125,30 +150,36 @@ static int read_group(struct ali_client *ali, struct slb_cloud *c,
 }
 
 static int read_groups(struct ali_client *ali, struct slb_cloud *c,
-		       struct ali_error *err)
+		       const struct slb_tick *tick, struct ali_error *err)
 {
 	struct ali_vgroup_list l = {0};
 	size_t i;
-	int r = ali_slb_describe_vgroups(ali, c->lb_id, &l, err);
+	int r;
 
-	for (i = 0; r == 0 && i < l.n; i++)
+	slb_tick(tick);
+	r = ali_slb_describe_vgroups(ali, c->lb_id, &l, err);
+	for (i = 0; r == 0 && i < l.n; i++) {
+		slb_tick(tick);
 		r = read_group(ali, c, l.v[i].id, err);
+	}
 	ali_vgroup_list_done(&l);
 	return r;
 }
 
 int slb_find(struct ali_client *ali, const struct slb_want *w,
-	     struct slb_cloud *c, struct ali_error *err)
+	     struct slb_cloud *c, const struct slb_tick *tick,
+	     struct ali_error *err)
 {
 	struct ali_lb lb;
 	char id[SLB_ID_LEN];
 	int r;
 
 	slb_cloud_clear(c);
-	r = find_id(ali, w, id, err);
+	r = find_id(ali, w, tick, id, err);
 	if (r < 0 || !id[0])
 		return r;
 	memset(&lb, 0, sizeof(lb));
+	slb_tick(tick);
 	r = ali_slb_describe_lb(ali, id, &lb, err);
 	if (r == ALI_E_API && w->reused &&
 	    (strstr(err->code, "NotFound") || strstr(err->code, "NotExist")))
@@ -157,8 +188,8 @@ int slb_find(struct ali_client *ali, const struct slb_want *w,
 		slb_cloud_from_lb(&lb, c);
 	ali_lb_done(&lb);
 	if (r == 0 && c->exists)
-		r = read_listeners(ali, c, w, err);
+		r = read_listeners(ali, c, w, tick, err);
 	if (r == 0 && c->exists)
-		r = read_groups(ali, c, err);
+		r = read_groups(ali, c, tick, err);
 	return r;
 }

@@ -18,8 +18,10 @@
 #include "workers/service_lb/slb_cloud.h"
 #include "workers/service_lb/slb_model.h"
 
+/* tick (may be NULL) runs before each cloud call. */
 int slb_find(struct ali_client *ali, const struct slb_want *w,
-	     struct slb_cloud *c, struct ali_error *err);
+	     struct slb_cloud *c, const struct slb_tick *tick,
+	     struct ali_error *err);
 
 /* Pure: fills the top-level attributes of c from a described CLB. */
 void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c);

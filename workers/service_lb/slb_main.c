@@ -424,6 +424,8 @@ static int slb_init(struct wk_rt *rt, void **state)
 	}
 	if (r == 0)
 		r = new_informers(c);
+	/* exported from the start, so a repair shows as a step from 0 */
+	wk_counter_add(rt, "service_lb_drift_repairs_total", "", 0);
 	if (r < 0) {
 		log_error("service-lb controller: start failed: %s",
 			  strerror(-r));

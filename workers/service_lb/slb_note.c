@@ -80,6 +80,7 @@ int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 	switch (call->op) {
 	case SLB_OP_CREATE_LB:
 		c->exists = 1;
+		c->ccm_tagged = 1; /* created with the ownership tags */
 		return 0;
 	case SLB_OP_SET_DELETE_PROTECTION:
 		c->delete_protection = call->flag;

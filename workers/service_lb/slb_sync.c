@@ -38,8 +38,18 @@ struct sync {
 	struct wk_node **nodes;
 	size_t n_nodes, cap_nodes;
 	struct ali_error err;
+	struct slb_tick tick;
 	char msg[512];
 };
+
+/* A sync is a run of bounded calls on the loop; between them the worker
+ * tells the supervisor it is alive, so a slow or retrying cloud that
+ * stretches one Service's sync past the heartbeat deadline does not get
+ * a progressing worker killed (a wedged one still misses it). */
+static void heartbeat(void *arg)
+{
+	wk_heartbeat(arg);
+}
 
 static int fenced(int r, const struct ali_error *err)
 {
@@ -185,7 +195,8 @@ static int apply(struct sync *s)
 			      .w = s->w,
 			      .c = &s->e->cloud,
 			      .p = &s->plan,
-			      .token_salt = s->e->token_salt};
+			      .token_salt = s->e->token_salt,
+			      .tick = &s->tick};
 	int r;
 
 	if (s->plan.n && s->plan.v[0].op == SLB_OP_CREATE_LB &&
@@ -211,7 +222,7 @@ static int describe_if_stale(struct sync *s)
 	if (!s->e->stale)
 		return 0;
 	ali_error_clear(&s->err);
-	r = slb_find(s->c->ali, s->w, &s->e->cloud, &s->err);
+	r = slb_find(s->c->ali, s->w, &s->e->cloud, &s->tick, &s->err);
 	if (r < 0)
 		return cloud_failed(s, "describe", r);
 	s->e->stale = 0;
@@ -276,6 +287,7 @@ static int build(struct sync *s)
 		return input_error(s, err);
 	if (r < 0)
 		return cloud_failed(s, "build model", r);
+	slb_tick(&s->tick);
 	r = slb_resolve_enis(s->c, s->w, skipped, sizeof(skipped), &s->err);
 	if (r < 0)
 		return cloud_failed(s, "DescribeNetworkInterfaces", r);
@@ -328,8 +340,10 @@ static void note_drift(struct sync *s)
 static int finish_ensure(struct sync *s, int changed)
 {
 	const char *ip = s->e->cloud.address;
-	int r = slb_patch_status(s->c, s->svc, ip, s->annot.hostname);
+	int r;
 
+	slb_tick(&s->tick);
+	r = slb_patch_status(s->c, s->svc, ip, s->annot.hostname);
 	if (r < 0)
 		return kube_failed(s, "FailedUpdateStatus", r);
 	if (changed)
@@ -360,6 +374,7 @@ static int ensure(struct sync *s)
 	if (wk_dry_run(s->c->rt))
 		return dry_run(s);
 	if (!s->svc->has_finalizer) {
+		slb_tick(&s->tick);
 		r = slb_patch_finalizer(s->c, s->svc, 1);
 		if (r < 0)
 			return kube_failed(s, "FailedAddFinalizer", r);
@@ -409,6 +424,7 @@ static int finish_cleanup(struct sync *s)
 {
 	int r = 0;
 
+	slb_tick(&s->tick);
 	if (!s->svc->deleting)
 		r = slb_patch_status(s->c, s->svc, "", "");
 	if (r < 0)
@@ -462,6 +478,8 @@ int slb_sync(struct slb_ctl *c, struct slb_entry *e)
 	s.c = c;
 	s.e = e;
 	s.svc = it->obj;
+	s.tick.fn = heartbeat;
+	s.tick.arg = c->rt;
 	if (slb_svc_wants_lb(s.svc))
 		r = ensure(&s);
 	else if (s.svc->has_finalizer)

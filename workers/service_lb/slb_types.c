@@ -33,6 +33,12 @@ int slb_strcpy(char *dst, size_t n, const char *src)
 	return 0;
 }
 
+void slb_tick(const struct slb_tick *t)
+{
+	if (t && t->fn)
+		t->fn(t->arg);
+}
+
 static int grow(void **v, size_t *cap, size_t n, size_t elem)
 {
 	size_t nc;

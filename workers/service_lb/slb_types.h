@@ -104,4 +104,14 @@ int slb_backend_same(const struct slb_backend *a, const struct slb_backend *b);
 /* Copies src into dst (size n) when it fits; -E2BIG otherwise. */
 int slb_strcpy(char *dst, size_t n, const char *src);
 
+/* Called before each cloud call of a sync that may make many of them, so
+ * the worker can show progress (its heartbeat) while the loop waits; fn
+ * NULL or the pointer NULL: nothing. */
+struct slb_tick {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+void slb_tick(const struct slb_tick *t);
+
 #endif
