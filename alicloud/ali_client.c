@@ -48,6 +48,8 @@ struct ali_client {
 	int64_t skew_ms;
 	int64_t connect_ms, timeout_ms, base_ms, max_ms;
 	int max_attempts, backend_batch;
+	void (*progress)(void *arg);
+	void *progress_arg;
 	uint64_t rng;
 };
 
@@ -368,7 +370,8 @@ static int fence_check(struct ali_client *c, struct call *k,
 
 	if (!k->mutating)
 		return 0;
-	r = fence_allow(c->timeout_ms + c->connect_ms);
+	/* CURLOPT_TIMEOUT_MS bounds the whole attempt, connect included */
+	r = fence_allow(c->timeout_ms);
 	if (r == -EPERM)
 		ali_error_set(err, 0, "DryRun", "dry run: %s not sent",
 			      k->action);
@@ -418,6 +421,8 @@ static int run(struct ali_client *c, struct call *k, struct json **resp,
 	int attempt, r;
 
 	for (attempt = 0;; attempt++) {
+		if (c->progress)
+			c->progress(c->progress_arg);
 		r = fence_check(c, k, err);
 		if (r < 0)
 			return r;
@@ -436,6 +441,13 @@ static int run(struct ali_client *c, struct call *k, struct json **resp,
 		    !prepare_retry(c, k, v, attempt))
 			return r;
 	}
+}
+
+void ali_client_set_progress(struct ali_client *c, void (*fn)(void *arg),
+			     void *arg)
+{
+	c->progress = fn;
+	c->progress_arg = arg;
 }
 
 int ali_client_call(struct ali_client *c, enum ali_product p,

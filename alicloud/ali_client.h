@@ -69,6 +69,10 @@ int ali_client_call(struct ali_client *c, enum ali_product p,
 
 void ali_client_set_rate(struct ali_client *c, enum ali_product p,
 			 double calls_per_sec);
+/* fn(arg) runs before every attempt (retries included), so a worker can
+ * send its heartbeat and read fence updates while a call retries. */
+void ali_client_set_progress(struct ali_client *c, void (*fn)(void *arg),
+			     void *arg);
 const char *ali_client_region(const struct ali_client *c);
 /* Server minus local wall clock, learnt from Date headers (ms). */
 int64_t ali_client_skew_ms(const struct ali_client *c);

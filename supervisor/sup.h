@@ -39,7 +39,7 @@ struct sup_http;
 struct sup_metrics;
 
 #define SUP_MAX_WORKERS	    3
-#define SUP_HEARTBEAT_MS    10000 /* no heartbeat for this long: wedged */
+#define SUP_HEARTBEAT_MS    10000 /* least silence that counts as wedged */
 #define SUP_STABLE_MS	    60000 /* up this long: reset the backoff */
 #define SUP_TERM_GRACE_MS   2000  /* SIGTERM, then SIGKILL */
 #define SUP_WATCHDOG_MS	    1000

@@ -274,15 +274,28 @@ int sup_workers_running(const struct sup *s)
 	return n;
 }
 
+/* A worker heartbeats between requests, so one request may be in flight
+ * for its whole timeout: the deadline leaves room for it. */
+static int64_t heartbeat_deadline_ms(const struct sup *s)
+{
+	int64_t t = s->cfg->kube_timeout_ms > s->cfg->cloud_timeout_ms
+			    ? s->cfg->kube_timeout_ms
+			    : s->cfg->cloud_timeout_ms;
+
+	return t + 5000 > SUP_HEARTBEAT_MS ? t + 5000 : SUP_HEARTBEAT_MS;
+}
+
 static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 {
+	int64_t hb = heartbeat_deadline_ms(s);
+
 	if (w->wanted && (w->state == WS_DOWN ||
 			  (w->state == WS_BACKOFF && now >= w->next_start_ms)))
 		start_one(s, w);
-	else if (w->state == WS_UP && now - w->last_hb_ms > SUP_HEARTBEAT_MS) {
+	else if (w->state == WS_UP && now - w->last_hb_ms > hb) {
 		log_warn("worker %s (pid %d) missed its heartbeat deadline "
 			 "(%ds): killing it",
-			 w->name, (int)w->pid, SUP_HEARTBEAT_MS / 1000);
+			 w->name, (int)w->pid, (int)(hb / 1000));
 		snprintf(w->last_exit, sizeof(w->last_exit), "wedged");
 		stop_one(s, w, SIGKILL);
 	} else if (w->state == WS_UP && w->ready &&

@@ -7,7 +7,13 @@
 #include "config/cfg.h"
 #include "lib/log.h"
 
-int wk_cloud_client_new(const struct wk_rt *rt, struct ali_client **ret)
+/* Heartbeats between attempts keep a retrying call from looking wedged. */
+static void on_attempt(void *arg)
+{
+	wk_heartbeat(arg);
+}
+
+int wk_cloud_client_new(struct wk_rt *rt, struct ali_client **ret)
 {
 	const struct cfg *cfg = wk_cfg(rt);
 	char role[64];
@@ -32,5 +38,9 @@ int wk_cloud_client_new(const struct wk_rt *rt, struct ali_client **ret)
 		log_v(1, "cloud rate for product %d: %.2f calls/s", p,
 		      o.rate[p]);
 	}
-	return ali_client_new(&o, ret);
+	int r = ali_client_new(&o, ret);
+
+	if (r == 0)
+		ali_client_set_progress(*ret, on_attempt, rt);
+	return r;
 }

@@ -70,7 +70,7 @@ int wk_dry_run(const struct wk_rt *rt);
 /* The worker's Alibaba Cloud client, configured from the command line and
  * cloud-config alike for every controller (workers/wk_cloud.c). */
 struct ali_client;
-int wk_cloud_client_new(const struct wk_rt *rt, struct ali_client **ret);
+int wk_cloud_client_new(struct wk_rt *rt, struct ali_client **ret);
 
 int wk_subscribe(struct wk_rt *rt, enum ipc_topic t);
 /* 0, or -EAGAIN when the hint was dropped. */
