@@ -13,9 +13,9 @@ enum lp_kind { LP_INT, LP_ONOFF, LP_ENUM, LP_STR };
 struct lp_def {
 	const char *suffix;
 	const char *param;
+	const char *values; /* LP_ENUM: "|a|b|" */
 	enum lp_kind kind;
 	int lo, hi;
-	const char *values; /* LP_ENUM: "|a|b|" */
 	unsigned protos;
 };
 
@@ -25,65 +25,65 @@ struct lp_def {
 
 /* Suffix -> listener API parameter; ranges from the CLB API reference. */
 static const struct lp_def lp_defs[] = {
-	{"loadbalancer-scheduler", "Scheduler", LP_ENUM, 0, 0,
-	 "|rr|wrr|wlc|sch|tch|qch|", P_ALL},
-	{"loadbalancer-persistence-timeout", "PersistenceTimeout", LP_INT, 0,
-	 3600, NULL, SLB_LP_TCP},
-	{"loadbalancer-established-timeout", "EstablishedTimeout", LP_INT, 10,
-	 900, NULL, SLB_LP_TCP},
-	{"loadbalancer-connection-drain", "ConnectionDrain", LP_ONOFF, 0, 0,
-	 NULL, P_TU},
+	{"loadbalancer-scheduler", "Scheduler", "|rr|wrr|wlc|sch|tch|qch|",
+	 LP_ENUM, 0, 0, P_ALL},
+	{"loadbalancer-persistence-timeout", "PersistenceTimeout", NULL, LP_INT,
+	 0, 3600, SLB_LP_TCP},
+	{"loadbalancer-established-timeout", "EstablishedTimeout", NULL, LP_INT,
+	 10, 900, SLB_LP_TCP},
+	{"loadbalancer-connection-drain", "ConnectionDrain", NULL, LP_ONOFF, 0,
+	 0, P_TU},
 	{"loadbalancer-connection-drain-timeout", "ConnectionDrainTimeout",
-	 LP_INT, 10, 900, NULL, P_TU},
-	{"loadbalancer-idle-timeout", "IdleTimeout", LP_INT, 1, 60, NULL, P_HH},
-	{"loadbalancer-request-timeout", "RequestTimeout", LP_INT, 1, 180, NULL,
+	 NULL, LP_INT, 10, 900, P_TU},
+	{"loadbalancer-idle-timeout", "IdleTimeout", NULL, LP_INT, 1, 60, P_HH},
+	{"loadbalancer-request-timeout", "RequestTimeout", NULL, LP_INT, 1, 180,
 	 P_HH},
-	{"loadbalancer-sticky-session", "StickySession", LP_ONOFF, 0, 0, NULL,
+	{"loadbalancer-sticky-session", "StickySession", NULL, LP_ONOFF, 0, 0,
 	 P_HH},
-	{"loadbalancer-sticky-session-type", "StickySessionType", LP_ENUM, 0, 0,
-	 "|insert|server|", P_HH},
-	{"loadbalancer-cookie", "Cookie", LP_STR, 0, 0, NULL, P_HH},
-	{"loadbalancer-cookie-timeout", "CookieTimeout", LP_INT, 1, 86400, NULL,
+	{"loadbalancer-sticky-session-type", "StickySessionType",
+	 "|insert|server|", LP_ENUM, 0, 0, P_HH},
+	{"loadbalancer-cookie", "Cookie", NULL, LP_STR, 0, 0, P_HH},
+	{"loadbalancer-cookie-timeout", "CookieTimeout", NULL, LP_INT, 1, 86400,
 	 P_HH},
-	{"loadbalancer-xforwardedfor-proto", "XForwardedFor_proto", LP_ONOFF, 0,
-	 0, NULL, P_HH},
-	{"loadbalancer-xforwardedfor-slbport", "XForwardedFor_SLBPORT",
-	 LP_ONOFF, 0, 0, NULL, P_HH},
+	{"loadbalancer-xforwardedfor-proto", "XForwardedFor_proto", NULL,
+	 LP_ONOFF, 0, 0, P_HH},
+	{"loadbalancer-xforwardedfor-slbport", "XForwardedFor_SLBPORT", NULL,
+	 LP_ONOFF, 0, 0, P_HH},
 	{"loadbalancer-xforwardedfor-clientsrcport",
-	 "XForwardedFor_ClientSrcPort", LP_ONOFF, 0, 0, NULL, P_HH},
-	{"loadbalancer-acl-status", "AclStatus", LP_ONOFF, 0, 0, NULL, P_ALL},
-	{"loadbalancer-acl-id", "AclId", LP_STR, 0, 0, NULL, P_ALL},
-	{"loadbalancer-acl-type", "AclType", LP_ENUM, 0, 0, "|white|black|",
+	 "XForwardedFor_ClientSrcPort", NULL, LP_ONOFF, 0, 0, P_HH},
+	{"loadbalancer-acl-status", "AclStatus", NULL, LP_ONOFF, 0, 0, P_ALL},
+	{"loadbalancer-acl-id", "AclId", NULL, LP_STR, 0, 0, P_ALL},
+	{"loadbalancer-acl-type", "AclType", "|white|black|", LP_ENUM, 0, 0,
 	 P_ALL},
-	{"loadbalancer-health-check-switch", "HealthCheckSwitch", LP_ONOFF, 0,
-	 0, NULL, P_TU},
-	{"loadbalancer-health-check-flag", "HealthCheck", LP_ONOFF, 0, 0, NULL,
+	{"loadbalancer-health-check-switch", "HealthCheckSwitch", NULL,
+	 LP_ONOFF, 0, 0, P_TU},
+	{"loadbalancer-health-check-flag", "HealthCheck", NULL, LP_ONOFF, 0, 0,
 	 P_HH},
-	{"loadbalancer-health-check-type", "HealthCheckType", LP_ENUM, 0, 0,
-	 "|tcp|http|", SLB_LP_TCP},
-	{"loadbalancer-health-check-uri", "HealthCheckURI", LP_STR, 0, 0, NULL,
+	{"loadbalancer-health-check-type", "HealthCheckType", "|tcp|http|",
+	 LP_ENUM, 0, 0, SLB_LP_TCP},
+	{"loadbalancer-health-check-uri", "HealthCheckURI", NULL, LP_STR, 0, 0,
 	 SLB_LP_TCP | P_HH},
-	{"loadbalancer-health-check-domain", "HealthCheckDomain", LP_STR, 0, 0,
-	 NULL, SLB_LP_TCP | P_HH},
-	{"loadbalancer-health-check-httpcode", "HealthCheckHttpCode", LP_STR, 0,
-	 0, NULL, SLB_LP_TCP | P_HH},
-	{"loadbalancer-health-check-method", "HealthCheckMethod", LP_ENUM, 0, 0,
-	 "|head|get|", P_HH},
+	{"loadbalancer-health-check-domain", "HealthCheckDomain", NULL, LP_STR,
+	 0, 0, SLB_LP_TCP | P_HH},
+	{"loadbalancer-health-check-httpcode", "HealthCheckHttpCode", NULL,
+	 LP_STR, 0, 0, SLB_LP_TCP | P_HH},
+	{"loadbalancer-health-check-method", "HealthCheckMethod", "|head|get|",
+	 LP_ENUM, 0, 0, P_HH},
 	{"loadbalancer-health-check-connect-port", "HealthCheckConnectPort",
-	 LP_INT, -520, 65535, NULL, P_ALL},
-	{"loadbalancer-health-check-interval", "HealthCheckInterval", LP_INT, 1,
-	 50, NULL, P_ALL},
-	{"loadbalancer-healthy-threshold", "HealthyThreshold", LP_INT, 2, 10,
-	 NULL, P_ALL},
-	{"loadbalancer-unhealthy-threshold", "UnhealthyThreshold", LP_INT, 2,
-	 10, NULL, P_ALL},
+	 NULL, LP_INT, -520, 65535, P_ALL},
+	{"loadbalancer-health-check-interval", "HealthCheckInterval", NULL,
+	 LP_INT, 1, 50, P_ALL},
+	{"loadbalancer-healthy-threshold", "HealthyThreshold", NULL, LP_INT, 2,
+	 10, P_ALL},
+	{"loadbalancer-unhealthy-threshold", "UnhealthyThreshold", NULL, LP_INT,
+	 2, 10, P_ALL},
 	{"loadbalancer-health-check-connect-timeout",
-	 "HealthCheckConnectTimeout", LP_INT, 1, 300, NULL, P_TU},
-	{"loadbalancer-health-check-timeout", "HealthCheckTimeout", LP_INT, 1,
-	 300, NULL, P_HH},
-	{"loadbalancer-tls-cipher-policy", "TLSCipherPolicy", LP_STR, 0, 0,
-	 NULL, SLB_LP_HTTPS},
-	{"loadbalancer-http2-enabled", "EnableHttp2", LP_ONOFF, 0, 0, NULL,
+	 "HealthCheckConnectTimeout", NULL, LP_INT, 1, 300, P_TU},
+	{"loadbalancer-health-check-timeout", "HealthCheckTimeout", NULL,
+	 LP_INT, 1, 300, P_HH},
+	{"loadbalancer-tls-cipher-policy", "TLSCipherPolicy", NULL, LP_STR, 0,
+	 0, SLB_LP_HTTPS},
+	{"loadbalancer-http2-enabled", "EnableHttp2", NULL, LP_ONOFF, 0, 0,
 	 SLB_LP_HTTPS},
 };
 
@@ -316,7 +316,7 @@ static int check_lp(struct actx *c, const struct lp_def *d, const char *v)
 		}
 		return 0;
 	case LP_ONOFF:
-		if (strcmp(v, "on") && strcmp(v, "off"))
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 			return bad(c, d->suffix, v,
 				   "must be \"on\" or \"off\"");
 		return 0;
@@ -401,15 +401,16 @@ static int parse_billing(struct actx *c, struct slb_annot *a)
 	int x;
 
 	v = slb_annot_get(c->s, "loadbalancer-instance-charge-type");
-	if (v && strcasecmp(v, "PayBySpec") && strcasecmp(v, "PayByCLCU"))
+	if (v && strcasecmp(v, "PayBySpec") != 0 &&
+	    strcasecmp(v, "PayByCLCU") != 0)
 		return bad(c, "loadbalancer-instance-charge-type", v,
 			   "must be PayBySpec or PayByCLCU");
 	slb_strcpy(a->instance_charge_type, sizeof(a->instance_charge_type),
 		   v ? (strcasecmp(v, "PayBySpec") ? "PayByCLCU" : "PayBySpec")
 		     : "");
 	v = slb_annot_get(c->s, "loadbalancer-charge-type");
-	if (v && strcasecmp(v, "paybytraffic") &&
-	    strcasecmp(v, "paybybandwidth"))
+	if (v && strcasecmp(v, "paybytraffic") != 0 &&
+	    strcasecmp(v, "paybybandwidth") != 0)
 		return bad(c, "loadbalancer-charge-type", v,
 			   "must be paybytraffic or paybybandwidth");
 	if (v)
@@ -423,13 +424,14 @@ static int parse_billing(struct actx *c, struct slb_annot *a)
 			   "must be an integer 1-5000");
 	a->bandwidth = v ? x : 0;
 	v = slb_annot_get(c->s, "loadbalancer-modification-protection");
-	if (v && strcmp(v, "ConsoleProtection") && strcmp(v, "NonProtection"))
+	if (v && strcmp(v, "ConsoleProtection") != 0 &&
+	    strcmp(v, "NonProtection") != 0)
 		return bad(c, "loadbalancer-modification-protection", v,
 			   "must be ConsoleProtection or NonProtection");
 	slb_strcpy(a->modification_protection,
 		   sizeof(a->modification_protection), v);
 	v = slb_annot_get(c->s, "loadbalancer-ip-version");
-	if (v && strcmp(v, "ipv4") && strcmp(v, "ipv6"))
+	if (v && strcmp(v, "ipv4") != 0 && strcmp(v, "ipv6") != 0)
 		return bad(c, "loadbalancer-ip-version", v,
 			   "must be ipv4 or ipv6");
 	slb_strcpy(a->ip_version, sizeof(a->ip_version), v);
@@ -471,7 +473,7 @@ static int parse_backend_type(struct actx *c, struct slb_annot *a,
 			 strcasecmp(cloud->service_backend_type, "eni") == 0;
 		return 0;
 	}
-	if (strcmp(v, "eni") && strcmp(v, "ecs")) {
+	if (strcmp(v, "eni") != 0 && strcmp(v, "ecs") != 0) {
 		snprintf(c->err, c->errlen,
 			 "annotation %s: \"%.64s\" must be \"eni\" or \"ecs\"",
 			 SLB_ANNOT_BACKEND_TYPE, v);

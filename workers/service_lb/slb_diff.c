@@ -257,7 +257,8 @@ static int plan_listener(const struct slb_want *w, const struct slb_cloud *c,
 					  wp->port, wp->proto);
 		return r;
 	}
-	if (strcmp(l->vg_id, p->vg[i]) != 0 || strcmp(l->desc, wp->ldesc) ||
+	if (strcmp(l->vg_id, p->vg[i]) != 0 ||
+	    strcmp(l->desc, wp->ldesc) != 0 ||
 	    strcmp(l->lp_sig, wp->lp_sig) != 0)
 		r = push_listener(p, SLB_OP_SET_LISTENER, (int)i, wp->port,
 				  wp->proto);

@@ -134,7 +134,7 @@ static int read_group(struct ali_client *ali, struct slb_cloud *c,
 		slb_strcpy(b.server_ip, sizeof(b.server_ip),
 			   g.backends[i].server_ip);
 		slb_strcpy(b.desc, sizeof(b.desc), g.backends[i].description);
-		b.type = strcmp(g.backends[i].type, "ecs") &&
+		b.type = strcmp(g.backends[i].type, "ecs") != 0 &&
 					 g.backends[i].type[0]
 				 ? SLB_BE_ENI
 				 : SLB_BE_ECS;

@@ -78,12 +78,15 @@ static int same_annots(const struct slb_svc *a, const struct slb_svc *b)
 /* Everything but the resourceVersion and the status we write. */
 static int svc_changed(const struct slb_svc *a, const struct slb_svc *b)
 {
-	struct slb_svc *x = malloc(sizeof(*x)), *y = malloc(sizeof(*y));
+	/* Copies made with memcpy keep the zero padding and the zero bytes
+	 * after each string that slb_svc_parse's calloc gave both values,
+	 * so comparing the bytes compares the fields. */
+	struct slb_svc *x = calloc(1, sizeof(*x)), *y = calloc(1, sizeof(*y));
 	int changed = 1;
 
 	if (x && y) {
-		*x = *a;
-		*y = *b;
+		memcpy(x, a, sizeof(*x));
+		memcpy(y, b, sizeof(*y));
 		memset(x->rv, 0, sizeof(x->rv));
 		memset(y->rv, 0, sizeof(y->rv));
 		memset(x->ingress_ip, 0, sizeof(x->ingress_ip));
@@ -91,6 +94,7 @@ static int svc_changed(const struct slb_svc *a, const struct slb_svc *b)
 		memset(x->ingress_host, 0, sizeof(x->ingress_host));
 		memset(y->ingress_host, 0, sizeof(y->ingress_host));
 		x->annots = y->annots = NULL;
+		/* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison) */
 		changed = memcmp(x, y, sizeof(*x)) != 0 || !same_annots(a, b);
 	}
 	free(x);
@@ -139,8 +143,9 @@ static int same_kv(const struct wk_kv *a, size_t na, const struct wk_kv *b,
 	if (na != nb)
 		return 0;
 	for (i = 0; i < na; i++)
-		if (strcmp(a[i].key, b[i].key) ||
-		    strcmp(a[i].val ? a[i].val : "", b[i].val ? b[i].val : ""))
+		if (strcmp(a[i].key, b[i].key) != 0 ||
+		    strcmp(a[i].val ? a[i].val : "",
+			   b[i].val ? b[i].val : "") != 0)
 			return 0;
 	return 1;
 }

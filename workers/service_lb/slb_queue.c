@@ -26,6 +26,7 @@ struct slb_entry *slb_entry_get(struct slb_ctl *c, const char *ns,
 		return NULL;
 	if (c->n_ents == c->cap_ents) {
 		size_t nc = c->cap_ents ? c->cap_ents * 2 : 16;
+		/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		void *v = realloc(c->ents, nc * sizeof(*c->ents));
 
 		if (!v)

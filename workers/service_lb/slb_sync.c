@@ -73,6 +73,7 @@ static int add_node(void *ctx, const struct kube_item *it)
 		return 0;
 	if (s->n_nodes == s->cap_nodes) {
 		size_t nc = s->cap_nodes ? s->cap_nodes * 2 : 64;
+		/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		void *v = realloc(s->nodes, nc * sizeof(*s->nodes));
 
 		if (!v)
@@ -99,7 +100,8 @@ static int add_slice(void *ctx, const struct kube_item *it)
 	struct sync *s = ctx;
 	const struct slb_slice *sl = it->obj;
 
-	if (!sl || strcmp(it->ns, s->svc->ns) || strcmp(sl->svc, s->svc->name))
+	if (!sl || strcmp(it->ns, s->svc->ns) != 0 ||
+	    strcmp(sl->svc, s->svc->name) != 0)
 		return 0;
 	return add_eps(&s->eps, &sl->eps);
 }
@@ -359,7 +361,7 @@ static int ensure(struct sync *s)
 	int r, status_changed;
 
 	r = build(s);
-	if (r == 0 && s->svc->rv[0] && strcmp(s->e->warn_rv, s->svc->rv)) {
+	if (r == 0 && s->svc->rv[0] && strcmp(s->e->warn_rv, s->svc->rv) != 0) {
 		warn_inputs(s);
 		slb_strcpy(s->e->warn_rv, sizeof(s->e->warn_rv), s->svc->rv);
 	}
