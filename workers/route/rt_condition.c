@@ -87,10 +87,27 @@ void rt_job_event(struct rt_ctl *c, const struct rt_snode *n, int warning,
 	va_end(ap);
 }
 
+/* A node's condition patch still waiting in the queue, or NULL. */
+static struct rt_job *queued_cond(struct rt_ctl *c, const struct rt_snode *n)
+{
+	size_t i;
+
+	for (i = c->job_head; i < c->n_jobs; i++)
+		if (c->jobs[i].is_cond &&
+		    strcmp(c->jobs[i].node, n->name) == 0 &&
+		    strcmp(c->jobs[i].uid, n->uid) == 0)
+			return &c->jobs[i];
+	return NULL;
+}
+
 void rt_job_cond(struct rt_ctl *c, const struct rt_snode *n, int cond_true)
 {
-	struct rt_job *j = push_job(c, n);
+	/* Passes run faster than the API rate drains the queue: one pending
+	 * patch per node, carrying the latest verdict. */
+	struct rt_job *j = queued_cond(c, n);
 
+	if (!j)
+		j = push_job(c, n);
 	if (!j)
 		return;
 	j->is_cond = 1;
