@@ -216,6 +216,7 @@ class World:
             self.add_route_table(t)
         self.instances = {}
         self.enis = {}
+        self.lbs = {}  # before instances: allocating their IPs reads it
         for i in doc.get("instances", []):
             self.add_instance(i)
         for e in doc.get("enis", []):
@@ -223,7 +224,6 @@ class World:
         self.eips = {}
         for e in doc.get("eips", []):
             self.eips[e["id"]] = dict(e)
-        self.lbs = {}
         self.vgroups = {}
         self.client_tokens = {}
         self.public_next = 10
