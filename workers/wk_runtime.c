@@ -24,6 +24,7 @@
 #include "config/cfg.h"
 #include "ipc/ipc_proto.h"
 #include "kube/kube_client.h"
+#include "kube/kube_informer.h"
 #include "lib/clock.h"
 #include "lib/fence.h"
 #include "lib/log.h"
@@ -47,6 +48,12 @@ struct wk_rt {
 	char identity[256];
 	char token[IPC_TOKEN_MAX + 1];
 	int have_token;
+	/* informers whose counters go to /metrics (wk_informer_new) */
+	struct kube_informer *inf[WK_MAX_INFORMERS];
+	struct kube_informer_stats inf_sent[WK_MAX_INFORMERS];
+	char inf_name[WK_MAX_INFORMERS][32];
+	int n_inf;
+	unsigned hb_ticks;
 };
 
 const struct cfg *wk_cfg(const struct wk_rt *rt)
@@ -242,6 +249,48 @@ static void send_heartbeat(struct wk_rt *rt)
 	send_kind(rt, IPC_HEARTBEAT, ++rt->seq);
 }
 
+/* Counter deltas since the last export, so /metrics shows totals. */
+static void export_informer(struct wk_rt *rt, int i)
+{
+	struct kube_informer_stats now, *was = &rt->inf_sent[i];
+	char labels[96];
+
+	kube_informer_get_stats(rt->inf[i], &now);
+	snprintf(labels, sizeof(labels), "resource=\"%s\"", rt->inf_name[i]);
+	if (now.relists > was->relists)
+		wk_counter_add(rt, "ccm_informer_relists_total", labels,
+			       (double)(now.relists - was->relists));
+	if (now.reconnects > was->reconnects)
+		wk_counter_add(rt, "ccm_informer_reconnects_total", labels,
+			       (double)(now.reconnects - was->reconnects));
+	if (now.oversize_events > was->oversize_events)
+		wk_counter_add(
+			rt, "ccm_informer_oversize_events_total", labels,
+			(double)(now.oversize_events - was->oversize_events));
+	if (now.errors > was->errors)
+		wk_counter_add(rt, "ccm_informer_errors_total", labels,
+			       (double)(now.errors - was->errors));
+	*was = now;
+}
+
+int wk_informer_new(struct wk_rt *rt, const char *path,
+		    const struct kube_informer_opts *o,
+		    const struct kube_informer_ops *ops, void *ctx,
+		    struct kube_informer **ret)
+{
+	const char *res = strrchr(path, '/');
+	int r = kube_informer_new(rt->kube, rt->base, path, o, ops, ctx, ret);
+
+	if (r < 0 || rt->n_inf >= WK_MAX_INFORMERS)
+		return r;
+	rt->inf[rt->n_inf] = *ret;
+	memset(&rt->inf_sent[rt->n_inf], 0, sizeof(rt->inf_sent[0]));
+	snprintf(rt->inf_name[rt->n_inf], sizeof(rt->inf_name[0]), "%s",
+		 res ? res + 1 : path);
+	rt->n_inf++;
+	return r;
+}
+
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	struct wk_rt *rt = arg;
@@ -254,6 +303,9 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	send_heartbeat(rt);
+	if (++rt->hb_ticks % 10 == 0)
+		for (int i = 0; i < rt->n_inf; i++)
+			export_informer(rt, i);
 }
 
 void wk_heartbeat(struct wk_rt *rt)
@@ -392,6 +444,7 @@ static int add_events(struct wk_rt *rt)
 
 static void rt_done(struct wk_rt *rt)
 {
+	rt->n_inf = 0; /* the controller frees its informers now */
 	if (rt->ctl->done && rt->state)
 		rt->ctl->done(rt->state);
 	rt->state = NULL;

@@ -96,6 +96,19 @@ void wk_gauge_set(struct wk_rt *rt, const char *name, const char *labels,
 void wk_observe(struct wk_rt *rt, const char *name, const char *labels,
 		double seconds);
 
+/* kube_informer_new on the worker's client and loop, with the informer's
+ * relist, reconnect, oversize-event and error counters exported to
+ * /metrics as ccm_informer_*_total{resource="<last path segment>"}. The
+ * controller frees the informer in its done(). */
+#define WK_MAX_INFORMERS 8
+struct kube_informer;
+struct kube_informer_opts;
+struct kube_informer_ops;
+int wk_informer_new(struct wk_rt *rt, const char *path,
+		    const struct kube_informer_opts *o,
+		    const struct kube_informer_ops *ops, void *ctx,
+		    struct kube_informer **ret);
+
 /* Used by wk_main only. */
 int wk_run(const struct cfg *cfg, const struct wk_controller *ctl);
 

@@ -278,3 +278,32 @@ def test_seed_command_line_runs_three_workers(run_ccm, cluster, sim,
     lease = cluster.get("/apis/coordination.k8s.io/v1/namespaces/"
                         "kube-system/leases/ccm")["spec"]
     assert lease["holderIdentity"] == ""
+
+
+def test_informer_counters_reach_metrics(run_ccm, cluster, sim, tmp_path):
+    """A worker's informer counters are served by the supervisor: after the
+    API server restarts, the route worker's Node watch reconnects and
+    ccm_informer_reconnects_total{resource="nodes"} counts it."""
+    port = free_port()
+    cc = sim.cloud_config(str(tmp_path / "cloud-config.conf"))
+    p = run_ccm([f"--cloud-config={cc}", f"--kubeconfig={cluster.kubeconfig}",
+                 "--leader-elect=false", "--controllers=route",
+                 "--cluster-cidr=172.16.0.0/16",
+                 f"--health-probe-bind-addr=127.0.0.1:{port}",
+                 f"--metrics-bind-addr=127.0.0.1:{port}",
+                 f"--run-dir={tmp_path}/run"],
+                env={**sim.env, "CCM_SCAFFOLD": ""})
+    p.wait_log(r"route controller started")
+    pid = wait_for(lambda: worker_pids(port).get("route"), 30,
+                   what="route worker running")
+    cluster.restart_apiserver()
+
+    def reconnects():
+        _, body = http(port, "/metrics")
+        m = re.search(r'^ccm_informer_reconnects_total\{[^}]*'
+                      r'resource="nodes"[^}]*\} (\S+)$', body, re.M)
+        return m and float(m.group(1)) >= 1
+    # exported every 10 heartbeats (10 s) after the watch comes back
+    wait_for(reconnects, 90, what="informer reconnect counted in /metrics")
+    assert worker_pids(port).get("route") == pid
+    assert p.stop() == 0

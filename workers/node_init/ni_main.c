@@ -306,8 +306,7 @@ static int make_informer(struct ni_ctl *c)
 	memset(&o, 0, sizeof(o));
 	o.extract = extract;
 	o.free_obj = free_obj;
-	return kube_informer_new(c->kube, wk_base(c->rt), "/api/v1/nodes", &o,
-				 &ops, c, &c->inf);
+	return wk_informer_new(c->rt, "/api/v1/nodes", &o, &ops, c, &c->inf);
 }
 
 static void ni_done(void *state);

@@ -189,8 +189,7 @@ static int new_informer(struct rt_ctl *c)
 	struct kube_informer_opts o = {.extract = wk_node_extract,
 				       .free_obj = wk_node_release};
 
-	return kube_informer_new(c->kube, wk_base(c->rt), "/api/v1/nodes", &o,
-				 &ops, c, &c->inf);
+	return wk_informer_new(c->rt, "/api/v1/nodes", &o, &ops, c, &c->inf);
 }
 
 static int new_timers(struct rt_ctl *c)

@@ -361,7 +361,7 @@ static int new_informer(struct slb_ctl *c, const char *path,
 			const struct kube_informer_ops *ops,
 			struct kube_informer **ret)
 {
-	return kube_informer_new(c->kube, wk_base(c->rt), path, o, ops, c, ret);
+	return wk_informer_new(c->rt, path, o, ops, c, ret);
 }
 
 static int new_informers(struct slb_ctl *c)
