@@ -84,6 +84,7 @@ struct ali_lb_create {
 	const char *client_token; /* make the create idempotent */
 	const char *delete_protection;
 	const char *modification_protection;
+	const char *modification_protection_reason;
 	const char *master_zone_id;
 	const char *slave_zone_id;
 	const char *address_ip_version;

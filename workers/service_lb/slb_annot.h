@@ -55,6 +55,12 @@ struct slb_kv {
 	char val[256];
 };
 
+/* loadbalancer-forward-port: the HTTP listener on from forwards to the
+ * HTTPS listener on to. */
+struct slb_fwd {
+	int from, to;
+};
+
 struct slb_annot {
 	char lb_id[SLB_ID_LEN];
 	int force_override;
@@ -92,6 +98,11 @@ struct slb_annot {
 	size_t n_lparams;
 	struct slb_kv tags[SLB_MAX_TAGS];
 	size_t n_tags;
+	struct slb_fwd fwd[SLB_MAX_PORTS];
+	size_t n_fwd;
+	int eip_status;		    /* loadbalancer-external-ip-type: eip */
+	char network_type[8];	    /* "", classic, vpc */
+	char backend_ip_version[8]; /* "", ipv4, ipv6 */
 };
 
 /* The value of <prefix><suffix> under either prefix, or NULL. */
@@ -104,6 +115,8 @@ int slb_annot_parse(const struct slb_svc *s, const struct cfg_cloud *cloud,
 /* The listener protocol of a Service port (annotation, else spec). */
 enum slb_proto slb_annot_port_proto(const struct slb_annot *a,
 				    const struct slb_port *p);
+/* The HTTPS port an HTTP listener forwards to, or 0. */
+int slb_annot_fwd_for(const struct slb_annot *a, int port);
 /* The reused vServer group id for a port, or NULL. */
 const char *slb_annot_vg_for(const struct slb_annot *a, int port);
 

@@ -23,6 +23,7 @@ struct slb_cl_listener {
 	char vg_id[SLB_ID_LEN];
 	char desc[SLB_DESC_LEN];
 	char lp_sig[20]; /* params as last applied ("" unknown) */
+	int fwd_port;	 /* HTTP forwarding to this HTTPS port; 0 none */
 };
 
 struct slb_cl_group {
@@ -40,6 +41,8 @@ struct slb_cloud {
 	int delete_protection;
 	int ccm_tagged; /* kubernetes.do.not.delete or ack.aliyun.com */
 	char spec[64];
+	char mod_protection[32]; /* ConsoleProtection, NonProtection, "" */
+	char network_type[16];	 /* classic, vpc, "" unknown */
 	struct slb_cl_listener *ls;
 	size_t n_ls, cap_ls;
 	struct slb_cl_group *gs;

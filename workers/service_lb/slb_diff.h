@@ -40,6 +40,7 @@ enum slb_op {
 	SLB_OP_REMOVE_BE,
 	SLB_OP_DELETE_VG,
 	SLB_OP_DELETE_LB,
+	SLB_OP_SET_MOD_PROTECTION,
 };
 
 const char *slb_op_name(enum slb_op op);

@@ -15,6 +15,9 @@ void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
 	slb_strcpy(c->spec, sizeof(c->spec), lb->spec);
 	c->intranet = strcmp(lb->address_type, "intranet") == 0;
 	c->delete_protection = strcmp(lb->delete_protection, "on") == 0;
+	slb_strcpy(c->mod_protection, sizeof(c->mod_protection),
+		   lb->modification_protection);
+	slb_strcpy(c->network_type, sizeof(c->network_type), lb->network_type);
 	for (i = 0; i < lb->n_tags; i++)
 		if (!strcmp(lb->tags[i].key, "kubernetes.do.not.delete") ||
 		    !strcmp(lb->tags[i].key, "ack.aliyun.com"))
@@ -109,6 +112,9 @@ static int read_listeners(struct ali_client *ali, struct slb_cloud *c,
 		cl.running = strcmp(l.v[i].status, "running") == 0;
 		slb_strcpy(cl.vg_id, sizeof(cl.vg_id), l.v[i].vserver_group_id);
 		slb_strcpy(cl.desc, sizeof(cl.desc), l.v[i].description);
+		if (strcmp(l.v[i].listener_forward, "on") == 0 &&
+		    l.v[i].forward_port > 0)
+			cl.fwd_port = l.v[i].forward_port;
 		trust_params(w, &l.v[i], &cl);
 		r = slb_cloud_add_listener(c, &cl);
 	}

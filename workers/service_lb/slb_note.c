@@ -42,6 +42,8 @@ static int note_listener(struct slb_cloud *c, const struct slb_want *w,
 	slb_strcpy(l->vg_id, sizeof(l->vg_id), p->vg[call->wport]);
 	memcpy(l->desc, wp->ldesc, sizeof(l->desc));
 	memcpy(l->lp_sig, wp->lp_sig, sizeof(l->lp_sig));
+	if (call->op == SLB_OP_CREATE_LISTENER)
+		l->fwd_port = wp->fwd_port;
 	return 0;
 }
 
@@ -84,6 +86,10 @@ int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 		return 0;
 	case SLB_OP_SET_DELETE_PROTECTION:
 		c->delete_protection = call->flag;
+		return 0;
+	case SLB_OP_SET_MOD_PROTECTION:
+		slb_strcpy(c->mod_protection, sizeof(c->mod_protection),
+			   call->str);
 		return 0;
 	case SLB_OP_SET_NAME:
 		slb_strcpy(c->name, sizeof(c->name), call->str);
