@@ -466,6 +466,8 @@ _SCHEDULERS = ("wrr", "rr", "wlc", "sch", "tch", "qch")
 def _typed(proto, name, value):
     ref = DEFAULTS[proto].get(name)
     if isinstance(ref, bool):
+        if str(value).lower() not in ("true", "false"):
+            raise invalid(name, "It must be true or false.")
         return str(value).lower() == "true"
     if isinstance(ref, int):
         try:
@@ -510,10 +512,27 @@ def _check_port_free(lb, port, proto):
                            "A listener with the specified port already exists.")
 
 
-def _validate_new(proto, params):
+def _check_forward(lb, proto, params):
+    """HTTP -> HTTPS redirection: the target must be an HTTPS listener of
+    the same CLB; a forwarding listener needs no backends."""
+    fwd = on_off(params, "ListenerForward", "off")
+    if fwd == "off":
+        return False
+    if proto != "http":
+        raise invalid("ListenerForward", "Only HTTP listeners can forward.")
+    port = int_param(params, "ForwardPort", lo=1, hi=65535)
+    if port is None:
+        raise missing("ForwardPort")
+    if (port, "https") not in lb["listeners"]:
+        raise invalid("ForwardPort", "The ForwardPort must be an HTTPS listener port "
+                      "of the load balancer.")
+    return True
+
+
+def _validate_new(proto, params, forward=False):
     if proto in ("tcp", "udp", "https"):
         req(params, "Bandwidth")
-    if not params.get("VServerGroupId"):
+    if not params.get("VServerGroupId") and not forward:
         req(params, "BackendServerPort")
     if proto in ("http", "https"):
         on_off(params, "HealthCheck") or req(params, "HealthCheck")
@@ -533,7 +552,7 @@ def create_listener(proto):
         port = int_param(params, "ListenerPort", lo=1, hi=65535)
         if port is None:
             raise missing("ListenerPort")
-        _validate_new(proto, params)
+        _validate_new(proto, params, _check_forward(lb, proto, params))
         _check_port_free(lb, port, proto)
         if len(lb["listeners"]) >= world.config["quotas"]["listeners_per_lb"]:
             raise SimError("ListenerNumberOverLimit",
@@ -599,6 +618,13 @@ def _listener_status(status):
 def delete_listener(world, params, ctx):
     lb = get_lb(world, params)
     lsn = find_listener(lb, params)
+    if lsn["ListenerProtocol"] == "https" and any(
+            o["attrs"].get("ListenerForward") == "on" and
+            o["attrs"].get("ForwardPort") == lsn["ListenerPort"]
+            for o in lb["listeners"].values()):
+        raise SimError("ListenerForwardExist", "The specified listener is forwarded by the "
+                       "other listener, the ListenerForward relationship should be deleted "
+                       "firstly.")
     del lb["listeners"][(lsn["ListenerPort"], lsn["ListenerProtocol"])]
     return {}
 
