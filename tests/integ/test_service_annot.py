@@ -166,7 +166,10 @@ def test_invalid_values_warn_and_change_nothing(cluster, sim, world, slb):
 def test_proxy_protocol(cluster, sim, world, slb):
     three_nodes(world, uniq("pp"))
     name = uniq("pp")
-    world.svc(svc_body(name, ports=((80, "TCP"), (53, "UDP")), annotations={
+    # one UDP listener through protocol-port (the API server refuses mixed
+    # protocols in a LoadBalancer Service's ports)
+    world.svc(svc_body(name, ports=((80, "TCP"), (53, "TCP")), annotations={
+        PFX + "loadbalancer-protocol-port": "udp:53",
         PFX + "loadbalancer-proxy-protocol": "on"}))
     slb()
     wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
