@@ -424,6 +424,40 @@ def test_listeners_lifecycle(sim):
     sim.rpc("DeleteVServerGroup", SLB, {"VServerGroupId": vg})
 
 
+def test_listener_forward_and_proxy_protocol(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid)
+    http = {"LoadBalancerId": lid, "ListenerPort": 80, "HealthCheck": "off",
+            "StickySession": "off", "ListenerForward": "on", "ForwardPort": 443}
+    e = err(sim.rpc, "CreateLoadBalancerHTTPListener", SLB, http)
+    assert e.code == "InvalidParameter" and "ForwardPort" in e.body["Message"]
+    e = err(sim.rpc, "CreateLoadBalancerHTTPListener", SLB,
+            {k: v for k, v in http.items() if k != "ForwardPort"})
+    assert e.code == "MissingParameter" and "ForwardPort" in e.body["Message"]
+    sim.rpc("CreateLoadBalancerHTTPSListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 443, "Bandwidth": -1, "VServerGroupId": vg,
+        "HealthCheck": "off", "StickySession": "off", "ServerCertificateId": "cert-1"})
+    sim.rpc("CreateLoadBalancerHTTPListener", SLB, http)  # no backends needed
+    got = sim.rpc("DescribeLoadBalancerHTTPListenerAttribute", SLB,
+                  {"LoadBalancerId": lid, "ListenerPort": 80})
+    assert (got["ListenerForward"], got["ForwardPort"]) == ("on", 443)
+    e = err(sim.rpc, "DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 443, "ListenerProtocol": "https"})
+    assert e.code == "ListenerForwardExist"
+    sim.rpc("DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 80, "ListenerProtocol": "http"})
+    sim.rpc("DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 443, "ListenerProtocol": "https"})
+    tcp = {"LoadBalancerId": lid, "ListenerPort": 81, "Bandwidth": -1, "VServerGroupId": vg}
+    e = err(sim.rpc, "CreateLoadBalancerTCPListener", SLB,
+            dict(tcp, ProxyProtocolV2Enabled="yes"))
+    assert e.code == "InvalidParameter"
+    sim.rpc("CreateLoadBalancerTCPListener", SLB, dict(tcp, ProxyProtocolV2Enabled="true"))
+    got = sim.rpc("DescribeLoadBalancerTCPListenerAttribute", SLB,
+                  {"LoadBalancerId": lid, "ListenerPort": 81})
+    assert got["ProxyProtocolV2Enabled"] is True
+
+
 def test_listener_quota(sim):
     lid = create_intranet(sim)["LoadBalancerId"]
     sim.config(quotas={"listeners_per_lb": 2})
