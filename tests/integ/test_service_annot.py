@@ -331,3 +331,72 @@ def test_network_type(cluster, sim, world, slb):
     assert mutating(sim) == []
     assert {lb["NetworkType"] for lb in sim.state()["load_balancers"]} == \
         {"classic", "vpc"}
+
+
+def domexts(lb, port=443):
+    return sorted((d["Domain"], d["ServerCertificateId"]) for d in
+                  listener_of(lb, port)["DomainExtensions"]["DomainExtension"])
+
+
+def test_domain_extensions(cluster, sim, world, slb):
+    three_nodes(world, uniq("sni"))
+    name = uniq("sni")
+    world.svc(svc_body(name, ports=((443, "TCP"),), annotations={
+        PFX + "loadbalancer-protocol-port": "https:443",
+        PFX + "loadbalancer-cert-id": "cert-main",
+        PFX + "loadbalancer-domain-extensions":
+            "a.example.com:cert-a,b.example.com:cert-b"}))
+    p = slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_for(lambda: len(listeners(the_lb(sim))) == 1 and
+             domexts(the_lb(sim)) == [("a.example.com", "cert-a"),
+                                      ("b.example.com", "cert-b")], 60,
+             what="two domain extensions")
+    wait_settled(sim)
+    acts = actions(sim)
+    assert acts.index("StartLoadBalancerListener") < \
+        acts.index("CreateDomainExtension"), acts
+
+    # change one certificate, drop one domain, add one: three calls
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_domain_extensions=(
+        "a.example.com:cert-a2,c.example.com:cert-c"))
+    wait_for(lambda: domexts(the_lb(sim)) == [("a.example.com", "cert-a2"),
+                                              ("c.example.com", "cert-c")],
+             60, what="domain extensions changed")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "DeleteDomainExtension", "SetDomainExtensionAttribute",
+        "CreateDomainExtension"], calls
+    assert calls[1]["params"]["ServerCertificateId"] == "cert-a2"
+    assert calls[1]["params"]["DomainExtensionId"]
+    assert calls[2]["params"]["Domain"] == "c.example.com"
+
+    # a fresh process reads them back and has nothing to do; a bad item
+    # then gives a Warning (naming key, value and form), which also proves
+    # the first sync of the new process is over: no call from either
+    p.stop()
+    sim.client.clear_calls()
+    slb()
+    wait_for(lambda: sim.calls("DescribeDomainExtensions"), 60,
+             what="domain extensions described")
+    annotate(cluster, name, loadbalancer_domain_extensions="a.example.com")
+    wait_for(lambda: [e for e in events(cluster, "SyncLoadBalancerFailed",
+                                        name)
+                      if "domain-extensions" in e["message"]], 60,
+             what="Warning for the bad value")
+    ev = [e for e in events(cluster, "SyncLoadBalancerFailed", name)
+          if "domain-extensions" in e["message"]][0]
+    assert ev["type"] == "Warning"
+    assert '"a.example.com"' in ev["message"]
+    assert "<domain>:<certificate id>" in ev["message"]
+    assert mutating(sim) == []
+
+    # empty: none wanted, both go
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_domain_extensions="")
+    wait_for(lambda: domexts(the_lb(sim)) == [], 60,
+             what="domain extensions removed")
+    wait_settled(sim)
+    assert actions(sim) == ["DeleteDomainExtension"] * 2

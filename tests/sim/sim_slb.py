@@ -594,6 +594,9 @@ def set_listener(proto):
 def listener_view(lsn):
     out = public(lsn)
     out.update(lsn["attrs"])
+    if lsn["ListenerProtocol"] == "https":
+        out["DomainExtensions"] = {"DomainExtension": [
+            dict(d) for d in lsn.get("domexts", {}).values()]}
     return out
 
 
@@ -655,6 +658,68 @@ def _listener_item(lb, lsn):
     item["Tags"] = []
     item["%sListenerConfig" % lsn["ListenerProtocol"].upper()] = dict(lsn["attrs"])
     return item
+
+
+# -- domain extensions (SNI certificates of HTTPS listeners) -----------------------
+
+def _domext(world, params):
+    de_id = req(params, "DomainExtensionId")
+    for lb in world.lbs.values():
+        for lsn in lb["listeners"].values():
+            if de_id in lsn.get("domexts", {}):
+                return lsn["domexts"][de_id]
+    raise SimError("InvalidParameter.DomainExtensionId",
+                   "The specified DomainExtensionId %s does not exist." % de_id)
+
+
+def _https_listener(lb, params):
+    lsn = find_listener(lb, params)
+    if lsn["ListenerProtocol"] != "https":
+        raise invalid("ListenerPort", "Domain extensions need an HTTPS listener.")
+    return lsn
+
+
+def create_domain_extension(world, params, ctx):
+    lb = get_lb(world, params)
+    lsn = _https_listener(lb, params)
+    domain = req(params, "Domain")
+    cert = req(params, "ServerCertificateId")
+    exts = lsn.setdefault("domexts", {})
+    if any(d["Domain"].lower() == domain.lower() for d in exts.values()):
+        raise invalid("Domain", "The domain already has an extension on this listener.")
+    if len(exts) >= world.config["quotas"].get("domain_extensions_per_listener", 16):
+        raise SimError("QuotaExceeded.DomainExtension",
+                       "The number of domain extensions exceeds the quota.")
+    de_id = world.ids.make("de")
+    exts[de_id] = {"DomainExtensionId": de_id, "Domain": domain, "ServerCertificateId": cert}
+    return {"DomainExtensionId": de_id, "ListenerPort": lsn["ListenerPort"]}
+
+
+def describe_domain_extensions(world, params, ctx):
+    lb = get_lb(world, params)
+    port = int_param(params, "ListenerPort", lo=1, hi=65535)
+    out = []
+    for (p, proto), lsn in sorted(lb["listeners"].items()):
+        if proto != "https" or (port and p != port):
+            continue
+        for d in lsn.get("domexts", {}).values():
+            if params.get("DomainExtensionId") in (None, "", d["DomainExtensionId"]):
+                out.append(dict(d))
+    return {"DomainExtensions": {"DomainExtension": out}}
+
+
+def set_domain_extension(world, params, ctx):
+    d = _domext(world, params)
+    d["ServerCertificateId"] = req(params, "ServerCertificateId")
+    return {}
+
+
+def delete_domain_extension(world, params, ctx):
+    de_id = _domext(world, params)["DomainExtensionId"]
+    for lb in world.lbs.values():
+        for lsn in lb["listeners"].values():
+            lsn.get("domexts", {}).pop(de_id, None)
+    return {}
 
 
 # -- vServer groups -----------------------------------------------------------------
@@ -910,6 +975,10 @@ ACTIONS = {
     "RemoveVServerGroupBackendServers": remove_backends,
     "SetVServerGroupAttribute": set_vserver_group_attribute,
     "ModifyVServerGroupBackendServers": modify_backends,
+    "CreateDomainExtension": create_domain_extension,
+    "DescribeDomainExtensions": describe_domain_extensions,
+    "SetDomainExtensionAttribute": set_domain_extension,
+    "DeleteDomainExtension": delete_domain_extension,
 }
 for _p in PROTOCOLS:
     _u = _p.upper()

@@ -458,6 +458,32 @@ def test_listener_forward_and_proxy_protocol(sim):
     assert got["ProxyProtocolV2Enabled"] is True
 
 
+def test_domain_extensions(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid)
+    sim.rpc("CreateLoadBalancerHTTPSListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 443, "Bandwidth": -1, "VServerGroupId": vg,
+        "HealthCheck": "off", "StickySession": "off", "ServerCertificateId": "cert-1"})
+    sim.rpc("CreateLoadBalancerTCPListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 80, "Bandwidth": -1, "VServerGroupId": vg})
+    base = {"LoadBalancerId": lid, "ListenerPort": 443, "Domain": "a.example.com",
+            "ServerCertificateId": "cert-a"}
+    de = sim.rpc("CreateDomainExtension", SLB, base)["DomainExtensionId"]
+    assert err(sim.rpc, "CreateDomainExtension", SLB, base).code == "InvalidParameter"
+    assert err(sim.rpc, "CreateDomainExtension", SLB,
+               dict(base, ListenerPort=80, Domain="b.example.com")).code == "InvalidParameter"
+    sim.rpc("SetDomainExtensionAttribute", SLB,
+            {"DomainExtensionId": de, "ServerCertificateId": "cert-a2"})
+    got = sim.rpc("DescribeDomainExtensions", SLB, {"LoadBalancerId": lid, "ListenerPort": 443})
+    assert got["DomainExtensions"]["DomainExtension"] == [
+        {"DomainExtensionId": de, "Domain": "a.example.com", "ServerCertificateId": "cert-a2"}]
+    sim.rpc("DeleteDomainExtension", SLB, {"DomainExtensionId": de})
+    e = err(sim.rpc, "DeleteDomainExtension", SLB, {"DomainExtensionId": de})
+    assert e.code == "InvalidParameter.DomainExtensionId"
+    got = sim.rpc("DescribeDomainExtensions", SLB, {"LoadBalancerId": lid})
+    assert got["DomainExtensions"]["DomainExtension"] == []
+
+
 def test_listener_quota(sim):
     lid = create_intranet(sim)["LoadBalancerId"]
     sim.config(quotas={"listeners_per_lb": 2})

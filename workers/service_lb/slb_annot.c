@@ -597,6 +597,67 @@ static int get_enum2(struct actx *c, const char *suffix, const char *x,
 	return slb_strcpy(dst, n, v);
 }
 
+static int domain_ok(const char *d)
+{
+	for (; *d; d++)
+		if (!(*d >= 'a' && *d <= 'z') && !(*d >= 'A' && *d <= 'Z') &&
+		    !(*d >= '0' && *d <= '9') && !strchr(".-*_", *d))
+			return 0;
+	return 1;
+}
+
+static int domext_item(struct actx *c, const char *suffix, const char *item,
+		       void *arg)
+{
+	struct slb_annot *a = arg;
+	struct slb_domext *d = &a->domext[a->n_domext];
+	const char *cert;
+	size_t i;
+
+	if (a->n_domext == SLB_MAX_DOMEXT)
+		return bad(c, suffix, item, "has more than 16 entries");
+	if (split_pair(item, ':', d->domain, sizeof(d->domain), &cert) < 0 ||
+	    !cert || !*cert || !d->domain[0] || !domain_ok(d->domain) ||
+	    strchr(cert, ' ') || slb_strcpy(d->cert, sizeof(d->cert), cert) < 0)
+		return bad(c, suffix, item,
+			   "is not <domain>:<certificate id> (e.g. "
+			   "www.example.com:123_cert)");
+	for (i = 0; i < a->n_domext; i++)
+		if (strcasecmp(a->domext[i].domain, d->domain) == 0)
+			return bad(c, suffix, item, "names a domain twice");
+	a->n_domext++;
+	return 0;
+}
+
+static int has_https(const struct actx *c, const struct slb_annot *a)
+{
+	size_t i;
+
+	for (i = 0; i < c->s->n_ports; i++)
+		if (slb_annot_port_proto(a, &c->s->ports[i]) == SLB_HTTPS)
+			return 1;
+	return 0;
+}
+
+/* An empty value is kept: it asks for no domain extensions at all. */
+static int parse_domext(struct actx *c, struct slb_annot *a)
+{
+	const char *k = "loadbalancer-domain-extensions";
+	const char *v = slb_annot_get(c->s, k);
+	int r;
+
+	if (!v)
+		return 0;
+	a->domext_set = 1;
+	r = each_item(c, k, v, domext_item, a);
+	if (r < 0)
+		return r;
+	if (a->n_domext && !has_https(c, a))
+		return bad(c, k, v,
+			   "needs an https port (loadbalancer-protocol-port)");
+	return 0;
+}
+
 /* Keys of the Go CCM that reach here after protocol-port is known. */
 static int parse_more(struct actx *c, struct slb_annot *a)
 {
@@ -619,6 +680,9 @@ static int parse_more(struct actx *c, struct slb_annot *a)
 		      a->backend_ip_version, sizeof(a->backend_ip_version)) < 0)
 		return -EINVAL;
 	a->eip_status = eip[0] != '\0';
+	r = parse_domext(c, a);
+	if (r < 0)
+		return r;
 	if (!strcmp(a->backend_ip_version, "ipv6"))
 		return bad(c, "loadbalancer-backend-ip-version", "ipv6",
 			   "is not supported by this controller (IPv6 "

@@ -26,6 +26,7 @@
 #define SLB_ANNOT_BACKEND_TYPE	"service.beta.kubernetes.io/backend-type"
 #define SLB_MAX_LPARAMS		40
 #define SLB_MAX_TAGS		16
+#define SLB_MAX_DOMEXT		16
 
 enum slb_lp_proto {
 	SLB_LP_TCP = 1 << SLB_TCP,
@@ -59,6 +60,13 @@ struct slb_kv {
  * HTTPS listener on to. */
 struct slb_fwd {
 	int from, to;
+};
+
+/* loadbalancer-domain-extensions: an SNI certificate on every HTTPS
+ * listener of the Service. */
+struct slb_domext {
+	char domain[128];
+	char cert[128];
 };
 
 struct slb_annot {
@@ -103,6 +111,9 @@ struct slb_annot {
 	int eip_status;		    /* loadbalancer-external-ip-type: eip */
 	char network_type[8];	    /* "", classic, vpc */
 	char backend_ip_version[8]; /* "", ipv4, ipv6 */
+	int domext_set; /* annotation present (even empty): managed */
+	struct slb_domext domext[SLB_MAX_DOMEXT];
+	size_t n_domext;
 };
 
 /* The value of <prefix><suffix> under either prefix, or NULL. */

@@ -120,6 +120,7 @@ static int create_lb(struct slb_apply *a, struct ali_error *err)
 		slb_strcpy(a->c->network_type, sizeof(a->c->network_type),
 			   out.network_type);
 		a->c->ccm_tagged = 1;
+		a->c->dx_read = 1; /* a new CLB has no domain extensions */
 	}
 	ali_lb_done(&out);
 	return r;
@@ -296,6 +297,14 @@ static int do_call(struct slb_apply *a, const struct slb_call *call,
 	case SLB_OP_SET_DELETE_PROTECTION:
 		return ali_slb_set_delete_protection(a->ali, a->c->lb_id,
 						     call->flag, err);
+	case SLB_OP_CREATE_DOMEXT:
+		return ali_slb_create_domext(a->ali, a->c->lb_id, call->port,
+					     call->str, call->cert, new_id,
+					     err);
+	case SLB_OP_SET_DOMEXT:
+		return ali_slb_set_domext(a->ali, call->vg_id, call->cert, err);
+	case SLB_OP_DELETE_DOMEXT:
+		return ali_slb_delete_domext(a->ali, call->vg_id, err);
 	case SLB_OP_SET_MOD_PROTECTION:
 		return ali_slb_set_modification_protection(
 			a->ali, a->c->lb_id, call->str, mod_reason(call->str),

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const op_names[] = {
 	"CreateLoadBalancer",
@@ -22,6 +23,9 @@ static const char *const op_names[] = {
 	"DeleteVServerGroup",
 	"DeleteLoadBalancer",
 	"SetLoadBalancerModificationProtection",
+	"CreateDomainExtension",
+	"SetDomainExtensionAttribute",
+	"DeleteDomainExtension",
 };
 
 const char *slb_op_name(enum slb_op op)
@@ -459,6 +463,94 @@ static int plan_attrs(const struct slb_want *w, const struct slb_cloud *c,
 	return 0;
 }
 
+static int push_domext(struct slb_plan *p, enum slb_op op, int port,
+		       const char *id, const char *domain, const char *cert)
+{
+	struct slb_call *call = push(p, op, -1);
+
+	if (!call)
+		return -ENOMEM;
+	call->port = port;
+	call->proto = SLB_HTTPS;
+	slb_strcpy(call->vg_id, sizeof(call->vg_id), id);
+	slb_strcpy(call->str, sizeof(call->str), domain);
+	slb_strcpy(call->cert, sizeof(call->cert), cert);
+	return 0;
+}
+
+static const struct slb_domext *want_domext(const struct slb_annot *a,
+					    const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_domext; i++)
+		if (strcasecmp(a->domext[i].domain, domain) == 0)
+			return &a->domext[i];
+	return NULL;
+}
+
+static const struct slb_cl_domext *have_domext(const struct slb_cloud *c,
+					       int port, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_dx; i++)
+		if (c->dx[i].port == port &&
+		    strcasecmp(c->dx[i].domain, domain) == 0)
+			return &c->dx[i];
+	return NULL;
+}
+
+/* One HTTPS listener's SNI certificates: stale ones go, changed ones get
+ * the new certificate in place, missing ones are added. A listener this
+ * plan (re)creates has none yet. */
+static int plan_port_domexts(const struct slb_want *w,
+			     const struct slb_cloud *c, int port, int fresh,
+			     struct slb_plan *p)
+{
+	const struct slb_annot *a = &w->annot;
+	const struct slb_cl_domext *have;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && !fresh && i < c->n_dx; i++)
+		if (c->dx[i].port == port && !want_domext(a, c->dx[i].domain))
+			r = push_domext(p, SLB_OP_DELETE_DOMEXT, port,
+					c->dx[i].id, c->dx[i].domain, "");
+	for (i = 0; r == 0 && i < a->n_domext; i++) {
+		have = fresh ? NULL : have_domext(c, port, a->domext[i].domain);
+		if (!have)
+			r = push_domext(p, SLB_OP_CREATE_DOMEXT, port, "",
+					a->domext[i].domain, a->domext[i].cert);
+		else if (strcmp(have->cert, a->domext[i].cert) != 0)
+			r = push_domext(p, SLB_OP_SET_DOMEXT, port, have->id,
+					have->domain, a->domext[i].cert);
+	}
+	return r;
+}
+
+/* Only with the annotation (as the Go CCM): without it, extensions made
+ * by hand are left alone. */
+static int plan_domexts(const struct slb_want *w, const struct slb_cloud *c,
+			struct slb_plan *p)
+{
+	size_t i;
+	int r = 0;
+
+	if (!w->manage_listeners || !w->annot.domext_set)
+		return 0;
+	for (i = 0; r == 0 && i < w->n_ports; i++) {
+		const struct slb_cl_listener *l;
+
+		if (w->ports[i].proto != SLB_HTTPS)
+			continue;
+		l = slb_cloud_listener((struct slb_cloud *)c, w->ports[i].port);
+		r = plan_port_domexts(w, c, w->ports[i].port,
+				      !l || l->proto != SLB_HTTPS, p);
+	}
+	return r;
+}
+
 static int push_mod_protection(struct slb_plan *p, const char *status)
 {
 	struct slb_call *call = push(p, SLB_OP_SET_MOD_PROTECTION, -1);
@@ -579,6 +671,8 @@ int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 	for (i = 0; r == 0 && w->manage_listeners && i < w->n_ports; i++)
 		if (w->ports[i].fwd_port)
 			r = plan_listener(w, c, i, p);
+	if (r == 0)
+		r = plan_domexts(w, c, p);
 	if (r == 0)
 		r = append(p, &late);
 	if (r == 0)

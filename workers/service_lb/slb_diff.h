@@ -41,6 +41,9 @@ enum slb_op {
 	SLB_OP_DELETE_VG,
 	SLB_OP_DELETE_LB,
 	SLB_OP_SET_MOD_PROTECTION,
+	SLB_OP_CREATE_DOMEXT,
+	SLB_OP_SET_DOMEXT,
+	SLB_OP_DELETE_DOMEXT,
 };
 
 const char *slb_op_name(enum slb_op op);
@@ -52,7 +55,8 @@ struct slb_call {
 	int port;		/* listener */
 	enum slb_proto proto;
 	int flag;	   /* delete protection on/off */
-	char str[128];	   /* name, spec */
+	char str[128];	   /* name, spec, domain */
+	char cert[128];	   /* domain extension certificate */
 	struct slb_bes be; /* one batch */
 };
 

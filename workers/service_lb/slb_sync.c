@@ -387,6 +387,11 @@ static int ensure(struct sync *s)
 		warn_inputs(s);
 		slb_strcpy(s->e->warn_rv, sizeof(s->e->warn_rv), s->svc->rv);
 	}
+	/* domain extensions are read only while annotated: a cache from
+	 * before the annotation does not know them */
+	if (r == 0 && s->annot.domext_set && s->e->cloud.exists &&
+	    !s->e->cloud.dx_read)
+		s->e->stale = 1;
 	if (r == 0)
 		r = describe_if_stale(s);
 	if (r == 0)
