@@ -78,6 +78,10 @@ static void test_svc_class(void **st)
 	s = svc_json("\"service.beta.kubernetes.io/class\":\"other\"", "");
 	assert_false(slb_svc_wants_lb(s));
 	slb_svc_free(s);
+	/* tunnel Services belong to another controller, as in the Go CCM */
+	s = svc_json("\"" PFX "loadbalancer-tunnel-type\":\"tunnel\"", "");
+	assert_false(slb_svc_wants_lb(s));
+	slb_svc_free(s);
 }
 
 static void test_defaults(void **st)

@@ -179,6 +179,9 @@ int slb_svc_from_json(const struct json *obj, struct slb_svc **ret)
 	cls = slb_svc_annot(s, SLB_ANNOT_CLASS);
 	if (cls && cls[0])
 		s->has_class = 1;
+	/* the Go CCM leaves tunnel Services to another controller */
+	if (slb_svc_annot(s, SLB_ANNOT_TUNNEL))
+		s->has_class = 1;
 	*ret = s;
 	return 0;
 }
