@@ -400,3 +400,25 @@ def test_domain_extensions(cluster, sim, world, slb):
              what="domain extensions removed")
     wait_settled(sim)
     assert actions(sim) == ["DeleteDomainExtension"] * 2
+
+
+def test_tunnel_type_is_left_to_another_controller(cluster, sim, world, slb):
+    """As in the Go CCM a tunnel Service is not a CLB Service: once
+    annotated, ours is cleaned up like one given to another class."""
+    three_nodes(world, uniq("tun"))
+    name = uniq("tun")
+    world.svc(svc_body(name))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_settled(sim)
+    assert len(sim.state()["load_balancers"]) == 1
+    st, out = cluster.api(
+        "PATCH", f"/api/v1/namespaces/{NS}/services/{name}",
+        {"metadata": {"annotations": {
+            PFX + "loadbalancer-tunnel-type": "tunnel"}}})
+    assert st == 200, out
+    wait_for(lambda: FINALIZER not in (get_svc(cluster, name)["metadata"]
+                                       .get("finalizers") or []), 60,
+             what="finalizer removed")
+    assert sim.state()["load_balancers"] == []
+    assert not ingress_ip(cluster, name)
