@@ -3,9 +3,12 @@
  * ordered list of mutating calls.
  *
  * Order: create the CLB; fix attributes; create groups (first batch of
- * backends on the create) and add backends; re-weight; delete/create/
- * re-point/start listeners; remove backends; delete stale listeners and
- * groups. Adding before removing keeps traffic flowing.
+ * backends on the create) and add backends; re-weight; delete forwarding
+ * HTTP listeners that must go (forward-port); delete/create/re-point/start
+ * the other listeners, then the forwarding ones (their HTTPS targets
+ * exist by then); domain extensions of HTTPS listeners; remove backends;
+ * delete stale listeners (forwarders first) and groups. Adding before
+ * removing keeps traffic flowing.
  *
  * Ownership rules (never broken): backends whose description is not this
  * Service's in this cluster are never removed or re-weighted; groups and
