@@ -180,7 +180,7 @@ static enum kind classify(const struct pctx *c, size_t i, size_t *node)
 	const struct rt_plan_in *in = c->in;
 	int inside = in_cluster(e, in->have_cluster_cidr, &in->cluster);
 	int single = single_instance(e);
-	int mine = e->marked && single && (inside || !in->have_cluster_cidr);
+	int mine = e->marked && single && inside;
 	int own, any;
 
 	*node = live_owner(c, i, &own, &any);
@@ -189,10 +189,10 @@ static enum kind classify(const struct pctx *c, size_t i, size_t *node)
 	if (own)
 		return K_OURS;
 	if (*node != RT_NO_NODE)
-		return single && (inside || mine) ? K_CONFLICT : K_HELD;
+		return single && inside ? K_CONFLICT : K_HELD;
 	if (any) /* its node has no instance yet: wait */
 		return mine ? K_OURS : K_OTHER;
-	if (single && (inside || mine) &&
+	if (single && inside &&
 	    backed_by_gone(c, c->ecidr[i], e->hop_id, !mine))
 		return K_GONE;
 	if (mine)

@@ -11,7 +11,7 @@
  * Ownership (issues 6 and 11). An entry is OURS when it is Custom, has
  * exactly one next hop of type Instance, and either
  *   - carries this cluster's marker (RouteEntryName, see rt_mark.h) and
- *     sits inside --cluster-cidr (when one is set), or
+ *     sits inside --cluster-cidr (without one nothing is deleted), or
  *   - (unmarked, "adopted") sits exactly at a current Node's pod CIDR with
  *     that Node's instance as its hop.
  * Rules:
