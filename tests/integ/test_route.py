@@ -424,26 +424,35 @@ def test_200_nodes_call_bounds(rccm, cluster, sim):
 
 # ------------------------------------------------- ownership (issue 11)
 
-def foreign_events(cluster):
-    return events(cluster, "ForeignRouteEntry")
+def event_names(cluster, reason):
+    return {e["metadata"]["name"] for e in events(cluster, reason)}
+
+
+def foreign_events(cluster, before=frozenset()):
+    """ForeignRouteEntry Events not in `before` (the cluster, and so its
+    Events, outlives each test)."""
+    return [e for e in events(cluster, "ForeignRouteEntry")
+            if e["metadata"]["name"] not in before]
 
 
 def test_hand_made_route_left_alone_with_one_warning(rccm, cluster, sim):
     # the measured case: a hand-made route inside the cluster CIDR to an
     # instance that is no node
+    before = event_names(cluster, "ForeignRouteEntry")
     rte = add_entry(sim, "10.244.128.0/17", "i-sim0001")
     names = three_nodes(cluster, "rt-hand")
     p = rccm(period="2s")
     wait_for(lambda: len(routes(sim)) == 4, 60, what="3 node routes")
     wait_for(cluster_ok(cluster, names), 60)
-    ev = wait_for(foreign_events, 60, what="ForeignRouteEntry Warning")
+    wait_for(lambda: foreign_events(cluster, before), 60,
+             what="ForeignRouteEntry Warning")
     wait_passes(p, 3)
     assert routes(sim)["10.244.128.0/17"] == "i-sim0001"
     assert [e["id"] for e in entries(sim) if e["cidr"] == "10.244.128.0/17"] \
         == [rte]
     assert not deletions(sim)
     # one Warning: a single Event, never repeated, and one log line
-    ev = foreign_events(cluster)
+    ev = foreign_events(cluster, before)
     assert len(ev) == 1 and ev[0]["type"] == "Warning", ev
     assert ev[0].get("count", 1) == 1, ev[0]
     assert "10.244.128.0/17" in ev[0]["message"]
@@ -452,6 +461,7 @@ def test_hand_made_route_left_alone_with_one_warning(rccm, cluster, sim):
 
 def test_two_next_hops_left_alone(rccm, cluster, sim):
     # ECMP, unmarked, at a CIDR no node has; and ECMP marked as ours
+    before = event_names(cluster, "ForeignRouteEntry")
     add_entry(sim, "10.244.90.0/24", "i-sim0002", extra_hops=["i-sim0003"])
     add_entry(sim, "10.244.91.0/24", "i-sim0002", extra_hops=["i-sim0004"],
               name=MARK)
@@ -459,7 +469,7 @@ def test_two_next_hops_left_alone(rccm, cluster, sim):
     p = rccm(period="2s")
     wait_for(lambda: len(routes(sim)) == 5, 60, what="3 node routes")
     wait_for(cluster_ok(cluster, names), 60)
-    wait_for(lambda: len(foreign_events(cluster)) == 2, 60,
+    wait_for(lambda: len(foreign_events(cluster, before)) == 2, 60,
              what="a Warning per ECMP entry")
     wait_passes(p, 3)
     assert not deletions(sim)
@@ -495,6 +505,7 @@ def test_marked_route_of_node_deleted_while_down_collected(rccm, cluster,
 def test_legacy_unmarked_route_adopted(rccm, cluster, sim):
     # routes an older CCM made (no marker), exactly at each node's pod
     # CIDR with its instance: adopted, not recreated
+    before = event_names(cluster, "ForeignRouteEntry")
     legacy = {f"10.244.{i + 1}.0/24": add_entry(sim, f"10.244.{i + 1}.0/24",
                                                 inst)
               for i, inst in enumerate(INSTANCES)}
@@ -504,7 +515,7 @@ def test_legacy_unmarked_route_adopted(rccm, cluster, sim):
     wait_passes(p, 2)
     assert {e["cidr"]: e["id"] for e in entries(sim)} == legacy
     assert not mutations(sim)
-    assert not foreign_events(cluster)
+    assert not foreign_events(cluster, before)
     # an adopted route goes with its node (the DELETE names its instance)
     delete_node(cluster, names[1])
     wait_for(lambda: "10.244.2.0/24" not in routes(sim), 60,
