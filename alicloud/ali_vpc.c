@@ -121,7 +121,8 @@ static int parse_entry(const struct json *e, struct ali_route_entry *re)
 	if (r < 0)
 		return r;
 	if (re->n_hops > 0) {
-		memcpy(re->next_hop_id, re->hops[0].id, sizeof(re->next_hop_id));
+		memcpy(re->next_hop_id, re->hops[0].id,
+		       sizeof(re->next_hop_id));
 		memcpy(re->next_hop_type, re->hops[0].type,
 		       sizeof(re->next_hop_type));
 		return 0;

@@ -26,13 +26,13 @@ struct ali_route_entry {
 	char route_table_id[64];
 	char id[64];
 	char cidr[64];
-	char next_hop_id[64];	/* the first hop (== hops[0]) */
+	char next_hop_id[64]; /* the first hop (== hops[0]) */
 	char next_hop_type[32];
 	struct ali_route_hop *hops; /* every next hop (ECMP has several) */
 	size_t n_hops;
 	char name[ALI_ROUTE_NAME_MAX];	      /* RouteEntryName */
 	char description[ALI_ROUTE_DESC_MAX]; /* Description */
-	char type[16];	 /* Custom, System, ... */
+	char type[16];			      /* Custom, System, ... */
 	char status[16]; /* Pending, Available, Modifying, Deleting */
 };
 

@@ -121,8 +121,7 @@ static int cmd_delnode(struct kube_client *c, int argc, char **argv)
 		snprintf(path, sizeof(path), "/api/v1/nodes/%s", argv[0]);
 		r = kube_delete_opts(c, path, body.data, &resp);
 	}
-	printf("status %ld\nresult %d\nerrno %s\n", resp.status, r,
-	       errname(r));
+	printf("status %ld\nresult %d\nerrno %s\n", resp.status, r, errname(r));
 	kube_resp_done(&resp);
 	buf_done(&body);
 	return 0;

@@ -420,9 +420,8 @@ static void addresses_read_whole(void **st)
 					"%s\"10.0.0.%zu\"", i ? "," : "", i);
 	snprintf(inst + len, sizeof(inst) - len, "]}}}]}}");
 	j = parse(inst);
-	assert_int_equal(ni_instances_parse(j, &v, &cnt, next, sizeof(next),
-					    &total),
-			 0);
+	assert_int_equal(
+		ni_instances_parse(j, &v, &cnt, next, sizeof(next), &total), 0);
 	json_free(j);
 	assert_int_equal(v[0].n_private, 20);
 	assert_false(v[0].ips_overflow);

@@ -672,11 +672,10 @@ static void test_empty_inputs(void **state)
 
 /* ---- ownership (issue 11) ---- */
 
-static struct rt_entry *add_unmarked(size_t t, const char *dst,
-				     const char *hop)
+static struct rt_entry *add_unmarked(size_t t, const char *dst, const char *hop)
 {
-	struct rt_entry *e = add_entry(t, dst, "Instance", hop,
-				       RT_ST_AVAILABLE);
+	struct rt_entry *e =
+		add_entry(t, dst, "Instance", hop, RT_ST_AVAILABLE);
 
 	e->marked = 0;
 	return e;
@@ -807,7 +806,8 @@ static void test_mark_name(void **state)
 	assert_int_equal(rt_mark_name(id, name), 0);
 	assert_int_equal(strlen(name), 128); /* the cloud's limit */
 	assert_true(rt_mark_is("k8s-route.route-test", "k8s-route.route-test"));
-	assert_false(rt_mark_is("k8s-route.route-test2", "k8s-route.route-test"));
+	assert_false(
+		rt_mark_is("k8s-route.route-test2", "k8s-route.route-test"));
 	assert_false(rt_mark_is("", ""));
 	assert_false(rt_mark_is(NULL, "k8s-route.x"));
 	rt_mark_desc("route-test", "node-1", desc);

@@ -106,8 +106,8 @@ const char *ni_node_ip(const struct ni_node *n)
 	return n->wk->internal_ip;
 }
 
-static void push_ip(struct ni_instance *o, char (*dst)[NI_IP_LEN],
-		    size_t *n, const char *ip)
+static void push_ip(struct ni_instance *o, char (*dst)[NI_IP_LEN], size_t *n,
+		    const char *ip)
 {
 	if (!ip || !*ip)
 		return;

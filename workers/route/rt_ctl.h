@@ -125,7 +125,8 @@ struct rt_ctl {
 	char mark[RT_MARK_NAME_MAX]; /* RouteEntryName of our entries */
 	struct rt_warned *warned;    /* foreign entries already reported */
 	size_t n_warned;
-	size_t quota_short[8]; /* last shortfall reported, per table (first 8) */
+	size_t quota_short[8]; /* last shortfall reported, per table (first 8)
+				*/
 
 	struct rt_gone *gone;
 	size_t n_gone;

@@ -45,8 +45,7 @@ static int in_cluster(const struct rt_entry *e, int have_cluster_cidr,
 int rt_entry_managed(const struct rt_entry *e, int have_cluster_cidr,
 		     const struct rt_cidr *cluster)
 {
-	return single_instance(e) &&
-	       in_cluster(e, have_cluster_cidr, cluster);
+	return single_instance(e) && in_cluster(e, have_cluster_cidr, cluster);
 }
 
 static int cmp_node_cidr(const void *a, const void *b, void *arg)
@@ -219,8 +218,7 @@ static int add_foreign(struct pctx *c, size_t i)
 	copy_str(op.hop_id, sizeof(op.hop_id), e->hop_id);
 	copy_str(op.hop_type, sizeof(op.hop_type), e->hop_type);
 	copy_str(op.entry_id, sizeof(op.entry_id), e->id);
-	return push(&c->out->foreign, &c->out->n_foreign, &c->cap_foreign,
-		    &op);
+	return push(&c->out->foreign, &c->out->n_foreign, &c->cap_foreign, &op);
 }
 
 static int add_delete(struct pctx *c, size_t i, size_t node, enum rt_reason why)

@@ -46,13 +46,13 @@ static void warn_foreign(struct rt_ctl *c, const struct rt_op *op)
 		 "inside the cluster CIDR %s but is not this cluster's (no "
 		 "marker %s, not exactly a node's pod CIDR and instance): left "
 		 "alone",
-		 table, op->entry_id, op->dst,
-		 op->hop_id[0] ? op->hop_id : "-",
+		 table, op->entry_id, op->dst, op->hop_id[0] ? op->hop_id : "-",
 		 op->hop_type[0] ? op->hop_type : "no hop", op->n_hops,
 		 op->n_hops == 1 ? "" : "s", c->cfg->cluster_cidr, c->mark);
 	rt_controller_ref_event(
 		c, 1, "ForeignRouteEntry",
-		"Route table %s: entry %s %s -> %s (%d next hops) is inside the "
+		"Route table %s: entry %s %s -> %s (%d next hops) is inside "
+		"the "
 		"cluster CIDR but not owned by this cluster: left alone",
 		table, op->entry_id, op->dst, op->hop_id[0] ? op->hop_id : "-",
 		op->n_hops);
