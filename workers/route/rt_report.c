@@ -105,7 +105,7 @@ void rt_report_foreign(struct rt_ctl *c, const struct rt_pass *p)
 	if (!next)
 		return; /* warned again next pass: noisy, not wrong */
 	for (i = 0; i < p->plan.n_foreign; i++) {
-		struct rt_warned w;
+		struct rt_warned w = {""};
 
 		warned_key(c, &p->plan.foreign[i], &w);
 		if (!was_warned(c->warned, c->n_warned, &w))
