@@ -261,6 +261,7 @@ static int call_batch(struct rt_ctl *c, struct rt_pass *p,
 {
 	const struct rt_op *ops = step_ops(p, s);
 	struct ali_route_req rows[RT_MAX_BATCH];
+	/* 12 KiB: off the stack; the worker has one thread */
 	static char desc[RT_MAX_BATCH][RT_MARK_DESC_MAX];
 	size_t i;
 
