@@ -259,8 +259,7 @@ def test_foreign_routes_survive(rccm, cluster, sim):
     wait_for(lambda: len(routes(sim)) == 6, 60, what="3 node routes")
     wait_for(cluster_ok(cluster, names), 60)
     # several periodic passes later the foreign entries are still there
-    p.wait_log(r"route reconcile", timeout=30)
-    time.sleep(6)
+    wait_passes(p, 3)
     r = routes(sim)
     assert r["172.16.0.0/24"] == "i-sim0001"
     assert r["10.244.200.0/24"] == "eni-simpod0001"
@@ -318,7 +317,7 @@ def test_mass_deletion_blocked_until_delete_event(rccm, cluster, sim):
     wait_for(lambda: events(cluster, "RouteDeletionBlocked"), 60,
              what="RouteDeletionBlocked event")
     p.wait_log(r"deleting none", timeout=30)
-    time.sleep(3)
+    wait_passes(p, 2)
     assert set(stale) <= set(routes(sim))
     assert not deletions(sim)
     # a Node owning one of them appears, then is deleted: that route goes
