@@ -638,6 +638,30 @@ def test_route_entry_quota(sim):
                                                "NextHopId": "i-sim0002",
                                                "DestinationCidrBlock": "172.21.9.0/24"})
     assert e.code == "QuotaExceeded"
+    assert e.body["Message"] == "Route entry quota exceeded in this route table."
+    out = sim.rpc("CreateRouteEntries", VPC, {
+        "RouteEntries.1.RouteTableId": "vtb-sim0001", "RouteEntries.1.NextHop": "i-sim0002",
+        "RouteEntries.1.DstCidrBlock": "172.21.8.0/24"})
+    assert out["FailedRouteEntries"][0]["FailedCode"] == "QuotaExceeded"
+
+
+def test_route_entry_ecmp_and_marks(sim):
+    sim.config(route_pending_ms=0)
+    sim.mutate("add_route_entry", route_table_id="vtb-sim0001", cidr="172.24.0.0/24",
+               next_hop_id="i-sim0002", extra_hops=[{"id": "i-sim0003"}])
+    sim.rpc("CreateRouteEntry", VPC, {"RouteTableId": "vtb-sim0001", "NextHopId": "i-sim0002",
+                                      "DestinationCidrBlock": "172.24.1.0/24",
+                                      "RouteEntryName": "k8s-route.c1",
+                                      "Description": "node n1"})
+    wait_available(sim)
+    custom = {e["DestinationCidrBlock"]: e for e in entries(sim, RouteEntryType="Custom")}
+    hops = custom["172.24.0.0/24"]["NextHops"]["NextHop"]
+    assert [h["NextHopId"] for h in hops] == ["i-sim0002", "i-sim0003"]
+    assert custom["172.24.1.0/24"]["RouteEntryName"] == "k8s-route.c1"
+    assert custom["172.24.1.0/24"]["Description"] == "node n1"
+    st = [t for t in sim.state()["route_tables"] if t["id"] == "vtb-sim0001"][0]
+    ecmp = [e for e in st["entries"] if e["cidr"] == "172.24.0.0/24"][0]
+    assert ecmp["extra_hops"] == [{"id": "i-sim0003", "type": "Instance"}]
 
 
 def test_route_entry_list_paging_and_filters(sim):
