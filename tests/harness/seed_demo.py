@@ -93,6 +93,16 @@ def apply_test_service(cluster, namespace="default", endpoint_ips=()):
     return svc["metadata"]["name"]
 
 
+def remove_test_service(cluster, namespace, name="nginx"):
+    """Deletes the Service without waiting for a CCM (its finalizer is
+    dropped), so later tests' CCMs do not see it."""
+    path = f"/api/v1/namespaces/{namespace}/services/{name}"
+    cluster.api("PATCH", path, {"metadata": {"finalizers": None}},
+                content_type="application/merge-patch+json")
+    cluster.api("DELETE", path)
+    cluster.api("DELETE", f"/api/v1/namespaces/{namespace}/endpoints/{name}")
+
+
 def external_ip(cluster, namespace, name):
     status, svc = cluster.api(
         "GET", f"/api/v1/namespaces/{namespace}/services/{name}")
@@ -134,22 +144,26 @@ def _sim_state(sim_url):
 
 def _clb_lines(state):
     lines = []
-    vgroups = state.get("vgroups", {})
-    for lb in state.get("lbs", {}).values():
-        lines.append(f"CLB {lb['LoadBalancerId']}  address {lb['Address']}"
-                     f" ({lb['AddressType']})  name {lb['LoadBalancerName']}"
-                     f"  status {lb['LoadBalancerStatus']}")
-        for lsn in lb.get("listeners", []):
-            lines.append(f"  listener {lsn}")
-        for vg in vgroups.values():
-            if vg.get("lb_id") != lb["LoadBalancerId"]:
+    for lb in state.get("load_balancers", []):
+        lid = lb["LoadBalancerId"]
+        lines.append(f"CLB {lid}  address {lb.get('Address')}"
+                     f" ({lb.get('AddressType')})  name"
+                     f" {lb.get('LoadBalancerName')}"
+                     f"  status {lb.get('LoadBalancerStatus')}")
+        for lsn in lb.get("Listeners", []):
+            lines.append(f"  listener {lsn.get('ListenerProtocol', '?')}:"
+                         f"{lsn.get('ListenerPort')} -> vServer group"
+                         f" {lsn.get('VServerGroupId', '-')}"
+                         f" ({lsn.get('Status', '')})")
+        for vg in state.get("vserver_groups", []):
+            if vg.get("LoadBalancerId") != lid:
                 continue
-            lines.append(f"  vServer group {vg.get('id', '')}"
-                         f" {vg.get('name', '')}")
-            for b in vg.get("backends", []):
+            lines.append(f"  vServer group {vg['VServerGroupId']}"
+                         f" {vg.get('VServerGroupName', '')}")
+            for b in vg.get("BackendServers", []):
                 lines.append(f"    backend {b.get('ServerId')}"
-                             f" port {b.get('Port')} weight {b.get('Weight')}"
-                             f" type {b.get('Type', 'ecs')}")
+                             f" port {b.get('Port')} weight"
+                             f" {b.get('Weight')} type {b.get('Type', 'ecs')}")
     return lines or ["(no CLB in the simulator)"]
 
 
@@ -157,9 +171,9 @@ def _route_lines(state):
     lines = []
     for t in state.get("route_tables", []):
         for e in t.get("entries", []):
-            lines.append(f"route table {t.get('id')}: {e.get('cidr')} -> "
-                         f"{e.get('next_hop_type', 'Instance')} "
-                         f"{e.get('next_hop')}")
+            lines.append(f"route table {t.get('id')}: {e.get('cidr')} ->"
+                         f" {e.get('next_hop_type')} {e.get('next_hop_id')}"
+                         f" ({e.get('status')})")
     return lines or ["(no custom route entries)"]
 
 

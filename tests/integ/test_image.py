@@ -174,6 +174,25 @@ class Pod:
 
 
 @pytest.fixture
+def test_ns(cluster):
+    """A namespace holding the seed's test Service; the Service is removed
+    at teardown so other tests' CCMs never reconcile it."""
+    made = []
+
+    def make(prefix, ip):
+        ns = prefix + "-" + uuid.uuid4().hex[:6]
+        seed_demo.apply_rbac(cluster)
+        seed_demo.apply_test_service(cluster, ns, [ip])
+        made.append(ns)
+        return ns
+    try:
+        yield make
+    finally:
+        for ns in made:
+            seed_demo.remove_test_service(cluster, ns)
+
+
+@pytest.fixture
 def pod(tmp_path, cluster):
     pods = []
 
@@ -219,9 +238,10 @@ def wait_clb(cluster, sim, ns, pod, timeout=180):
         assert pod.proc.alive(), "container exited:\n" + pod.log()
         return seed_demo.external_ip(cluster, ns, "nginx")
     ip = wait_for(got, timeout, 0.5, what="Service nginx EXTERNAL-IP")
-    lbs = sim.state()["lbs"]
-    assert [lb["Address"] for lb in lbs.values()] == [ip]
-    return ip, next(iter(lbs))
+    lbs = [lb for lb in sim.state()["load_balancers"]
+           if lb["Address"] == ip]
+    assert len(lbs) == 1, lbs
+    return ip, lbs[0]["LoadBalancerId"]
 
 
 def test_image_metadata(images):
@@ -251,11 +271,10 @@ def test_image_ships_ca_bundle(images, tmp_path):
         assert a.read() == b.read()
 
 
-def test_daemonset_in_image_gets_clb(images, cluster, sim, pod, tmp_path):
+def test_daemonset_in_image_gets_clb(images, cluster, sim, pod, tmp_path,
+                                     test_ns):
     refs, _ = images
-    seed_demo.apply_rbac(cluster)
-    ns = "image-" + uuid.uuid4().hex[:6]
-    seed_demo.apply_test_service(cluster, ns, ["172.16.0.5"])
+    ns = test_ns("image", "172.16.0.5")
     p = pod(sim, refs["plain"],
             hostdirs=host_dirs(str(tmp_path / "hostdirs")))
     wait_for(p.healthz, 120, 0.5, what="/healthz in the container")
@@ -265,7 +284,8 @@ def test_daemonset_in_image_gets_clb(images, cluster, sim, pod, tmp_path):
     assert sk not in p.log()
 
 
-def test_cloud_tls_uses_image_bundle(images, cluster, tmp_path, pod):
+def test_cloud_tls_uses_image_bundle(images, cluster, tmp_path, pod,
+                                     test_ns):
     """The simulator serves HTTPS under a test CA that only the image's
     bundle contains; foreign CAs are mounted over /etc/ssl/certs and
     /etc/pki, as on a host of another distribution."""
@@ -273,9 +293,7 @@ def test_cloud_tls_uses_image_bundle(images, cluster, tmp_path, pod):
     s = harness.Sim(str(tmp_path / "tls-sim"),
                     tls=(ca["srv.crt"], ca["srv.key"]))
     try:
-        seed_demo.apply_rbac(cluster)
-        ns = "tls-" + uuid.uuid4().hex[:6]
-        seed_demo.apply_test_service(cluster, ns, ["172.16.0.6"])
+        ns = test_ns("tls", "172.16.0.6")
         hp = f"127.0.0.1:{s.tls_port}"
         env = {"SLB_ENDPOINT": hp, "VPC_ENDPOINT": hp, "ECS_ENDPOINT": hp,
                "METADATA_ENDPOINT": s.url,
@@ -288,16 +306,15 @@ def test_cloud_tls_uses_image_bundle(images, cluster, tmp_path, pod):
         s.stop()
 
 
-def test_cloud_tls_refuses_foreign_ca(images, cluster, tmp_path, pod):
+def test_cloud_tls_refuses_foreign_ca(images, cluster, tmp_path, pod,
+                                      test_ns):
     """The same HTTPS simulator with the plain image: its bundle lacks the
     test CA, so no cloud call is accepted (the host mounts widen nothing)."""
     refs, ca = images
     s = harness.Sim(str(tmp_path / "tls-sim"),
                     tls=(ca["srv.crt"], ca["srv.key"]))
     try:
-        seed_demo.apply_rbac(cluster)
-        ns = "tlsno-" + uuid.uuid4().hex[:6]
-        seed_demo.apply_test_service(cluster, ns, ["172.16.0.7"])
+        test_ns("tlsno", "172.16.0.7")
         hp = f"127.0.0.1:{s.tls_port}"
         env = {"SLB_ENDPOINT": hp, "VPC_ENDPOINT": hp, "ECS_ENDPOINT": hp,
                "METADATA_ENDPOINT": s.url,
@@ -312,6 +329,6 @@ def test_cloud_tls_refuses_foreign_ca(images, cluster, tmp_path, pod):
         wait_for(lambda: "certificate" in p.log().lower(), 120, 0.5,
                  what="a TLS verification error in the log")
         assert not s.calls()
-        assert not s.state()["lbs"]
+        assert not s.state()["load_balancers"]
     finally:
         s.stop()
