@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CCM_YAML = os.path.join(REPO, "deploy", "ccm.yaml")
 TEST_YAML = os.path.join(REPO, "deploy", "ccm-test.yaml")
+REC_YAML = os.path.join(REPO, "deploy", "ccm-recommended.yaml")
 
 _PATHS = {
     "ClusterRole": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
@@ -48,6 +49,9 @@ def _path(obj):
     if kind in _PATHS:
         return _PATHS[kind]
     ns = obj["metadata"].get("namespace", "default")
+    if kind in ("Role", "RoleBinding"):
+        return (f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/"
+                f"{kind.lower()}s")
     plural = {"ServiceAccount": "serviceaccounts", "Service": "services",
               "Endpoints": "endpoints", "ConfigMap": "configmaps"}[kind]
     return f"/api/v1/namespaces/{ns}/{plural}"
@@ -57,8 +61,8 @@ def apply_rbac(cluster, manifest=CCM_YAML):
     """Creates the manifest's ClusterRoles, ServiceAccounts and bindings
     (an existing object is left as it is)."""
     for obj in load(manifest):
-        if obj["kind"] in ("ClusterRole", "ClusterRoleBinding",
-                           "ServiceAccount"):
+        if obj["kind"] in ("ClusterRole", "ClusterRoleBinding", "Role",
+                           "RoleBinding", "ServiceAccount"):
             _post(cluster, _path(obj), obj)
 
 

@@ -115,7 +115,8 @@ def configmap_dir(d, name, content):
 class Pod:
     """One `podman run` of the image, removed at teardown."""
 
-    def __init__(self, tmp, cluster, sim, image, sim_env, hostdirs):
+    def __init__(self, tmp, cluster, sim, image, sim_env, hostdirs,
+                 manifest=seed_demo.CCM_YAML, extra=()):
         self.name = "ccm-test-" + uuid.uuid4().hex[:10]
         self.health = free_port()
         self.metrics = free_port()
@@ -133,25 +134,23 @@ class Pod:
         sim.cloud_config(conf)
         with open(conf) as f:
             configmap_dir(cfg, "cloud-config.conf", f.read())
-        # the host's /etc/kubernetes, writable as in the seed, where the
-        # kubelet has made the ConfigMap's mount point
-        kube = os.path.join(tmp, "etc-kubernetes")
-        os.makedirs(os.path.join(kube, "config"))
-        for d in (sa, cfg, kube, *hostdirs.values()):
+        for d in (sa, cfg, *hostdirs.values()):
             world_readable(d)
         port = cluster.url.rsplit(":", 1)[1]
-        cmd = seed_demo.daemonset_command() + [
+        cmd = seed_demo.daemonset_command(manifest) + [
             f"--health-probe-bind-addr=127.0.0.1:{self.health}",
             f"--metrics-bind-addr=127.0.0.1:{self.metrics}"]
+        # the host mounts first: the ConfigMap mount lands inside the
+        # writable /etc/kubernetes one, as in the seed's pod
+        mounts = [f"{src}:{t}" + ("" if t == "/etc/kubernetes" else ":ro")
+                  for t, src in hostdirs.items()]
+        mounts += [f"{cfg}:/etc/kubernetes/config:ro", f"{sa}:{SA_DIR}:ro"]
         argv = ["run", "--rm", "--name", self.name, "--network", "host",
                 "--read-only", "--user", "65532",
                 "-e", "KUBERNETES_SERVICE_HOST=127.0.0.1",
-                "-e", f"KUBERNETES_SERVICE_PORT={port}",
-                "-v", f"{kube}:/etc/kubernetes",
-                "-v", f"{cfg}:/etc/kubernetes/config:ro",
-                "-v", f"{sa}:{SA_DIR}:ro"]
-        for target, src in hostdirs.items():
-            argv += ["-v", f"{src}:{target}:ro"]
+                "-e", f"KUBERNETES_SERVICE_PORT={port}", *extra]
+        for m in mounts:
+            argv += ["-v", m]
         for k, v in sim_env.items():
             argv += ["-e", f"{k}={v}"]
         argv += ["--entrypoint", json.dumps(cmd), image]
@@ -196,9 +195,10 @@ def test_ns(cluster):
 def pod(tmp_path, cluster):
     pods = []
 
-    def start(sim, image, sim_env=None, hostdirs=None):
-        p = Pod(str(tmp_path / f"pod{len(pods)}"), cluster, sim, image,
-                sim_env if sim_env is not None else sim.env, hostdirs or {})
+    def start(sim, image, sim_env=None, hostdirs=None, kube=None, **kw):
+        p = Pod(str(tmp_path / f"pod{len(pods)}"), kube or cluster, sim,
+                image, sim_env if sim_env is not None else sim.env,
+                hostdirs or {}, **kw)
         pods.append(p)
         return p
     try:
@@ -209,9 +209,12 @@ def pod(tmp_path, cluster):
 
 
 def host_dirs(tmp):
-    """Stand-ins for a foreign host's /etc/ssl/certs and /etc/pki: a
-    self-signed CA that signed nothing here, at the paths libcurl would
-    look at."""
+    """The seed's host mounts: /etc/kubernetes (writable, the kubelet has
+    made the ConfigMap's mount point in it), and stand-ins for a foreign
+    host's /etc/ssl/certs and /etc/pki holding a self-signed CA that signed
+    nothing here, at the paths libcurl would look at."""
+    kube = os.path.join(tmp, "etc-kubernetes")
+    os.makedirs(os.path.join(kube, "config"))
     certs = os.path.join(tmp, "host-certs")
     pki = os.path.join(tmp, "host-pki", "tls", "certs")
     os.makedirs(certs)
@@ -219,7 +222,7 @@ def host_dirs(tmp):
     other = make_ca_only(tmp)
     shutil.copy(other, os.path.join(certs, "ca-certificates.crt"))
     shutil.copy(other, os.path.join(pki, "ca-bundle.crt"))
-    return {"/etc/ssl/certs": certs,
+    return {"/etc/kubernetes": kube, "/etc/ssl/certs": certs,
             "/etc/pki": os.path.join(tmp, "host-pki")}
 
 
@@ -282,6 +285,49 @@ def test_daemonset_in_image_gets_clb(images, cluster, sim, pod, tmp_path,
     assert lb_id.startswith("lb-")
     _, sk, *_ = sim.credentials()
     assert sk not in p.log()
+
+
+@pytest.fixture(scope="module")
+def own_cluster(tmp_path_factory):
+    """A cluster holding only deploy/ccm-recommended.yaml's RBAC, so no
+    grant of the seed's manifest (applied to the shared cluster by other
+    tests) can make up for a missing one."""
+    c = harness.Cluster(str(tmp_path_factory.mktemp("rec-cluster")))
+    try:
+        c.start()
+        yield c
+    finally:
+        c.stop()
+
+
+def test_recommended_manifest(images, own_cluster, sim, pod):
+    """ccm-recommended.yaml's RBAC and container settings (non-root,
+    read-only, no privilege escalation, all capabilities dropped, the run
+    directory on an emptyDir at /tmp) are enough: every worker gets its own
+    ServiceAccount token and the Service its CLB, with no 403 anywhere."""
+    refs, _ = images
+    c = own_cluster
+    seed_demo.apply_rbac(c, seed_demo.REC_YAML)
+    ns = "rec-" + uuid.uuid4().hex[:6]
+    seed_demo.apply_test_service(c, ns, ["172.16.0.8"])
+    try:
+        p = pod(sim, refs["plain"], kube=c, manifest=seed_demo.REC_YAML,
+                extra=["--cap-drop=ALL", "--security-opt=no-new-privileges",
+                       "--tmpfs", "/tmp:rw,size=16m,mode=1777"])
+        wait_clb(c, sim, ns, p)
+        log = p.log()
+        for w in ("service-lb", "route", "node-init"):
+            assert f"started worker {w}" in log
+        assert "unavailable" not in log and "403" not in log, log
+        assert "run dir /tmp/alicloud-ccm" in log
+        # each worker acted as its own ServiceAccount (the audit log)
+        users = {e.get("user", {}).get("username")
+                 for e in c.audit_events()}
+        for sa in ("service-controller", "route-controller",
+                   "cloud-node-controller"):
+            assert f"system:serviceaccount:kube-system:{sa}" in users, users
+    finally:
+        seed_demo.remove_test_service(c, ns)
 
 
 def test_cloud_tls_uses_image_bundle(images, cluster, tmp_path, pod,
