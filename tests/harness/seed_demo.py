@@ -16,6 +16,7 @@ Used by `make run` (tests/harness/run-local.sh) and by the integration tests
 import json
 import os
 import sys
+import time
 import urllib.request
 
 import yaml
@@ -117,6 +118,53 @@ def external_ip(cluster, namespace, name):
     return ing[0].get("ip") or ing[0].get("hostname") if ing else None
 
 
+UNINIT = "node.cloudprovider.kubernetes.io/uninitialized"
+
+
+def missing_work(cluster, sim_url, namespace, name, nodes=True):
+    """What the CCM has not done yet for the demo (empty when done)."""
+    miss = []
+    ip = external_ip(cluster, namespace, name)
+    if not ip:
+        miss.append(f"EXTERNAL-IP of {namespace}/{name}")
+    state = _sim_state(sim_url)
+    lbs = [lb for lb in state.get("load_balancers", [])
+           if ip and lb.get("Address") == ip]
+    if ip and not (lbs and lbs[0].get("Listeners")):
+        miss.append("the CLB's listener")
+    if not nodes:
+        return miss
+    if ip and lbs and not any(
+            g.get("BackendServers") for g in state.get("vserver_groups", [])
+            if g.get("LoadBalancerId") == lbs[0]["LoadBalancerId"]):
+        miss.append("the CLB's backends")
+    _, out = cluster.api("GET", "/api/v1/nodes")
+    items = out.get("items", [])
+    if any(not n["spec"].get("providerID") or
+           any(t["key"] == UNINIT for t in n["spec"].get("taints", []))
+           for n in items):
+        miss.append("initialized Nodes")
+    routes = sum(len(t.get("entries", []))
+                 for t in state.get("route_tables", []))
+    if routes < len(items):
+        miss.append(f"VPC routes ({routes} of {len(items)})")
+    return miss
+
+
+def wait_done(cluster, sim_url, namespace, name, timeout, nodes=True):
+    """Polls missing_work until it is empty or `timeout` s have passed;
+    returns what is still missing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            miss = missing_work(cluster, sim_url, namespace, name, nodes)
+        except OSError as e:  # the API server or simulator not answering
+            miss = [str(e)]
+        if not miss or time.monotonic() >= deadline:
+            return miss
+        time.sleep(0.5)
+
+
 def _table(rows):
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("   ".join(str(c).ljust(w) for c, w in zip(r, widths))
@@ -204,7 +252,9 @@ def _get(url):
 
 
 def report(cluster, sim_url, namespace="default", health_url=None,
-           metrics_url=None, metric_prefixes=("ccm_",)):
+           metrics_url=None,
+           metric_prefixes=("leader_election", "ccm_worker_up",
+                            "ccm_worker_restarts", "ccm_informer_relists")):
     """The demo's printout as one string."""
     state = _sim_state(sim_url)
     out = ["$ kubectl get svc -n " + namespace, _svc_table(cluster, namespace),
