@@ -36,9 +36,8 @@ def podman(*args, check=True, timeout=120):
 
 
 def rel_bin():
-    b = os.path.join(os.environ.get("BIN") and os.path.abspath(
-        os.path.join(REPO, os.environ["BIN"])) or os.path.join(REPO, "bin"),
-        "cloud-controller-manager")
+    b = os.path.join(REPO, os.environ.get("BIN", "bin"),
+                     "cloud-controller-manager")
     assert os.access(b, os.X_OK), f"{b} missing: make all"
     return b
 
