@@ -344,8 +344,9 @@ static int harden(struct wk_rt *rt)
 	snprintf(title, sizeof(title), "ccm-%s", rt->ctl->name);
 	(void)prctl(PR_SET_NAME, title);
 	rt->parent = pp ? (pid_t)atoi(pp) : 0;
-	/* The supervisor may have died before PDEATHSIG was armed. */
-	if (rt->parent <= 1 || getppid() != rt->parent)
+	/* The supervisor may have died before PDEATHSIG was armed. It may
+	 * be PID 1 (a container's entrypoint): its death ends the namespace. */
+	if (rt->parent <= 0 || getppid() != rt->parent)
 		return -ESRCH;
 	if (fstat(IPC_STATUS_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return -EBADF;
