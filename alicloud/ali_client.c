@@ -42,7 +42,7 @@ struct ali_client {
 	int https;
 	char ua[256];
 	CURL *h[ALI_N_PRODUCTS];
-	struct ali_bucket bucket[ALI_N_PRODUCTS];
+	struct ali_rate rate[ALI_N_PRODUCTS];
 	struct ali_meta *meta;
 	struct ali_cred *cred;
 	int64_t skew_ms;
@@ -121,9 +121,9 @@ static void set_defaults(struct ali_client *c, const struct ali_client_opts *o)
 	c->max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 5000;
 	c->backend_batch = o->backend_batch > 0 ? o->backend_batch : 20;
 	for (p = 0; p < ALI_N_PRODUCTS; p++)
-		ali_bucket_init(&c->bucket[p],
-				o->rate[p] == 0 ? DEFAULT_RATE : o->rate[p],
-				clock_mono_ms());
+		ali_rate_init(&c->rate[p],
+			      o->rate[p] == 0 ? DEFAULT_RATE : o->rate[p],
+			      clock_mono_ms());
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 ||
 	    !c->rng)
 		c->rng = (uint64_t)clock_mono_ms() | 1;
@@ -183,7 +183,7 @@ void ali_client_free(struct ali_client *c)
 void ali_client_set_rate(struct ali_client *c, enum ali_product p,
 			 double calls_per_sec)
 {
-	ali_bucket_set_rate(&c->bucket[p], calls_per_sec, clock_mono_ms());
+	ali_rate_set_ceiling(&c->rate[p], calls_per_sec, clock_mono_ms());
 }
 
 const char *ali_client_region(const struct ali_client *c)
@@ -231,11 +231,11 @@ static uint32_t next_rand(struct ali_client *c)
 	return (uint32_t)(c->rng >> 16);
 }
 
-static void pace(struct ali_client *c, enum ali_product p)
+static void pace(struct ali_client *c, enum ali_product p, const char *action)
 {
 	int64_t wait;
 
-	while ((wait = ali_bucket_take(&c->bucket[p], clock_mono_ms())) > 0)
+	while ((wait = ali_rate_take(&c->rate[p], action, clock_mono_ms())) > 0)
 		sleep_ms(wait);
 }
 
@@ -403,7 +403,7 @@ static int prepare_retry(struct ali_client *c, struct call *k,
 		ali_cred_invalidate(c->cred);
 		return 1;
 	case ALI_RETRY_THROTTLED:
-		ali_bucket_throttled(&c->bucket[k->p], clock_mono_ms());
+		ali_rate_throttled(&c->rate[k->p], k->action, clock_mono_ms());
 		/* fall through */
 	case ALI_RETRY:
 		sleep_ms(ali_backoff_ms(attempt, c->base_ms, c->max_ms,
@@ -426,12 +426,14 @@ static int run(struct ali_client *c, struct call *k, struct json **resp,
 		r = fence_check(c, k, err);
 		if (r < 0)
 			return r;
-		pace(c, k->p);
+		pace(c, k->p, k->action);
 		r = send_once(c, k, err);
 		if (r < 0)
 			return r;
 		r = evaluate(c, k, resp, err);
 		log_attempt(k, attempt + 1, r == 0 ? *resp : NULL, err);
+		if (r == 0)
+			ali_rate_ok(&c->rate[k->p], k->action, clock_mono_ms());
 		if (r == 0 || (r != ALI_E_API && !k->out.transport_err))
 			return r;
 		v = ali_retry_decide(&k->out, k->idem, k->once_used);

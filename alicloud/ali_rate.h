@@ -1,31 +1,74 @@
 /*
- * ali_rate - a token bucket pacing calls to one Alibaba Cloud product.
+ * ali_rate - pacing of calls to one Alibaba Cloud product, per API action.
  *
- * The account-wide API quota is shared by every process of the cluster, so
- * each client paces itself. After a throttling answer the bucket runs at
- * half rate for ALI_RATE_PENALTY_MS. Times are CLOCK_MONOTONIC ms passed in
- * by the caller, so the arithmetic is testable.
+ * Alibaba Cloud throttles per account and per API action, and the account's
+ * budget is shared with every other tool using it, so no fixed client rate
+ * is right. Each action gets its own budget that adapts (AIMD):
+ *  - it starts at ALI_RATE_START_FRAC of the ceiling: probing above a limit
+ *    costs throttled calls that other users of the account pay for too;
+ *  - each successful call adds 1/rate calls/s, i.e. about +1 call/s for
+ *    every second spent calling at full speed;
+ *  - a Throttling* answer halves it (at most once per ALI_RATE_HOLD_MS, so
+ *    one burst of rejections counts once), never below ALI_RATE_FLOOR.
+ * The product's configured rate (this worker's share of --*-api-qps) is a
+ * ceiling for each action and, through a product-wide bucket, for the sum.
+ * A ceiling <= 0 means unlimited: no pacing and no adaptation.
+ *
+ * Times are CLOCK_MONOTONIC ms passed in by the caller, so the arithmetic is
+ * testable. Ownership: embedded by the user; no allocation.
  */
 #ifndef CCM_ALI_RATE_H
 #define CCM_ALI_RATE_H
 
 #include <stdint.h>
 
-#define ALI_RATE_PENALTY_MS 30000
+#define ALI_RATE_START_FRAC  0.5
+#define ALI_RATE_FLOOR	     0.2
+#define ALI_RATE_HOLD_MS     1000
+#define ALI_RATE_MAX_ACTIONS 48
+#define ALI_RATE_ACTION_MAX  64
 
 struct ali_bucket {
 	double rate; /* calls per second; <= 0 means unlimited */
 	double burst;
 	double tokens;
 	int64_t last_ms;
-	int64_t slow_until_ms;
 };
 
 void ali_bucket_init(struct ali_bucket *b, double rate, int64_t now_ms);
 void ali_bucket_set_rate(struct ali_bucket *b, double rate, int64_t now_ms);
+/* Milliseconds until a token is available (0 = now); takes nothing. */
+int64_t ali_bucket_wait(struct ali_bucket *b, int64_t now_ms);
 /* Takes one token; returns 0 or the ms to wait before trying again. */
 int64_t ali_bucket_take(struct ali_bucket *b, int64_t now_ms);
-/* A throttling answer: halve the rate until now + ALI_RATE_PENALTY_MS. */
-void ali_bucket_throttled(struct ali_bucket *b, int64_t now_ms);
+
+struct ali_rate_action {
+	char name[ALI_RATE_ACTION_MAX];
+	struct ali_bucket b;
+	int64_t last_cut_ms;
+	uint64_t ok, throttled;
+};
+
+struct ali_rate {
+	double ceiling;
+	struct ali_bucket total;
+	/* actions beyond the table share the last slot (named "") */
+	struct ali_rate_action act[ALI_RATE_MAX_ACTIONS];
+	int n_act;
+};
+
+void ali_rate_init(struct ali_rate *r, double ceiling, int64_t now_ms);
+/* A new ceiling; every action's budget is clamped to it. */
+void ali_rate_set_ceiling(struct ali_rate *r, double ceiling, int64_t now_ms);
+/* Takes a token of the action and of the product when both are there;
+ * returns 0, or the ms to wait before asking again (nothing taken). */
+int64_t ali_rate_take(struct ali_rate *r, const char *action, int64_t now_ms);
+/* A call of the action succeeded: additive increase. */
+void ali_rate_ok(struct ali_rate *r, const char *action, int64_t now_ms);
+/* The cloud throttled a call of the action: multiplicative decrease. */
+void ali_rate_throttled(struct ali_rate *r, const char *action, int64_t now_ms);
+/* The action's current budget in calls/s (the start value if never seen;
+ * <= 0 when unlimited). */
+double ali_rate_of(const struct ali_rate *r, const char *action);
 
 #endif
