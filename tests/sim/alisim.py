@@ -30,6 +30,7 @@ import sim_mutate  # noqa: E402
 import sim_slb  # noqa: E402
 import sim_vpc  # noqa: E402
 from sim_control import CallLog, Faults, empty_result, redact  # noqa: E402
+from sim_rate import RateLimits  # noqa: E402
 from sim_core import PRODUCT_HOST, SimError, World, missing, request_id  # noqa: E402
 from sim_sign import verify  # noqa: E402
 
@@ -56,6 +57,7 @@ class Sim:
         self.world = World(doc)
         self.faults = Faults(random.Random(self.world.config.get("seed", 1)))
         self.calls = CallLog(self.world.config["calls_max"])
+        self.rates = RateLimits()
         self.nonces = {}
         self.nonce_lock = threading.Lock()
         self.nonce_purge = time.time() + 60
@@ -282,6 +284,7 @@ class Handler(BaseHTTPRequestHandler):
     def execute(self, params, rec, rid):
         sim = self.sim
         action = params["Action"]
+        sim.rates.check(params["AccessKeyId"], action)
         latency, err = sim.faults.before(action, params["AccessKeyId"])
         if latency:
             time.sleep(latency)
@@ -346,6 +349,8 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"ok": True}
         if path == "/_sim/faults":
             return self.control_faults(method, args)
+        if path == "/_sim/ratelimit":
+            return self.control_rates(method, args)
         if path == "/_sim/config" and method == "POST":
             return 200, self.control_config(args)
         if path == "/_sim/config" and method == "GET":
@@ -380,6 +385,18 @@ class Handler(BaseHTTPRequestHandler):
         for spec in args if isinstance(args, list) else [args]:
             faults.add(spec)
         return 200, {"ok": True, "faults": faults.list()}
+
+    def control_rates(self, method, args):
+        rates = self.sim.rates
+        if method == "DELETE":
+            rates.clear()
+        elif method == "POST":
+            args = dict(args) if isinstance(args, dict) else args
+            reset = isinstance(args, dict) and args.pop("reset_counts", False)
+            rates.configure(args)
+            if reset:
+                rates.reset_counts()
+        return 200, dict(rates.view(), ok=True)
 
     def control_config(self, args):
         cfg = self.sim.world.config

@@ -94,6 +94,18 @@ class SimClient:
     def config(self, **kw):
         return self._json("POST", "/_sim/config", kw)
 
+    def ratelimit(self, **doc):
+        """Per-(AccessKeyId, Action) limits, e.g. ratelimit(default={"qps": 20},
+        actions={"CreateLoadBalancer": {"qps": 1, "burst": 1}}); returns the
+        configuration and the per-action allowed/throttled counts."""
+        return self._json("POST", "/_sim/ratelimit", doc)
+
+    def ratelimit_view(self):
+        return self._json("GET", "/_sim/ratelimit")
+
+    def clear_ratelimit(self):
+        return self._json("DELETE", "/_sim/ratelimit")
+
     def calls(self, action=None):
         q = "?" + urllib.parse.urlencode({"action": action}) if action else ""
         return self._json("GET", "/_sim/calls" + q)["calls"]

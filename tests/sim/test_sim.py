@@ -775,6 +775,57 @@ def test_fault_rates(sim):
     assert err(sim.rpc, "DescribeVpcs", VPC).code == "Throttling.User"
 
 
+def test_ratelimit_per_key_and_action(sim):
+    # rates low enough that no token comes back during the test
+    sim.ratelimit(default={"qps": 0.001, "burst": 2},
+                  actions={"DescribeVSwitches": {"qps": 0.001, "burst": 1}})
+    for _ in range(2):
+        sim.rpc("DescribeVpcs", VPC)
+    e = err(sim.rpc, "DescribeVpcs", VPC)
+    assert (e.status, e.code) == (400, "Throttling.User")
+    assert e.body["Message"] == "Request was denied due to user flow control."
+    # the override replaces the default for its action, it does not stack
+    sim.rpc("DescribeVSwitches", VPC)
+    assert err(sim.rpc, "DescribeVSwitches", VPC).code == "Throttling.User"
+    # another action and another AccessKey have buckets of their own
+    sim.rpc("DescribeRouteTableList", VPC)
+    sim.rpc("DescribeVpcs", VPC, ak_id=STS_ID, ak_secret=STS_SECRET, token=STS_TOKEN)
+    counts = sim.ratelimit_view()["counts"]
+    assert counts["DescribeVpcs"] == {"allowed": 3, "throttled": 1}
+    assert counts["DescribeVSwitches"] == {"allowed": 1, "throttled": 1}
+    throttled = [c for c in sim.calls("DescribeVpcs") if c["code"] == "Throttling.User"]
+    assert len(throttled) == 1 and throttled[0]["status"] == 400
+    # removing the override brings the action back under the default
+    view = sim.ratelimit(actions={"DescribeVSwitches": None}, reset_counts=True)
+    assert view["actions"] == {} and view["counts"] == {}
+    sim.rpc("DescribeVSwitches", VPC)
+    sim.clear_ratelimit()
+    for _ in range(5):
+        sim.rpc("DescribeVpcs", VPC)
+
+
+def test_ratelimit_refills(sim):
+    sim.ratelimit(default={"qps": 20, "burst": 1})
+    sim.rpc("DescribeVpcs", VPC)
+    ok = 0
+    deadline = time.monotonic() + 30
+    while ok < 3 and time.monotonic() < deadline:
+        status, _ = sim.rpc("DescribeVpcs", VPC, raise_error=False)
+        ok += status == 200
+        time.sleep(0.02)
+    assert ok == 3
+
+
+@pytest.mark.parametrize("doc", [{"default": {"burst": 1}}, {"default": {"qps": 0}},
+                                 {"actions": {"X": {"qps": 1, "rate": 2}}}, {"other": 1},
+                                 {"default": {"qps": 1, "burst": 0.5}}])
+def test_ratelimit_bad_config(sim, doc):
+    with pytest.raises(RuntimeError) as ei:
+        sim.ratelimit(**doc)
+    assert "400" in str(ei.value)
+    assert sim.ratelimit_view()["default"] is None
+
+
 def test_fault_latency_and_delay(sim):
     sim.control(action="DescribeVpcs", latency_ms=300, count=1)
     t0 = time.monotonic()
