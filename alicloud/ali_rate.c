@@ -84,10 +84,12 @@ void ali_rate_set_ceiling(struct ali_rate *r, double ceiling, int64_t now_ms)
 
 		if (ceiling <= 0)
 			ali_bucket_set_rate(b, 0, now_ms);
-		else if (b->rate <= 0)
+		else if (b->rate <= 0) {
 			ali_bucket_set_rate(b, start_rate(ceiling), now_ms);
-		else if (b->rate > ceiling)
+			r->act[i].cut_at = ceiling;
+		} else if (b->rate > ceiling) {
 			ali_bucket_set_rate(b, ceiling, now_ms);
+		}
 	}
 }
 
@@ -122,6 +124,7 @@ static struct ali_rate_action *slot(struct ali_rate *r, const char *action,
 	ali_bucket_init(&a->b, r->ceiling <= 0 ? 0 : start_rate(r->ceiling),
 			now_ms);
 	a->last_cut_ms = now_ms - ALI_RATE_HOLD_MS;
+	a->cut_at = r->ceiling;
 	return a;
 }
 
@@ -151,7 +154,8 @@ void ali_rate_ok(struct ali_rate *r, const char *action, int64_t now_ms)
 		return;
 	a = slot(r, action, now_ms);
 	a->ok++;
-	next = a->b.rate + 1.0 / a->b.rate;
+	next = a->b.rate + (a->b.rate > a->cut_at ? a->b.rate : a->cut_at) /
+				   ALI_RATE_AI_DIV;
 	ali_bucket_set_rate(&a->b, next > r->ceiling ? r->ceiling : next,
 			    now_ms);
 }
@@ -171,6 +175,7 @@ void ali_rate_throttled(struct ali_rate *r, const char *action, int64_t now_ms)
 	if (now_ms - a->last_cut_ms < ALI_RATE_HOLD_MS)
 		return;
 	a->last_cut_ms = now_ms;
+	a->cut_at = a->b.rate;
 	next = a->b.rate / 2;
 	if (next < ALI_RATE_FLOOR)
 		next = ALI_RATE_FLOOR;

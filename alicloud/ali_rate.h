@@ -6,10 +6,17 @@
  * is right. Each action gets its own budget that adapts (AIMD):
  *  - it starts at ALI_RATE_START_FRAC of the ceiling: probing above a limit
  *    costs throttled calls that other users of the account pay for too;
- *  - each successful call adds 1/rate calls/s, i.e. about +1 call/s for
- *    every second spent calling at full speed;
+ *  - each successful call adds a fixed step: 1/ALI_RATE_AI_DIV of the rate
+ *    at which the action was last throttled (of the ceiling before that).
+ *    Scaling the step to the limit found makes the cost of probing the same
+ *    at 0.5 and at 50 calls/s: after a cut to half, ALI_RATE_AI_DIV / 2
+ *    successes climb back to the old limit, so about one call in
+ *    ALI_RATE_AI_DIV / 2 is throttled at steady state (~5 %). Above that
+ *    old limit the step grows with the rate, so a budget that was freed
+ *    elsewhere in the account is found again;
  *  - a Throttling* answer halves it (at most once per ALI_RATE_HOLD_MS, so
- *    one burst of rejections counts once), never below ALI_RATE_FLOOR.
+ *    one burst of rejections counts once), never below ALI_RATE_FLOOR, and
+ *    empties the action's bucket (the server's is empty too).
  * The product's configured rate (this worker's share of --*-api-qps) is a
  * ceiling for each action and, through a product-wide bucket, for the sum.
  * A ceiling <= 0 means unlimited: no pacing and no adaptation.
@@ -23,6 +30,7 @@
 #include <stdint.h>
 
 #define ALI_RATE_START_FRAC  0.5
+#define ALI_RATE_AI_DIV	     40
 #define ALI_RATE_FLOOR	     0.2
 #define ALI_RATE_HOLD_MS     1000
 #define ALI_RATE_MAX_ACTIONS 48
@@ -46,6 +54,7 @@ struct ali_rate_action {
 	char name[ALI_RATE_ACTION_MAX];
 	struct ali_bucket b;
 	int64_t last_cut_ms;
+	double cut_at; /* rate when last throttled; the ceiling before */
 	uint64_t ok, throttled;
 };
 

@@ -47,17 +47,16 @@ static void test_conservative_start(void **state)
 static void test_additive_increase_to_ceiling(void **state)
 {
 	struct ali_rate r;
-	double prev, now;
 	int i;
 
 	(void)state;
 	ali_rate_init(&r, 10, 0);
-	prev = ali_rate_of(&r, "A");
+	/* before any throttle the step is 1/ALI_RATE_AI_DIV of the ceiling */
 	ali_rate_ok(&r, "A", 0);
-	now = ali_rate_of(&r, "A");
-	/* +1/rate per success: about +1 call/s per second at full speed */
-	assert_true(now > prev && now - prev <= 1.0 / prev + 1e-9);
-	for (i = 0; i < 1000; i++)
+	assert_true(ali_rate_of(&r, "A") == 5 + 10.0 / ALI_RATE_AI_DIV);
+	ali_rate_ok(&r, "A", 0);
+	assert_true(ali_rate_of(&r, "A") == 5 + 20.0 / ALI_RATE_AI_DIV);
+	for (i = 0; i < ALI_RATE_AI_DIV; i++)
 		ali_rate_ok(&r, "A", i);
 	assert_true(ali_rate_of(&r, "A") == 10);
 }
@@ -136,19 +135,36 @@ static void test_recovery(void **state)
 {
 	struct ali_rate r;
 	int64_t t = 0;
-	int first, last;
+	int i, first, last;
+	double peak;
 
 	(void)state;
 	ali_rate_init(&r, 10, 0);
+	for (i = 0; i < ALI_RATE_AI_DIV; i++)
+		ali_rate_ok(&r, "A", 0);
+	ali_rate_set_ceiling(&r, 100, 0);
+	/* above the old limit the step grows with the rate */
+	for (i = 0; i < 12; i++)
+		ali_rate_ok(&r, "A", 0);
+	peak = ali_rate_of(&r, "A");
+	assert_true(peak > 10 + 12 * 10.0 / ALI_RATE_AI_DIV);
+	/* throttled at peak: cut to half, then steps of peak/ALI_RATE_AI_DIV */
 	ali_rate_throttled(&r, "A", 0);
-	ali_rate_throttled(&r, "A", ALI_RATE_HOLD_MS);
-	assert_true(ali_rate_of(&r, "A") == 1.25);
-	t = ALI_RATE_HOLD_MS;
-	first = drain(&r, "A", &t, 2000, 1);
-	t += 10000;
-	(void)drain(&r, "A", &t, 10000, 1);
-	last = drain(&r, "A", &t, 2000, 1);
-	/* successes bring the budget back up to the ceiling */
+	assert_true(ali_rate_of(&r, "A") == peak / 2);
+	for (i = 0; i < ALI_RATE_AI_DIV / 2 - 1; i++)
+		ali_rate_ok(&r, "A", 0);
+	assert_true(ali_rate_of(&r, "A") < peak);
+	ali_rate_ok(&r, "A", 0);
+	assert_true(ali_rate_of(&r, "A") > peak - 1e-9);
+	/* cut to the floor, successes bring it back up to the ceiling */
+	ali_rate_set_ceiling(&r, 10, 0);
+	for (i = 0, t = 1000; i < 10; i++, t += ALI_RATE_HOLD_MS)
+		ali_rate_throttled(&r, "A", t);
+	assert_true(ali_rate_of(&r, "A") == ALI_RATE_FLOOR);
+	first = drain(&r, "A", &t, 5000, 1);
+	t += 1000;
+	(void)drain(&r, "A", &t, 300000, 1);
+	last = drain(&r, "A", &t, 5000, 1);
 	assert_true(ali_rate_of(&r, "A") == 10);
 	assert_true(last > 3 * first);
 }
