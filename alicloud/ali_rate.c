@@ -142,6 +142,7 @@ int64_t ali_rate_take(struct ali_rate *r, const char *action, int64_t now_ms)
 		return wa > wt ? wa : wt;
 	ali_bucket_take(&a->b, now_ms);
 	ali_bucket_take(&r->total, now_ms);
+	a->takes++;
 	return 0;
 }
 
@@ -172,9 +173,11 @@ void ali_rate_throttled(struct ali_rate *r, const char *action, int64_t now_ms)
 	/* the server's bucket is empty: do not spend what we still hold */
 	a->b.tokens = 0;
 	a->b.last_ms = now_ms;
-	if (now_ms - a->last_cut_ms < ALI_RATE_HOLD_MS)
+	if (now_ms - a->last_cut_ms < ALI_RATE_HOLD_MS ||
+	    a->takes == a->takes_at_cut)
 		return;
 	a->last_cut_ms = now_ms;
+	a->takes_at_cut = a->takes;
 	a->cut_at = a->b.rate;
 	next = a->b.rate / 2;
 	if (next < ALI_RATE_FLOOR)

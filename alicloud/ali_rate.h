@@ -14,9 +14,12 @@
  *    ALI_RATE_AI_DIV / 2 is throttled at steady state (~5 %). Above that
  *    old limit the step grows with the rate, so a budget that was freed
  *    elsewhere in the account is found again;
- *  - a Throttling* answer halves it (at most once per ALI_RATE_HOLD_MS, so
- *    one burst of rejections counts once), never below ALI_RATE_FLOOR, and
- *    empties the action's bucket (the server's is empty too).
+ *  - a Throttling* answer halves it, never below ALI_RATE_FLOOR, and
+ *    empties the action's bucket (the server's is empty too). Calls let
+ *    through before the last cut were sent at the old rate, so their
+ *    rejections do not cut again: a throttle cuts only when a token was
+ *    taken since the last cut and ALI_RATE_HOLD_MS passed (one burst of
+ *    concurrent rejections counts once).
  * The product's configured rate (this worker's share of --*-api-qps) is a
  * ceiling for each action and, through a product-wide bucket, for the sum.
  * A ceiling <= 0 means unlimited: no pacing and no adaptation.
@@ -32,7 +35,7 @@
 #define ALI_RATE_START_FRAC  0.5
 #define ALI_RATE_AI_DIV	     40
 #define ALI_RATE_FLOOR	     0.2
-#define ALI_RATE_HOLD_MS     1000
+#define ALI_RATE_HOLD_MS     200
 #define ALI_RATE_MAX_ACTIONS 48
 #define ALI_RATE_ACTION_MAX  64
 
@@ -55,6 +58,7 @@ struct ali_rate_action {
 	struct ali_bucket b;
 	int64_t last_cut_ms;
 	double cut_at; /* rate when last throttled; the ceiling before */
+	uint64_t takes, takes_at_cut;
 	uint64_t ok, throttled;
 };
 

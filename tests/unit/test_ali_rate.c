@@ -31,6 +31,16 @@ static int drain(struct ali_rate *r, const char *action, int64_t *t, int64_t ms,
 	return n;
 }
 
+/* One call of the action sent as soon as its budget allows, then refused. */
+static void reject(struct ali_rate *r, const char *action, int64_t *t)
+{
+	int64_t w;
+
+	while ((w = ali_rate_take(r, action, *t)) > 0)
+		*t += w;
+	ali_rate_throttled(r, action, *t);
+}
+
 static void test_conservative_start(void **state)
 {
 	struct ali_rate r;
@@ -71,15 +81,20 @@ static void test_multiplicative_decrease_and_floor(void **state)
 	ali_rate_init(&r, 10, 0);
 	for (i = 0; i < 1000; i++)
 		ali_rate_ok(&r, "A", 0);
-	ali_rate_throttled(&r, "A", 5000);
+	/* two calls in flight, both refused: the burst counts once */
+	t = 5000;
+	assert_int_equal(ali_rate_take(&r, "A", t), 0);
+	assert_int_equal(ali_rate_take(&r, "A", t), 0);
+	ali_rate_throttled(&r, "A", t);
 	assert_true(ali_rate_of(&r, "A") == 5);
-	/* a second rejection of the same burst does not cut again */
-	ali_rate_throttled(&r, "A", 5000 + ALI_RATE_HOLD_MS - 1);
+	ali_rate_throttled(&r, "A", t + ALI_RATE_HOLD_MS);
 	assert_true(ali_rate_of(&r, "A") == 5);
-	ali_rate_throttled(&r, "A", 5000 + ALI_RATE_HOLD_MS);
+	/* a call sent at the new rate and refused cuts again */
+	reject(&r, "A", &t);
+	assert_true(t >= 5000 + ALI_RATE_HOLD_MS);
 	assert_true(ali_rate_of(&r, "A") == 2.5);
-	for (i = 0, t = 10000; i < 20; i++, t += ALI_RATE_HOLD_MS)
-		ali_rate_throttled(&r, "A", t);
+	for (i = 0; i < 20; i++)
+		reject(&r, "A", &t);
 	assert_true(ali_rate_of(&r, "A") == ALI_RATE_FLOOR);
 	/* after a throttle the action waits: the server's bucket is empty */
 	assert_true(ali_rate_take(&r, "A", t) > 0);
@@ -121,13 +136,13 @@ static void test_actions_independent(void **state)
 	ali_rate_init(&r, 8, 0);
 	for (i = 0; i < 1000; i++)
 		ali_rate_ok(&r, "B", 0);
-	ali_rate_throttled(&r, "A", 0);
+	reject(&r, "A", &t);
 	assert_true(ali_rate_of(&r, "A") == 8 * ALI_RATE_START_FRAC / 2);
 	assert_true(ali_rate_of(&r, "B") == 8);
-	assert_true(ali_rate_take(&r, "A", 0) > 0);
-	assert_int_equal(ali_rate_take(&r, "B", 0), 0);
+	assert_true(ali_rate_take(&r, "A", t) > 0);
+	assert_int_equal(ali_rate_take(&r, "B", t), 0);
 	/* and B keeps its pace while A is slow */
-	t = 1;
+	t++;
 	assert_in_range(drain(&r, "B", &t, 5000, 1), 40, 48);
 }
 
@@ -149,7 +164,7 @@ static void test_recovery(void **state)
 	peak = ali_rate_of(&r, "A");
 	assert_true(peak > 10 + 12 * 10.0 / ALI_RATE_AI_DIV);
 	/* throttled at peak: cut to half, then steps of peak/ALI_RATE_AI_DIV */
-	ali_rate_throttled(&r, "A", 0);
+	reject(&r, "A", &t);
 	assert_true(ali_rate_of(&r, "A") == peak / 2);
 	for (i = 0; i < ALI_RATE_AI_DIV / 2 - 1; i++)
 		ali_rate_ok(&r, "A", 0);
@@ -158,8 +173,8 @@ static void test_recovery(void **state)
 	assert_true(ali_rate_of(&r, "A") > peak - 1e-9);
 	/* cut to the floor, successes bring it back up to the ceiling */
 	ali_rate_set_ceiling(&r, 10, 0);
-	for (i = 0, t = 1000; i < 10; i++, t += ALI_RATE_HOLD_MS)
-		ali_rate_throttled(&r, "A", t);
+	for (i = 0; i < 10; i++)
+		reject(&r, "A", &t);
 	assert_true(ali_rate_of(&r, "A") == ALI_RATE_FLOOR);
 	first = drain(&r, "A", &t, 5000, 1);
 	t += 1000;
@@ -193,6 +208,7 @@ static void test_many_actions_share_overflow(void **state)
 {
 	struct ali_rate r;
 	char name[16];
+	int64_t t = 0;
 	int i;
 
 	(void)state;
@@ -202,7 +218,7 @@ static void test_many_actions_share_overflow(void **state)
 		ali_rate_ok(&r, name, 0);
 	}
 	assert_int_equal(r.n_act, ALI_RATE_MAX_ACTIONS);
-	ali_rate_throttled(&r, "Act200", 0);
+	reject(&r, "Act200", &t);
 	assert_true(ali_rate_of(&r, "Act201") == ali_rate_of(&r, "Act200"));
 	assert_true(ali_rate_of(&r, "Act0") > ali_rate_of(&r, "Act200"));
 }
