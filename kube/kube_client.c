@@ -173,6 +173,7 @@ void kube_client_get_stats(const struct kube_client *c,
 			   struct kube_client_stats *out)
 {
 	*out = c->stats;
+	out->qps = c->rl.qps;
 }
 
 const char *kube_client_server(const struct kube_client *c)
@@ -322,6 +323,17 @@ int kube_map_status(long status, int post)
 	}
 }
 
+int64_t kube_retry_after_ms(long status, long long header_s)
+{
+	if (status != 429)
+		return 0;
+	if (header_s <= 0)
+		return KUBE_RETRY_AFTER_DEFAULT_MS;
+	if (header_s >= KUBE_RETRY_AFTER_MAX_MS / 1000)
+		return KUBE_RETRY_AFTER_MAX_MS;
+	return (int64_t)header_s * 1000;
+}
+
 int kube_map_curl(CURLcode cc)
 {
 	switch (cc) {
@@ -339,6 +351,7 @@ int kube_map_curl(CURLcode cc)
 void kube_resp_init(struct kube_resp *r)
 {
 	r->status = 0;
+	r->retry_after_ms = 0;
 	buf_init(&r->body, KUBE_BODY_MAX);
 	r->obj = NULL;
 }
@@ -387,18 +400,24 @@ static int is_event_path(const char *path)
 	       (p[7] == '\0' || p[7] == '/' || p[7] == '?');
 }
 
-static void throttle(struct kube_client *c)
+static void nap(int64_t wait)
 {
-	int64_t wait = kube_rl_reserve(&c->rl);
 	struct timespec ts;
 
-	if (wait <= 0)
-		return;
-	c->stats.throttled_ms += (uint64_t)wait;
 	ts.tv_sec = wait / 1000;
 	ts.tv_nsec = (wait % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+static void throttle(struct kube_client *c)
+{
+	int64_t wait = kube_rl_reserve(&c->rl);
+
+	if (wait <= 0)
+		return;
+	c->stats.throttled_ms += (uint64_t)wait;
+	nap(wait);
 }
 
 static void parse_body(struct kube_resp *resp)
@@ -460,6 +479,13 @@ static int perform(struct kube_client *c, struct req *q)
 	c->stats.requests++;
 	cc = curl_easy_perform(c->easy);
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &q->resp->status);
+	if (q->resp->status == 429) {
+		curl_off_t ra = 0;
+
+		curl_easy_getinfo(c->easy, CURLINFO_RETRY_AFTER, &ra);
+		q->resp->retry_after_ms =
+			kube_retry_after_ms(429, (long long)ra);
+	}
 	if (q->overflow)
 		r = -E2BIG;
 	else if (cc != CURLE_OK)
@@ -476,34 +502,70 @@ out:
 	return r;
 }
 
-static int request(struct kube_client *c, const struct req *in)
+static int attempt(struct kube_client *c, struct req *q)
 {
-	struct kube_resp local;
-	struct req q = *in;
 	int64_t t0;
-	int r, mutating = strcmp(q.method, "GET") != 0;
+	int r;
 
-	if (mutating && !is_event_path(q.path)) {
+	if (strcmp(q->method, "GET") != 0 && !is_event_path(q->path)) {
 		r = fence_allow(c->timeout_ms);
 		if (r < 0)
 			return r;
 	}
+	kube_resp_done(q->resp);
+	kube_resp_init(q->resp);
+	throttle(c);
+	t0 = clock_mono_ms();
+	r = perform(c, q);
+	log_v(6, "%s %s %ld in %lld ms", q->method, q->path, q->resp->status,
+	      (long long)(clock_mono_ms() - t0));
+	if (r == 0) {
+		parse_body(q->resp);
+		if (q->resp->status == 401)
+			c->file_stale = 1;
+		r = kube_map_status(q->resp->status,
+				    strcmp(q->method, "POST") == 0);
+	}
+	return r;
+}
+
+/* After a 429: 1 when waiting as asked still fits the request's deadline
+ * (then it has waited), else 0. A 429 means the request was not served,
+ * so sending it again is safe for every method. */
+static int wait_retry_after(const struct req *q, int64_t deadline)
+{
+	int64_t wait = q->resp->retry_after_ms;
+
+	if (is_event_path(q->path) || clock_mono_ms() + wait >= deadline)
+		return 0;
+	log_v(4, "%s %s: API server overloaded (429), retrying in %lld ms",
+	      q->method, q->path, (long long)wait);
+	nap(wait);
+	return 1;
+}
+
+static int request(struct kube_client *c, const struct req *in)
+{
+	int64_t deadline = clock_mono_ms() + c->timeout_ms;
+	struct kube_resp local;
+	struct req q = *in;
+	int r;
+
 	kube_resp_init(&local);
 	if (!q.resp)
 		q.resp = &local;
-	kube_resp_done(q.resp);
-	kube_resp_init(q.resp);
-	throttle(c);
-	t0 = clock_mono_ms();
-	r = perform(c, &q);
-	log_v(6, "%s %s %ld in %lld ms", q.method, q.path, q.resp->status,
-	      (long long)(clock_mono_ms() - t0));
-	if (r == 0) {
-		parse_body(q.resp);
-		if (q.resp->status == 401)
-			c->file_stale = 1;
-		r = kube_map_status(q.resp->status,
-				    strcmp(q.method, "POST") == 0);
+	for (;;) {
+		q.overflow = 0;
+		r = attempt(c, &q);
+		if (q.resp->status != 429) {
+			if (r == 0)
+				kube_rl_ok(&c->rl);
+			break;
+		}
+		c->stats.overloaded++;
+		kube_rl_overloaded(&c->rl);
+		if (!wait_retry_after(&q, deadline))
+			break;
 	}
 	kube_resp_done(&local);
 	return r;

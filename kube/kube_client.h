@@ -46,6 +46,9 @@ struct kube_resp {
 	long status;	  /* HTTP status, 0 if none */
 	struct buf body;  /* raw body (bounded) */
 	struct json *obj; /* parsed body when it was JSON, else NULL */
+	/* after a 429: how long the server asked to wait (Retry-After,
+	 * bounded by KUBE_RETRY_AFTER_MAX_MS), else 0 */
+	int64_t retry_after_ms;
 };
 
 enum kube_patch_type {
@@ -102,6 +105,8 @@ struct kube_client_stats {
 	uint64_t requests;     /* HTTP requests sent (sync API) */
 	uint64_t failures;     /* transport failures (no HTTP status) */
 	uint64_t throttled_ms; /* time spent waiting on the rate limiter */
+	uint64_t overloaded;   /* 429 answers (each halves the rate) */
+	double qps;	       /* the adapted rate now (<= --kube-api-qps) */
 	int last_list_pages;   /* pages fetched by the last kube_list */
 };
 void kube_client_get_stats(const struct kube_client *c,

@@ -51,6 +51,7 @@ struct kube_recorder {
 	struct spam spam[CACHE_SIZE];
 	long logged[STATUS_LOGGED]; /* statuses already logged */
 	unsigned seq;
+	int64_t not_before_ms; /* a 429's Retry-After: nothing sent before */
 	struct kube_recorder_stats st;
 };
 
@@ -250,6 +251,19 @@ static int build_event(struct kube_recorder *rec, struct buf *b,
 	return r;
 }
 
+/* The server asked (429, Retry-After) to hear nothing for a while. */
+static int held(const struct kube_recorder *rec)
+{
+	return clock_mono_ms() < rec->not_before_ms;
+}
+
+static void note_overload(struct kube_recorder *rec,
+			  const struct kube_resp *resp)
+{
+	if (resp->status == 429 && resp->retry_after_ms > 0)
+		rec->not_before_ms = clock_mono_ms() + resp->retry_after_ms;
+}
+
 /* A down or overloaded API server: worth sending again later. */
 static int retryable(int r, long status)
 {
@@ -285,7 +299,7 @@ static void enqueue(struct kube_recorder *rec, const char *path,
 
 void kube_recorder_flush(struct kube_recorder *rec)
 {
-	while (rec && rec->q_len) {
+	while (rec && rec->q_len && !held(rec)) {
 		struct pending *p = &rec->q[rec->q_head];
 		struct kube_resp resp;
 		int r;
@@ -294,6 +308,7 @@ void kube_recorder_flush(struct kube_recorder *rec)
 
 		kube_resp_init(&resp);
 		r = kube_create(rec->c, p->path, p->body, &resp);
+		note_overload(rec, &resp);
 		again = r != 0 && retryable(r, resp.status);
 		if (r == 0)
 			rec->st.created++;
@@ -334,14 +349,16 @@ static void create_event(struct kube_recorder *rec, struct seen *sn,
 	r = build_event(rec, &b, ref, sn, type, reason, msg);
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", sn->ns);
 	kube_resp_init(&resp);
-	if (!r && rec->q_len) {
-		/* the flush just failed: queue behind the others, costing an
-		 * outage no second request */
+	if (!r && (rec->q_len || held(rec))) {
+		/* the flush just failed or the server asked for a pause: queue
+		 * behind the others, costing an outage no second request */
 		enqueue(rec, path, b.data);
 		goto out;
 	}
-	if (!r)
+	if (!r) {
 		r = kube_create(rec->c, path, b.data, &resp);
+		note_overload(rec, &resp);
+	}
 	if (r == 0)
 		rec->st.created++;
 	else if (b.data && retryable(r, resp.status))
@@ -366,8 +383,15 @@ static int patch_event(struct kube_recorder *rec, struct seen *sn)
 		 ts);
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events/%s", sn->ns,
 		 sn->name);
+	if (held(rec)) {
+		/* counted here, sent with the next repeat after the pause */
+		sn->count++;
+		rec->st.deferred++;
+		return 0;
+	}
 	kube_resp_init(&resp);
 	r = kube_patch(rec->c, path, KUBE_PATCH_STRATEGIC, body, &resp);
+	note_overload(rec, &resp);
 	if (r == 0) {
 		sn->count++;
 		rec->st.patched++;

@@ -43,6 +43,7 @@ struct kube_recorder_stats {
 	uint64_t filtered; /* dropped by the spam filter */
 	uint64_t dropped;  /* dropped because the queue was full */
 	uint64_t queued;   /* waiting to be sent again */
+	uint64_t deferred; /* repeats not sent during a 429's Retry-After */
 };
 
 #define KUBE_EVENT_TYPE_NORMAL	"Normal"

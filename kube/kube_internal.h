@@ -34,4 +34,15 @@ void kube_mux_free(struct kube_mux *m);
 int kube_map_status(long status, int post);
 int kube_map_curl(CURLcode cc);
 
+/*
+ * An overloaded API server (429) says when to come back in Retry-After.
+ * Synchronous requests wait that long and try again while the request's
+ * deadline allows; Events are not worth blocking a worker for, so their
+ * requests come back at once and the recorder holds them for that long.
+ */
+#define KUBE_RETRY_AFTER_MAX_MS	    30000
+#define KUBE_RETRY_AFTER_DEFAULT_MS 1000
+/* header_s: Retry-After in seconds as libcurl parsed it (0 = none). */
+int64_t kube_retry_after_ms(long status, long long header_s);
+
 #endif

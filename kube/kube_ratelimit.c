@@ -5,6 +5,8 @@
 void kube_rl_init(struct kube_rl *rl, double qps, int burst)
 {
 	rl->qps = qps;
+	rl->ceiling = qps;
+	rl->last_cut_ms = INT64_MIN / 2;
 	rl->burst = burst > 0 ? burst : 1;
 	rl->tokens = rl->burst;
 	rl->last_ms = clock_mono_ms();
@@ -46,4 +48,31 @@ int kube_rl_try(struct kube_rl *rl)
 		return 0;
 	rl->tokens -= 1.0;
 	return 1;
+}
+
+void kube_rl_overloaded(struct kube_rl *rl)
+{
+	double floor = rl->ceiling * KUBE_RL_FLOOR_FRAC;
+	int64_t now = clock_mono_ms();
+
+	if (rl->qps <= 0)
+		return;
+	refill(rl);
+	if (rl->tokens > 0)
+		rl->tokens = 0;
+	if (now - rl->last_cut_ms < KUBE_RL_HOLD_MS)
+		return;
+	rl->last_cut_ms = now;
+	rl->qps = rl->qps / 2 < floor ? floor : rl->qps / 2;
+}
+
+void kube_rl_ok(struct kube_rl *rl)
+{
+	double next;
+
+	if (rl->qps <= 0 || rl->qps >= rl->ceiling)
+		return;
+	refill(rl);
+	next = rl->qps + rl->ceiling * KUBE_RL_STEP_FRAC;
+	rl->qps = next > rl->ceiling ? rl->ceiling : next;
 }

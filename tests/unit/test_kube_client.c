@@ -69,6 +69,68 @@ static void test_ratelimit(void **state)
 		assert_int_equal(kube_rl_reserve(&rl), 0);
 }
 
+static void test_ratelimit_adapts_to_429(void **state)
+{
+	struct kube_rl rl;
+	int i;
+
+	(void)state;
+	kube_rl_init(&rl, 20, 5);
+	/* a burst of 429s halves once; the saved-up burst is spent */
+	kube_rl_overloaded(&rl);
+	kube_rl_overloaded(&rl);
+	assert_true(rl.qps == 10);
+	assert_true(kube_rl_reserve(&rl) > 0);
+	clock_test_advance(KUBE_RL_HOLD_MS);
+	kube_rl_overloaded(&rl);
+	assert_true(rl.qps == 5);
+	/* never below the floor */
+	for (i = 0; i < 20; i++) {
+		clock_test_advance(KUBE_RL_HOLD_MS);
+		kube_rl_overloaded(&rl);
+	}
+	assert_true(rl.qps > 20 * KUBE_RL_FLOOR_FRAC - 1e-9 &&
+		    rl.qps < 20 * KUBE_RL_FLOOR_FRAC + 1e-9);
+	/* successes add back a fixed step, up to --kube-api-qps */
+	kube_rl_ok(&rl);
+	assert_true(
+		rl.qps > 20 * (KUBE_RL_FLOOR_FRAC + KUBE_RL_STEP_FRAC) - 1e-9 &&
+		rl.qps < 20 * (KUBE_RL_FLOOR_FRAC + KUBE_RL_STEP_FRAC) + 1e-9);
+	for (i = 0; i < 100; i++)
+		kube_rl_ok(&rl);
+	assert_true(rl.qps == 20);
+	/* the 429's wait is paced at the lower rate: 5 qps = 200 ms apart */
+	clock_test_advance(10000);
+	for (i = 0; i < 3; i++) {
+		clock_test_advance(KUBE_RL_HOLD_MS);
+		kube_rl_overloaded(&rl);
+	}
+	assert_true(rl.qps == 2.5);
+	clock_test_advance(10000);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(kube_rl_reserve(&rl), 0);
+	assert_in_range(kube_rl_reserve(&rl), 399, 401);
+	/* unlimited stays unlimited */
+	kube_rl_init(&rl, 0, 0);
+	kube_rl_overloaded(&rl);
+	assert_int_equal(kube_rl_reserve(&rl), 0);
+}
+
+static void test_retry_after_bounds(void **state)
+{
+	(void)state;
+	assert_int_equal(kube_retry_after_ms(200, 5), 0);
+	assert_int_equal(kube_retry_after_ms(503, 5), 0);
+	assert_int_equal(kube_retry_after_ms(429, 0),
+			 KUBE_RETRY_AFTER_DEFAULT_MS);
+	assert_int_equal(kube_retry_after_ms(429, 3), 3000);
+	assert_int_equal(kube_retry_after_ms(429, 29), 29000);
+	assert_int_equal(kube_retry_after_ms(429, 3600),
+			 KUBE_RETRY_AFTER_MAX_MS);
+	assert_int_equal(kube_retry_after_ms(429, -1),
+			 KUBE_RETRY_AFTER_DEFAULT_MS);
+}
+
 struct got {
 	char lines[8][64];
 	int n;
@@ -203,6 +265,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_mapping),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_ratelimit_adapts_to_429),
+		cmocka_unit_test(test_retry_after_bounds),
 		cmocka_unit_test(test_lines_split),
 		cmocka_unit_test(test_lines_oversize),
 		cmocka_unit_test(test_lines_stop),
