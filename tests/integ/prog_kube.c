@@ -4,7 +4,8 @@
  *   prog_kube list PATH LIMIT
  *   prog_kube req METHOD PATH [merge|strategic|json BODY | BODY]
  *   prog_kube watch PATH [LABEL_SELECTOR]     (runs until SIGTERM)
- *   prog_kube event KIND NS NAME UID TYPE REASON MESSAGE REPEAT
+ *   prog_kube event KIND NS NAME UID TYPE REASON MESSAGE REPEAT [PAUSE_MS]
+ *                   (with PAUSE_MS: sleep that long, then repeat once more)
  *   prog_kube delnode NAME UID RESOURCE_VERSION   (node-init's judged
  *                                                  delete, preconditions)
  *
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kube/kube_client.h"
 #include "kube/kube_event.h"
@@ -65,6 +67,7 @@ static const char *errname(int r)
 
 static int cmd_req(struct kube_client *c, int argc, char **argv)
 {
+	struct kube_client_stats st;
 	struct kube_resp resp;
 	const char *m, *path, *body = NULL;
 	enum kube_patch_type pt = KUBE_PATCH_MERGE;
@@ -96,6 +99,9 @@ static int cmd_req(struct kube_client *c, int argc, char **argv)
 	else
 		r = -EINVAL;
 	printf("status %ld\nresult %d\nerrno %s\n", resp.status, r, errname(r));
+	kube_client_get_stats(c, &st);
+	printf("overloaded %llu\nqps %g\n", (unsigned long long)st.overloaded,
+	       st.qps);
 	printf("body %s\n", resp.body.data ? resp.body.data : "");
 	kube_resp_done(&resp);
 	return 0;
@@ -243,16 +249,25 @@ static int cmd_event(struct kube_client *c, int argc, char **argv)
 	r = kube_recorder_new(c, "prog-kube", "testhost", &rec);
 	for (i = 0; r == 0 && i < n; i++)
 		kube_event(rec, &ref, argv[4], argv[5], "%s", argv[6]);
+	if (r == 0 && argc > 8) {
+		struct timespec ts = {atoi(argv[8]) / 1000,
+				      (atoi(argv[8]) % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
+		kube_event(rec, &ref, argv[4], argv[5], "%s", argv[6]);
+	}
 	if (rec) {
 		struct kube_recorder_stats st;
 
 		kube_recorder_get_stats(rec, &st);
 		printf("created %llu\npatched %llu\nfailed %llu\nfiltered "
-		       "%llu\n",
+		       "%llu\ndeferred %llu\nqueued %llu\n",
 		       (unsigned long long)st.created,
 		       (unsigned long long)st.patched,
 		       (unsigned long long)st.failed,
-		       (unsigned long long)st.filtered);
+		       (unsigned long long)st.filtered,
+		       (unsigned long long)st.deferred,
+		       (unsigned long long)st.queued);
 	}
 	kube_recorder_free(rec);
 	printf("result %d\n", r);
