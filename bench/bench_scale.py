@@ -3,7 +3,8 @@
 cloud simulator, on loopback only.
 
     /usr/bin/python3 bench/bench_scale.py [--bin PATH] [--nodes 200]
-        [--services 50] [--steady 60] [--out FILE] [--keep]
+        [--services 50] [--steady 60] [--sim-rate QPS [--sim-burst N]]
+        [--out FILE] [--keep]
 
 Phases (each bounded by its own timeout; a phase that does not finish is
 reported as such and the next one still runs):
@@ -13,6 +14,12 @@ reported as such and the next one still runs):
      every ingress IP and to every backend attached, calls per Service
   c) one node added -> calls made until routes and backends follow
   d) STEADY seconds of a steady cluster -> calls made
+With --sim-rate the simulator throttles every action at QPS per
+(AccessKeyId, Action) (token bucket, burst --sim-burst) as Alibaba Cloud
+does, and phases a and b also report their time divided by the floor: the
+least time the cloud's limits allow for the calls that were needed (per
+action, successful calls beyond the burst at QPS; the slowest action sets
+it), and the share of calls the simulator refused (Throttling.User).
 For every phase: the CCM's CPU seconds (supervisor + workers, from
 /proc/<pid>/stat) and the simulator's and API server's CPU for context;
 max RSS (VmHWM) per CCM process at the end.
@@ -363,6 +370,14 @@ def per_lb(calls, state):
     return out
 
 
+def ccm_flag(args, name, default):
+    """The value of --name=V among the extra CCM flags, else default."""
+    for a in args:
+        if a.startswith(name + "="):
+            return float(a.split("=", 1)[1])
+    return default
+
+
 # --------------------------------------------------------------- bench
 
 class Bench:
@@ -386,6 +401,11 @@ class Bench:
         make_state(state, self.a.nodes + 1)
         self.sim = harness.Sim(os.path.join(self.work, "sim"), state)
         self.calls = Calls(self.sim.client)
+        if self.a.sim_rate:
+            lim = {"qps": self.a.sim_rate}
+            if self.a.sim_burst:
+                lim["burst"] = self.a.sim_burst
+            self.sim.client.ratelimit(default=lim)
         self.audit = AuditCounter(self.cluster.audit_log)
         self.start_ccm()
 
@@ -442,6 +462,7 @@ class Bench:
     def begin(self):
         self.audit.take()
         return {"seq": self.calls.last_seq(), "t": time.monotonic(),
+                "wall": time.time(),
                 "cpu": self.procs.cpu(), "sim": cpu_of(self.sim.proc.pid),
                 "api": cpu_of(self.cluster.apiserver_pid)}
 
@@ -470,13 +491,48 @@ class Bench:
                  f"writes {writes}, Events {events}")
 
     def timed(self, phase, metric, pred, timeout, interval, t0):
+        """-> seconds from t0 until pred held, None on timeout."""
         try:
             wait_until(pred, timeout, interval)
-            self.row(phase, metric, f"{time.monotonic() - t0:.1f} s")
-            return True
+            t = time.monotonic() - t0
+            self.row(phase, metric, f"{t:.1f} s")
+            return t
         except Timeout as e:
             self.row(phase, metric, "TIMEOUT", str(e))
-            return False
+            return None
+
+    def floor_rows(self, phase, what, t, m):
+        """Time to `what` against the floor the simulator's rate allows."""
+        if not self.a.sim_rate or t is None:
+            return
+        rate = self.a.sim_rate
+        burst = self.a.sim_burst or max(1.0, rate)
+        calls = [c for c in self.calls.since(m["seq"])
+                 if c["time"] <= m["wall"] + t and c["action"] != "Metadata"]
+        ok = {}
+        for c in calls:
+            if c.get("status") == 200:
+                ok[c["action"]] = ok.get(c["action"], 0) + 1
+        throttled = sum(c.get("code") == "Throttling.User" for c in calls)
+        if not ok:
+            return
+        slow = max(ok, key=ok.get)
+        floor = max(0.0, ok[slow] - burst) / rate
+        why = f"{ok[slow]} {slow} calls at {rate:g}/s, burst {burst:g}"
+        # the CCM's own ceilings (--*-api-qps, whole CCM) bind too
+        for prod, ver in (("slb", SLB), ("vpc", simclient.VPC),
+                          ("ecs", simclient.ECS)):
+            qps = ccm_flag(self.a.ccm_arg, f"--{prod}-api-qps", 10.0)
+            n = sum(c.get("status") == 200 and c.get("version") == ver
+                    for c in calls)
+            if qps > 0 and n / qps > floor:
+                floor, why = n / qps, f"{n} {prod} calls at --{prod}-api-qps={qps:g}"
+        self.row(phase, f"{what} / floor",
+                 f"{t / floor:.2f}x" if floor > 0 else "floor 0",
+                 f"floor {floor:.1f} s: {why}")
+        self.row(phase, "throttled calls",
+                 f"{100.0 * throttled / len(calls):.1f} %",
+                 f"{throttled} of {len(calls)} until {what}")
 
     # -- conditions ---------------------------------------------------
     def routes(self):
@@ -538,8 +594,9 @@ class Bench:
             create_node(self.cluster, i, f"i-bench{i:04d}", master=(i == 0))
         self.row("a", "nodes created", n,
                  f"in {time.monotonic() - m['t']:.1f} s (1 master)")
-        self.timed("a", "time to all routes", self.routes_ok(n), 300, 0.5,
-                   m["t"])
+        t = self.timed("a", "time to all routes", self.routes_ok(n), 300,
+                       0.5, m["t"])
+        self.floor_rows("a", "time to all routes", t, m)
         self.timed("a", "time to NetworkUnavailable=False on all",
                    self.nodes_route_ok, 120, 1.0, m["t"])
         self.end("a", m)
@@ -555,8 +612,9 @@ class Bench:
         self.row("b", "services created", s,
                  f"in {time.monotonic() - m['t']:.1f} s, 2 TCP ports each")
         first = []
-        self.timed("b", "time to all ingress IPs",
-                   self.ingress_all(m["t"], first), 420, 0.5, m["t"])
+        t = self.timed("b", "time to all ingress IPs",
+                       self.ingress_all(m["t"], first), 420, 0.5, m["t"])
+        self.floor_rows("b", "time to all ingress IPs", t, m)
         if first:
             self.row("b", "time to the first ingress IP", f"{first[0]:.1f} s")
         self.timed("b", "time to all backends attached",
@@ -660,7 +718,8 @@ def header(args):
             f"{loadavg()}\n"
             f"binary: {args.bin}\nnodes {args.nodes} (+1 in c), services "
             f"{args.services} x 2 TCP ports, steady {args.steady} s; "
-            f"extra CCM flags {args.ccm_arg or 'none'}; "
+            f"extra CCM flags {args.ccm_arg or 'none'}; simulator rate "
+            f"limit {f'{args.sim_rate:g}/s per action' if args.sim_rate else 'none'}; "
             f"simulator quotas {SIM_QUOTAS}; route_pending_ms 200\n")
 
 
@@ -694,6 +753,11 @@ def main():
     ap.add_argument("--steady", type=int, default=60)
     ap.add_argument("--ccm-arg", action="append", default=[],
                     help="extra CCM flag, e.g. --ccm-arg=--slb-api-qps=0")
+    ap.add_argument("--sim-rate", type=float, default=0.0,
+                    help="simulator throttles every action at this many "
+                    "calls/s per AccessKey (0 = no throttling)")
+    ap.add_argument("--sim-burst", type=float, default=0.0,
+                    help="burst of those buckets (default max(1, rate))")
     ap.add_argument("--v", type=int, default=0, help="CCM log verbosity")
     ap.add_argument("--out", help="result file (default "
                     "bench/results/<date>.txt)")
