@@ -373,6 +373,7 @@ struct req {
 	const char *body;
 	struct kube_resp *resp;
 	int overflow;
+	int64_t deadline; /* retries after a 429 end by then */
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
@@ -455,6 +456,17 @@ static void setup_method(CURL *e, struct req *q)
 	}
 }
 
+/* A retry gets what is left of the request's time, so the whole request
+ * still fits --kube-api-timeout (which the lease timing relies on). */
+static int64_t attempt_ms(const struct kube_client *c, const struct req *q)
+{
+	int64_t left = q->deadline - clock_mono_ms();
+
+	if (!q->deadline || left >= c->timeout_ms)
+		return c->timeout_ms;
+	return left > 0 ? left : 1;
+}
+
 static int perform(struct kube_client *c, struct req *q)
 {
 	struct curl_slist *hdrs = NULL;
@@ -472,7 +484,7 @@ static int perform(struct kube_client *c, struct req *q)
 	if (r < 0)
 		goto out;
 	setup_method(c->easy, q);
-	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)attempt_ms(c, q));
 	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, q);
 	curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -529,14 +541,16 @@ static int attempt(struct kube_client *c, struct req *q)
 	return r;
 }
 
-/* After a 429: 1 when waiting as asked still fits the request's deadline
- * (then it has waited), else 0. A 429 means the request was not served,
- * so sending it again is safe for every method. */
-static int wait_retry_after(const struct req *q, int64_t deadline)
+/* After a 429: 1 when waiting as asked still leaves the retry
+ * KUBE_RETRY_MIN_MS before the request's deadline (then it has waited),
+ * else 0. A 429 means the request was not served, so sending it again is
+ * safe for every method. */
+static int wait_retry_after(const struct req *q)
 {
 	int64_t wait = q->resp->retry_after_ms;
 
-	if (is_event_path(q->path) || clock_mono_ms() + wait >= deadline)
+	if (is_event_path(q->path) ||
+	    clock_mono_ms() + wait + KUBE_RETRY_MIN_MS > q->deadline)
 		return 0;
 	log_v(4, "%s %s: API server overloaded (429), retrying in %lld ms",
 	      q->method, q->path, (long long)wait);
@@ -546,11 +560,11 @@ static int wait_retry_after(const struct req *q, int64_t deadline)
 
 static int request(struct kube_client *c, const struct req *in)
 {
-	int64_t deadline = clock_mono_ms() + c->timeout_ms;
 	struct kube_resp local;
 	struct req q = *in;
 	int r;
 
+	q.deadline = clock_mono_ms() + c->timeout_ms;
 	kube_resp_init(&local);
 	if (!q.resp)
 		q.resp = &local;
@@ -564,7 +578,7 @@ static int request(struct kube_client *c, const struct req *in)
 		}
 		c->stats.overloaded++;
 		kube_rl_overloaded(&c->rl);
-		if (!wait_retry_after(&q, deadline))
+		if (!wait_retry_after(&q))
 			break;
 	}
 	kube_resp_done(&local);

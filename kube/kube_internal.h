@@ -42,6 +42,7 @@ int kube_map_curl(CURLcode cc);
  */
 #define KUBE_RETRY_AFTER_MAX_MS	    30000
 #define KUBE_RETRY_AFTER_DEFAULT_MS 1000
+#define KUBE_RETRY_MIN_MS	    1000 /* left for the retry itself */
 /* header_s: Retry-After in seconds as libcurl parsed it (0 = none). */
 int64_t kube_retry_after_ms(long status, long long header_s);
 
