@@ -14,7 +14,11 @@
  *    ALI_RATE_AI_DIV / 2 is throttled at steady state (~5 %). Above that
  *    old limit the step grows with the rate, so a budget that was freed
  *    elsewhere in the account is found again;
- *  - a Throttling* answer halves it, never below ALI_RATE_FLOOR, and
+ *  - a Throttling* answer halves it, never below ALI_RATE_FLOOR (nor the
+ *    ceiling, when that is lower): a call is tried up to 5 times, and at a
+ *    slower pace its retries would hold the worker for half a minute
+ *    while the cloud's per-API limits are well above it (the Quota Center
+ *    shows them as e.g. 200 calls per 60 s). It also
  *    empties the action's bucket (the server's is empty too). Calls let
  *    through before the last cut were sent at the old rate, so their
  *    rejections do not cut again: a throttle cuts only when a token was
@@ -34,7 +38,7 @@
 
 #define ALI_RATE_START_FRAC  0.5
 #define ALI_RATE_AI_DIV	     40
-#define ALI_RATE_FLOOR	     0.2
+#define ALI_RATE_FLOOR	     1.0
 #define ALI_RATE_HOLD_MS     200
 #define ALI_RATE_MAX_ACTIONS 48
 #define ALI_RATE_ACTION_MAX  64

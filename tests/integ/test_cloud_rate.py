@@ -14,7 +14,7 @@ THROTTLED = "CreateVServerGroup"
 
 def test_one_throttled_action_converges(cluster, sim, world, slb):
     three_nodes(world, uniq("rate"))
-    sim.client.ratelimit(actions={THROTTLED: {"qps": 0.5, "burst": 1}})
+    sim.client.ratelimit(actions={THROTTLED: {"qps": 2, "burst": 1}})
     names = [uniq("rate") for _ in range(6)]
     for n in names:
         world.svc(svc_body(n, ports=((80, "TCP"), (443, "TCP"))))
