@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 
 #include "config/cfg.h"
 #include "lib/log.h"
@@ -19,6 +20,13 @@ int main(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	int r;
 
+	/* No core dump or same-uid ptrace of a process that holds the
+	 * AccessKey secret or tokens. The flag resets at every execve, and
+	 * workers are re-executed, so this runs first in every process. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		perror("cloud-controller-manager: prctl(PR_SET_DUMPABLE)");
+		return 1;
+	}
 	r = cfg_parse(argc, argv, &cfg, &err);
 	if (r == 1)
 		return 0;
