@@ -271,10 +271,13 @@ static int fence_check(struct ali_client *c, struct call *k,
 	if (r == -EPERM)
 		ali_error_set(err, 0, "DryRun", "dry run: %s not sent",
 			      k->action);
-	else if (r < 0)
+	else if (r < 0) {
 		ali_error_set(err, 0, "Fenced",
 			      "not allowed to mutate now: %s not sent",
 			      k->action);
+		log_v(2, "%s %s: outside the fence window, not sent",
+		      products[k->p].name, k->action);
+	}
 	return r;
 }
 

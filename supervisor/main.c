@@ -42,11 +42,12 @@ int main(int argc, char **argv)
 		cfg_free(cfg);
 		return 1;
 	}
+	log_set_role(cfg->worker ? cfg->worker : "supervisor");
+	log_v(1, "core dumps off (dumpable=%d)",
+	      prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	if (cfg->worker) {
-		log_set_role(cfg->worker);
 		r = wk_main(cfg);
 	} else {
-		log_set_role("supervisor");
 		log_info("alicloud-ccm %s starting", CCM_VERSION);
 		r = sup_main(cfg, argc, argv);
 	}
