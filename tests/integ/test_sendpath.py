@@ -19,7 +19,8 @@ import pytest
 
 import harness
 from harness import free_port, wait_for
-from test_service import CLUSTER_ID, ingress_ip, svc_body, three_nodes, uniq
+from test_service import (CLUSTER_ID, NS, ingress_ip, svc_body, three_nodes,
+                          uniq)
 from test_service import token, world  # noqa: F401 - fixtures
 
 LEASE, RENEW, RETRY = 4, 3, 1
@@ -191,8 +192,10 @@ def test_slow_metadata_keeps_heartbeat_and_never_sends_late(
         cluster, sim, world, ccm):
     """RAM-role credentials with 6 s STS keys (refreshed after 3 s) from
     a metadata service that answers only after 20 s: the worker lives
-    through the refresh; frozen, the mutation it signs after the refresh
-    is refused by the fence, never sent late."""
+    through the refresh; frozen, the sync that starts with a refresh
+    ends with its mutation refused by the fence, never sent late. (The
+    cloud client alone, where the refresh falls between the window check
+    of the old code and the send, is test_slow_refresh_is_fenced.)"""
     sim.client.mutate("set_metadata", sts_ttl_s=6)
     three_nodes(world, uniq("meta"))
     p = ccm(cloud={"accessKeyID": None, "accessKeySecret": None})
@@ -219,12 +222,26 @@ def test_slow_metadata_keeps_heartbeat_and_never_sends_late(
     assert restarts(p.port) == 0
     assert "missed its heartbeat deadline" not in p.log()
 
-    # frozen supervisor: the refresh ends long after the window closed
+    # frozen supervisor: the refresh ends long after the window closed.
+    # The key must be due for refresh when the next sync starts, and the
+    # sync must reach the cloud: a new port on the Service that already
+    # has its finalizer (a new Service would first be fenced on the
+    # Kubernetes side, adding the finalizer).
+    last = max(c["time"] for c in sim.calls("Metadata")
+               if "security-credentials" in c.get("path", ""))
+    wait_for(lambda: time.time() > last + 4, 30, what="the STS key aged")
     box = {}
 
     def trigger():
         box["until"] = stall(20)
-        world.svc(svc_body(uniq("meta")))
+        st, out = cluster.api(
+            "PATCH", f"/api/v1/namespaces/{NS}/services/{first}",
+            {"spec": {"ports": [{"name": "p80", "port": 80, "protocol": "TCP",
+                                 "targetPort": 80},
+                                {"name": "p81", "port": 81, "protocol": "TCP",
+                                 "targetPort": 81}]}},
+            content_type="application/merge-patch+json")
+        assert st == 200, out
     frozen_leader_sends_nothing_late(cluster, sim, p, trigger)
     assert answered_after(box["until"])
     assert p.alive()
@@ -273,6 +290,28 @@ def test_cloud_call_waiting_past_the_fence_is_fenced(sim, prog_bin):
     # second
     m = re.search(r"^progress calls=(\d+)$", out.stdout, re.M)
     assert m and int(m.group(1)) >= 6, out.stdout
+
+
+def test_slow_refresh_is_fenced(sim, prog_bin):
+    """RAM-role credentials from a metadata service that answers only
+    after 20 s, inside a 5 s fence window: the refresh comes before the
+    fence, so the signed request is refused, never sent late; each
+    metadata attempt (5 s) reported progress."""
+    lb = new_lb(sim, prog_bin)
+    env = prog_env(sim, ALI_FENCE_MS="5000", ALI_TIMEOUT_MS="1000")
+    del env["ACCESS_KEY_ID"], env["ACCESS_KEY_SECRET"]
+    until = time.time() + 20
+    sim.client.config(metadata_stall_until=until)
+    out = prog(prog_bin, env, "set-name", lb, "renamed")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert re.search(r"^error rc=-110 .*code=Fenced", out.stdout, re.M), \
+        out.stdout
+    assert not sim.calls("SetLoadBalancerName")
+    # the key was obtained after the stall, then the fence said no
+    assert any(c["time"] >= until and "security-credentials" in
+               c.get("path", "") for c in sim.calls("Metadata"))
+    m = re.search(r"^progress calls=(\d+)$", out.stdout, re.M)
+    assert m and int(m.group(1)) >= 4, out.stdout
 
 
 def test_cloud_call_inside_the_window_is_sent(sim, prog_bin):
