@@ -327,6 +327,50 @@ def test_cloud_call_inside_the_window_is_sent(sim, prog_bin):
     assert calls[1]["time"] - calls[0]["time"] >= 1.5
 
 
+# -- the Kubernetes client alone (tests/integ/prog_kube) -----------------------------
+
+def kube_twice(cluster, prog_bin, **env):
+    """Creates the same ConfigMap twice; -> ([(status, result)], progress)."""
+    name = uniq("fence")
+    body = ('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s"}}'
+            % name)
+    e = dict(os.environ, PROG_KUBE_REPEAT="2", PROG_KUBE_TIMEOUT_MS="1000",
+             **env)
+    e.pop("KUBECONFIG", None)
+    out = subprocess.run([prog_bin("prog_kube"),
+                          f"--kubeconfig={cluster.kubeconfig}", "req", "POST",
+                          "/api/v1/namespaces/default/configmaps", body],
+                         env=e, capture_output=True, text=True, timeout=120)
+    assert not harness.SANITIZER_RE.search(out.stdout + out.stderr), \
+        out.stderr
+    res = list(zip(re.findall(r"^status (-?\d+)$", out.stdout, re.M),
+                   re.findall(r"^result (-?\d+)$", out.stdout, re.M)))
+    m = re.search(r"^progress (\d+)$", out.stdout, re.M)
+    assert m, out.stdout
+    cluster.api("DELETE", f"/api/v1/namespaces/default/configmaps/{name}")
+    return res, int(m.group(1))
+
+
+def test_kube_request_waiting_past_the_fence_is_fenced(cluster, prog_bin):
+    """--kube-api-qps 0.2 (one request per 5 s) and a 5 s window: the
+    second create waits for its rate past the window and is refused
+    before it is sent (a sent one would get 409 AlreadyExists); the wait
+    reported progress at least every second."""
+    res, progress = kube_twice(cluster, prog_bin, PROG_KUBE_QPS="0.2",
+                               PROG_KUBE_FENCE_MS="5000")
+    assert res == [("201", "0"), ("0", "-110")], res
+    assert progress >= 4
+
+
+def test_kube_request_inside_the_window_is_sent(cluster, prog_bin):
+    """The control: in a long window the second create is sent after its
+    rate wait and the API server answers 409."""
+    res, progress = kube_twice(cluster, prog_bin, PROG_KUBE_QPS="0.5",
+                               PROG_KUBE_FENCE_MS="60000")
+    assert res == [("201", "0"), ("409", "-17")], res
+    assert progress >= 1
+
+
 # -- the release binary ---------------------------------------------------------------
 
 def release_bin():
