@@ -18,13 +18,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config/cfg.h"
 #include "ipc/ipc_proto.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "supervisor/sup_fds.h"
 
 extern char **environ;
 
@@ -70,68 +70,6 @@ static int build_args(struct sup *s, struct sup_worker *w, struct spawn_args *a)
 	return 0;
 }
 
-/*
- * close_range() needs Linux 5.9; on an older kernel (or under a seccomp
- * filter that refuses it) the descriptors are listed from /proc/self/fd
- * with raw getdents64 (no malloc: async-signal-safe), and without /proc
- * every number up to RLIMIT_NOFILE is closed. A supervisor descriptor
- * leaking into a worker (the Lease client's socket, the lock file) would
- * outlive a killed supervisor.
- */
-struct dirent64_raw {
-	unsigned long long ino;
-	long long off;
-	unsigned short reclen;
-	unsigned char type;
-	char name[];
-};
-
-static int parse_fd(const char *s)
-{
-	int v = 0;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	for (; *s >= '0' && *s <= '9' && v < (1 << 24); s++)
-		v = v * 10 + (*s - '0');
-	return *s ? -1 : v;
-}
-
-static int close_listed(int dfd)
-{
-	char dbuf[4096] __attribute__((aligned(8)));
-	long n;
-
-	while ((n = syscall(SYS_getdents64, dfd, dbuf, sizeof(dbuf))) > 0)
-		for (long off = 0; off < n;) {
-			struct dirent64_raw *d = (void *)(dbuf + off);
-			int fd = parse_fd(d->name);
-
-			if (fd > IPC_STATUS_FD && fd != dfd)
-				(void)close(fd);
-			off += d->reclen;
-		}
-	return n < 0 ? -1 : 0;
-}
-
-static void close_others(const struct spawn_args *a)
-{
-	int dfd;
-
-	if (close_range(IPC_STATUS_FD + 1, ~0U, 0) == 0)
-		return;
-	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		int r = close_listed(dfd);
-
-		(void)close(dfd);
-		if (r == 0)
-			return;
-	}
-	for (int fd = IPC_STATUS_FD + 1; fd <= a->max_fd; fd++)
-		(void)close(fd);
-}
-
 /* Runs in the child between fork and exec: async-signal-safe only. */
 static void __attribute__((noreturn)) child(int fd, struct spawn_args *a)
 {
@@ -141,7 +79,7 @@ static void __attribute__((noreturn)) child(int fd, struct spawn_args *a)
 		(void)fcntl(fd, F_SETFD, 0);
 	else if (dup2(fd, IPC_STATUS_FD) < 0)
 		_exit(127);
-	close_others(a);
+	sup_fds_close_above(IPC_STATUS_FD, a->max_fd);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)signal(SIGPIPE, SIG_DFL);
