@@ -26,7 +26,9 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
 REL_CFLAGS  := $(BASE_CFLAGS) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
-SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS)
+# Test hooks (scaffold controllers, CCM_* test knobs, clock_test_advance)
+# exist only in the sanitizer build the tests run, never in the release one.
+SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -DCCM_TEST_HOOKS
 
 # B (build dir) and BIN can be moved so parallel builds do not collide;
 # MODULES can be narrowed to build a subset while other modules change.

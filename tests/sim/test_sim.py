@@ -254,6 +254,23 @@ def test_metadata_token_and_role_credentials(sim):
     assert fresh["AccessKeyId"] != cred["AccessKeyId"]
 
 
+def test_metadata_stall(sim):
+    """metadata_stall_until holds metadata requests, then answers them;
+    the RPC endpoint is not held meanwhile."""
+    t0 = time.time()
+    sim.config(metadata_stall_until=t0 + 1.5)
+    try:
+        assert sim.rpc("DescribeVpcs", VPC)["TotalCount"] >= 1
+        assert time.time() - t0 < 1.5
+        assert meta_get(sim, "/latest/meta-data/region-id") == (200, "cn-hangzhou")
+        assert time.time() >= t0 + 1.5
+    finally:
+        sim.config(metadata_stall_until=0)
+    t1 = time.time()
+    assert meta_get(sim, "/latest/meta-data/region-id")[0] == 200
+    assert time.time() - t1 < 1.5
+
+
 def test_metadata_imdsv2_required(sim):
     sim.mutate("set_metadata", imdsv2_required=True)
     assert meta_get(sim, "/latest/meta-data/region-id")[0] == 403
