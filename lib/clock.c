@@ -17,6 +17,11 @@ int64_t clock_mono_ms(void)
 	return read_ms(CLOCK_MONOTONIC) + test_offset_ms;
 }
 
+int64_t clock_boot_ms(void)
+{
+	return read_ms(CLOCK_BOOTTIME) + test_offset_ms;
+}
+
 int64_t clock_wall_ms(void)
 {
 	return read_ms(CLOCK_REALTIME);

@@ -12,6 +12,9 @@
 
 int64_t clock_mono_ms(void);
 int64_t clock_wall_ms(void);
+/* CLOCK_BOOTTIME: like monotonic, but keeps counting while the host is
+ * suspended, so a lease measured on it cannot outlive its real length. */
+int64_t clock_boot_ms(void);
 void clock_test_advance(int64_t ms);
 
 #endif
