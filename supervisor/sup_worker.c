@@ -138,8 +138,7 @@ static void check_dry_run_done(struct sup *s)
 	if (!s->dry_run_done) {
 		s->dry_run_done = 1;
 		log_info("dry-run: every worker finished one pass; stopping");
-		s->stopping = 1;
-		event_base_loopbreak(s->base);
+		sup_stop(s);
 	}
 }
 
@@ -234,8 +233,20 @@ static void signal_worker(struct sup *s, struct sup_worker *w, int sig)
 	}
 }
 
+/* A killed worker may have sent a request just before: the Lease stays
+ * ours until the fence window it was given has closed. */
+static void note_kill(struct sup *s)
+{
+	int64_t end = s->renew_sent_ms + s->cfg->lease_duration_ms;
+
+	if (s->mode == FENCE_LEASED && end > s->release_after_ms)
+		s->release_after_ms = end;
+}
+
 static void stop_one(struct sup *s, struct sup_worker *w, int sig)
 {
+	if (sig == SIGKILL && w->pid > 0)
+		note_kill(s);
 	if (w->state == WS_UP) {
 		w->state = WS_STOPPING;
 		w->stop_ms = clock_mono_ms();
@@ -263,6 +274,26 @@ void sup_workers_kill_all(struct sup *s, int sig)
 	for (int i = 0; i < s->nw; i++)
 		if (s->w[i].pid > 0)
 			stop_one(s, &s->w[i], sig);
+}
+
+int sup_workers_restart_graceful(struct sup *s)
+{
+	int n = 0;
+
+	if (s->stopping)
+		return -ECANCELED;
+	for (int i = 0; i < s->nw; i++) {
+		struct sup_worker *w = &s->w[i];
+
+		if (w->state == WS_UP) {
+			w->restart_now = 1;
+			stop_one(s, w, SIGTERM);
+			n++;
+		} else if (w->state == WS_BACKOFF && w->wanted) {
+			w->next_start_ms = clock_mono_ms();
+		}
+	}
+	return n;
 }
 
 int sup_workers_running(const struct sup *s)
@@ -309,6 +340,7 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 				  w->name, (int)w->pid);
 			w->kill_failed = 1;
 		}
+		note_kill(s);
 		signal_worker(s, w, SIGKILL);
 	}
 }
@@ -360,7 +392,7 @@ static void schedule_restart(struct sup *s, struct sup_worker *w, int st)
 
 static void reaped(struct sup *s, struct sup_worker *w, int st)
 {
-	int was_wedged = strcmp(w->last_exit, "wedged") == 0;
+	int was_wedged = strcmp(w->last_exit, "wedged") == 0, again;
 
 	if (!was_wedged || !WIFSIGNALED(st))
 		describe_status(st, w->last_exit, sizeof(w->last_exit));
@@ -373,8 +405,14 @@ static void reaped(struct sup *s, struct sup_worker *w, int st)
 	w->fd = -1;
 	w->pid = 0;
 	w->ready = 0;
+	again = w->restart_now && w->wanted && !s->stopping;
+	w->restart_now = 0;
 	w->kill_failed = 0;
-	if (w->wanted && !s->stopping)
+	if (again) {
+		w->state = WS_DOWN; /* started again by the next tick */
+		log_info("worker %s stopped for a restart (%s)", w->name,
+			 w->last_exit);
+	} else if (w->wanted && !s->stopping)
 		schedule_restart(s, w, st);
 	else
 		w->state = WS_DOWN;
