@@ -132,6 +132,10 @@ int sup_workers_running(const struct sup *s);
 void sup_workers_send_lease(struct sup *s);
 void sup_worker_send_lease(struct sup *s, struct sup_worker *w);
 void sup_worker_send_token(struct sup *s, struct sup_worker *w);
+/* Per-controller tokens due for renewal: fetched in the background. */
+void sup_workers_renew_tokens(struct sup *s);
+/* sup_creds ops.ready: sa's fetch ended (arg is struct sup). */
+void sup_workers_token_ready(void *arg, const char *sa);
 void sup_workers_free(struct sup *s);
 const char *sup_worker_describe(const struct sup *s, const struct sup_worker *w,
 				char *buf, size_t len, int *ok);

@@ -130,20 +130,6 @@ static void on_kill(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void renew_tokens(struct sup *s)
-{
-	int64_t now = clock_wall_ms();
-
-	if (s->creds == NULL)
-		return;
-	for (int i = 0; i < s->nw; i++) {
-		int64_t at = sup_creds_renew_at(s->creds, s->w[i].sa);
-
-		if (s->w[i].state == WS_UP && at > 0 && now >= at)
-			sup_worker_send_token(s, &s->w[i]);
-	}
-}
-
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct sup *s = arg;
@@ -159,7 +145,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	s->last_tick_ms = now;
 	sup_workers_reap(s);
 	sup_workers_tick(s);
-	renew_tokens(s);
+	sup_workers_renew_tokens(s);
 }
 
 static void on_chld(evutil_socket_t sig, short what, void *arg)
@@ -314,8 +300,16 @@ static int setup_creds(struct sup *s)
 	r = new_client(s->cfg, "supervisor/access-check", &check_kc);
 	if (r < 0)
 		return r;
-	sup_creds_kube_ops(s->kube, check_kc, &ops);
-	return sup_creds_new(&ops, &s->creds);
+	r = sup_creds_kube_ops(s->kube, check_kc, s->base,
+			       s->cfg->kube_timeout_ms, &ops);
+	if (r < 0)
+		return r;
+	ops.ready = sup_workers_token_ready;
+	ops.ready_arg = s;
+	r = sup_creds_new(&ops, &s->creds);
+	if (r < 0)
+		ops.free_ctx(ops.ctx);
+	return r;
 }
 
 /* Exit 2 for what the operator must fix before any retry can work. */

@@ -110,7 +110,7 @@ void sup_worker_send_token(struct sup *s, struct sup_worker *w)
 
 	if (s->creds == NULL)
 		return;
-	tok = sup_creds_get(s->creds, w->sa, table[w->index].checks, &fresh);
+	tok = sup_creds_token(s->creds, w->sa, &fresh);
 	if (tok == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
@@ -120,6 +120,32 @@ void sup_worker_send_token(struct sup *s, struct sup_worker *w)
 	memcpy(m.u.token.data, tok, m.u.token.len);
 	send_msg(w, &m);
 	explicit_bzero(&m, sizeof(m));
+}
+
+void sup_workers_renew_tokens(struct sup *s)
+{
+	int64_t now = clock_wall_ms();
+
+	if (s->creds == NULL)
+		return;
+	for (int i = 0; i < s->nw; i++) {
+		struct sup_worker *w = &s->w[i];
+		int64_t at = sup_creds_renew_at(s->creds, w->sa);
+
+		if (w->state == WS_UP && at > 0 && now >= at &&
+		    sup_creds_want(s->creds, w->sa, table[w->index].checks))
+			sup_worker_send_token(s, w);
+	}
+}
+
+void sup_workers_token_ready(void *arg, const char *sa)
+{
+	struct sup *s = arg;
+
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].state == WS_UP && strcmp(s->w[i].sa, sa) == 0)
+			sup_worker_send_token(s, &s->w[i]);
+	sup_workers_tick(s); /* starts workers that waited for it */
 }
 
 static struct sup_worker *by_fd(struct sup *s, int fd)
@@ -166,7 +192,9 @@ static void on_record(struct sup *s, struct sup_worker *w,
 			log_info("worker %s got 401; renewing its token",
 				 w->name);
 			sup_creds_invalidate(s->creds, w->sa);
-			sup_worker_send_token(s, w);
+			if (sup_creds_want(s->creds, w->sa,
+					   table[w->index].checks))
+				sup_worker_send_token(s, w);
 		}
 		break;
 	default:
@@ -320,10 +348,13 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 {
 	int64_t hb = heartbeat_deadline_ms(s);
 
-	if (w->wanted && (w->state == WS_DOWN ||
-			  (w->state == WS_BACKOFF && now >= w->next_start_ms)))
-		start_one(s, w);
-	else if (w->state == WS_UP && now - w->last_hb_ms > hb) {
+	if (w->wanted && (w->state == WS_DOWN || (w->state == WS_BACKOFF &&
+						  now >= w->next_start_ms))) {
+		/* a first token is fetched before the worker starts on it */
+		if (s->creds == NULL ||
+		    sup_creds_want(s->creds, w->sa, table[w->index].checks))
+			start_one(s, w);
+	} else if (w->state == WS_UP && now - w->last_hb_ms > hb) {
 		log_warn("worker %s (pid %d) missed its heartbeat deadline "
 			 "(%ds): killing it",
 			 w->name, (int)w->pid, (int)(hb / 1000));
