@@ -17,19 +17,48 @@
 #include "lib/json.h"
 #include "supervisor/sup_record.h"
 
-struct kube_ctx {
-	struct kube_client *kc, *check;
-	struct kube_async *ka, *cka;
-	int64_t timeout_ms;
-};
-
-/* One request in flight: what to call back and for which account. */
+/* One request in flight: what to call back and for which account. Kept
+ * on a list, since a cancelled request never calls back. */
 struct call {
+	struct call *prev, *next;
+	struct kube_ctx *x;
 	char sa[64];
 	sup_token_done tdone;
 	sup_check_done cdone;
 	void *arg;
 };
+
+struct kube_ctx {
+	struct kube_client *kc, *check;
+	struct kube_async *ka, *cka;
+	int64_t timeout_ms;
+	struct call *calls;
+};
+
+static struct call *call_new(struct kube_ctx *x)
+{
+	struct call *k = calloc(1, sizeof(*k));
+
+	if (k == NULL)
+		return NULL;
+	k->x = x;
+	k->next = x->calls;
+	if (x->calls)
+		x->calls->prev = k;
+	x->calls = k;
+	return k;
+}
+
+static void call_free(struct call *k)
+{
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		k->x->calls = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	free(k);
+}
 
 static void token_error(int rc, long status, const char *sa, char *why,
 			size_t len)
@@ -64,14 +93,14 @@ static void on_token(void *arg, int rc, struct kube_resp *r)
 	if (rc < 0)
 		token_error(rc, r->status, k->sa, why, sizeof(why));
 	k->tdone(k->arg, rc, rc == 0 ? t : NULL, expiry, why);
-	free(k);
+	call_free(k);
 }
 
 static int kube_token(void *arg, const char *sa, sup_token_done done,
 		      void *darg)
 {
 	struct kube_ctx *x = arg;
-	struct call *k = calloc(1, sizeof(*k));
+	struct call *k = call_new(x);
 	char path[256];
 	struct kube_async_call c = {
 		.method = "POST",
@@ -91,7 +120,7 @@ static int kube_token(void *arg, const char *sa, sup_token_done done,
 		 "/api/v1/namespaces/kube-system/serviceaccounts/%s/token", sa);
 	r = kube_async_send(x->ka, &c, on_token, k, NULL);
 	if (r < 0)
-		free(k);
+		call_free(k);
 	return r;
 }
 
@@ -129,7 +158,7 @@ static void on_review(void *arg, int rc, struct kube_resp *r)
 	    json_bool(json_path(r->obj, "status.allowed"), &allowed) < 0)
 		allowed = 0;
 	k->cdone(k->arg, rc < 0 ? rc : allowed != 0);
-	free(k);
+	call_free(k);
 }
 
 /* The review must carry the token under test: it is set on the check
@@ -138,7 +167,7 @@ static int kube_check(void *arg, const char *token, const struct sup_access *a,
 		      sup_check_done done, void *darg)
 {
 	struct kube_ctx *x = arg;
-	struct call *k = calloc(1, sizeof(*k));
+	struct call *k = call_new(x);
 	struct kube_async_call c = {.method = "POST",
 				    .path = "/apis/authorization.k8s.io/v1/"
 					    "selfsubjectaccessreviews",
@@ -160,7 +189,7 @@ static int kube_check(void *arg, const char *token, const struct sup_access *a,
 	(void)kube_client_set_token(x->check, NULL);
 	buf_done(&b);
 	if (r < 0)
-		free(k);
+		call_free(k);
 	return r;
 }
 
@@ -172,6 +201,10 @@ static void free_ctx(void *arg)
 		return;
 	kube_async_free(x->ka);
 	kube_async_free(x->cka);
+	for (struct call *k = x->calls, *n; k; k = n) {
+		n = k->next;
+		free(k);
+	}
 	free(x);
 }
 

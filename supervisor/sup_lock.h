@@ -31,7 +31,7 @@
 struct json;
 struct sup_lock;
 
-#define SUP_LOCK_RECORD_CAP_MS (5 * 60 * 1000LL)
+#define SUP_LOCK_RECORD_CAP_MS 300000LL /* 5 min */
 
 enum sup_lock_kind {
 	SUP_LOCK_LEASE = 0,

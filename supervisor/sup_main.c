@@ -160,7 +160,7 @@ static void on_chld(evutil_socket_t sig, short what, void *arg)
 
 static void arm_stop(struct sup *s)
 {
-	struct timeval tv = {0, 100 * 1000};
+	struct timeval tv = {0, 100000};
 
 	event_add(s->ev_stop, &tv);
 }
