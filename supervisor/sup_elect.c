@@ -479,9 +479,12 @@ static void release_finish(struct sup_elect *e, int rc)
 	e->rel_done = NULL;
 	if (rc < 0)
 		log_warn("could not release the lock: %s", strerror(-rc));
-	else
+	else if (rc == 0)
 		log_info("released lease %s/%s", e->s->cfg->lock_namespace,
 			 e->s->cfg->lock_name);
+	else
+		log_info("lease %s/%s is no longer ours: nothing to release",
+			 e->s->cfg->lock_namespace, e->s->cfg->lock_name);
 	if (e->leading) {
 		e->leading = 0;
 		post(e, "stopped leading");
@@ -547,7 +550,7 @@ static void on_rel_get(void *ctx, int rc, struct kube_resp *resp)
 	if (r < 0)
 		cancel_requests(e);
 	if (e->outstanding == 0)
-		release_finish(e, r < 0 ? r : 0);
+		release_finish(e, r < 0 ? r : 1); /* no write: not ours */
 }
 
 static void on_release(evutil_socket_t fd, short what, void *arg)
