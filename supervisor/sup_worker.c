@@ -110,7 +110,7 @@ void sup_worker_send_token(struct sup *s, struct sup_worker *w)
 
 	if (s->creds == NULL)
 		return;
-	tok = sup_creds_get(s->creds, w->sa, table[w->index].checks, &fresh);
+	tok = sup_creds_token(s->creds, w->sa, &fresh);
 	if (tok == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
@@ -120,6 +120,32 @@ void sup_worker_send_token(struct sup *s, struct sup_worker *w)
 	memcpy(m.u.token.data, tok, m.u.token.len);
 	send_msg(w, &m);
 	explicit_bzero(&m, sizeof(m));
+}
+
+void sup_workers_renew_tokens(struct sup *s)
+{
+	int64_t now = clock_wall_ms();
+
+	if (s->creds == NULL)
+		return;
+	for (int i = 0; i < s->nw; i++) {
+		struct sup_worker *w = &s->w[i];
+		int64_t at = sup_creds_renew_at(s->creds, w->sa);
+
+		if (w->state == WS_UP && at > 0 && now >= at &&
+		    sup_creds_want(s->creds, w->sa, table[w->index].checks))
+			sup_worker_send_token(s, w);
+	}
+}
+
+void sup_workers_token_ready(void *arg, const char *sa)
+{
+	struct sup *s = arg;
+
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].state == WS_UP && strcmp(s->w[i].sa, sa) == 0)
+			sup_worker_send_token(s, &s->w[i]);
+	sup_workers_tick(s); /* starts workers that waited for it */
 }
 
 static struct sup_worker *by_fd(struct sup *s, int fd)
@@ -138,8 +164,7 @@ static void check_dry_run_done(struct sup *s)
 	if (!s->dry_run_done) {
 		s->dry_run_done = 1;
 		log_info("dry-run: every worker finished one pass; stopping");
-		s->stopping = 1;
-		event_base_loopbreak(s->base);
+		sup_stop(s);
 	}
 }
 
@@ -167,7 +192,9 @@ static void on_record(struct sup *s, struct sup_worker *w,
 			log_info("worker %s got 401; renewing its token",
 				 w->name);
 			sup_creds_invalidate(s->creds, w->sa);
-			sup_worker_send_token(s, w);
+			if (sup_creds_want(s->creds, w->sa,
+					   table[w->index].checks))
+				sup_worker_send_token(s, w);
 		}
 		break;
 	default:
@@ -234,8 +261,20 @@ static void signal_worker(struct sup *s, struct sup_worker *w, int sig)
 	}
 }
 
+/* A killed worker may have sent a request just before: the Lease stays
+ * ours until the fence window it was given has closed. */
+static void note_kill(struct sup *s)
+{
+	int64_t end = s->renew_sent_ms + s->cfg->lease_duration_ms;
+
+	if (s->mode == FENCE_LEASED && end > s->release_after_ms)
+		s->release_after_ms = end;
+}
+
 static void stop_one(struct sup *s, struct sup_worker *w, int sig)
 {
+	if (sig == SIGKILL && w->pid > 0)
+		note_kill(s);
 	if (w->state == WS_UP) {
 		w->state = WS_STOPPING;
 		w->stop_ms = clock_mono_ms();
@@ -265,6 +304,26 @@ void sup_workers_kill_all(struct sup *s, int sig)
 			stop_one(s, &s->w[i], sig);
 }
 
+int sup_workers_restart_graceful(struct sup *s)
+{
+	int n = 0;
+
+	if (s->stopping)
+		return -ECANCELED;
+	for (int i = 0; i < s->nw; i++) {
+		struct sup_worker *w = &s->w[i];
+
+		if (w->state == WS_UP) {
+			w->restart_now = 1;
+			stop_one(s, w, SIGTERM);
+			n++;
+		} else if (w->state == WS_BACKOFF && w->wanted) {
+			w->next_start_ms = clock_mono_ms();
+		}
+	}
+	return n;
+}
+
 int sup_workers_running(const struct sup *s)
 {
 	int n = 0;
@@ -289,10 +348,13 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 {
 	int64_t hb = heartbeat_deadline_ms(s);
 
-	if (w->wanted && (w->state == WS_DOWN ||
-			  (w->state == WS_BACKOFF && now >= w->next_start_ms)))
-		start_one(s, w);
-	else if (w->state == WS_UP && now - w->last_hb_ms > hb) {
+	if (w->wanted && (w->state == WS_DOWN || (w->state == WS_BACKOFF &&
+						  now >= w->next_start_ms))) {
+		/* a first token is fetched before the worker starts on it */
+		if (s->creds == NULL ||
+		    sup_creds_want(s->creds, w->sa, table[w->index].checks))
+			start_one(s, w);
+	} else if (w->state == WS_UP && now - w->last_hb_ms > hb) {
 		log_warn("worker %s (pid %d) missed its heartbeat deadline "
 			 "(%ds): killing it",
 			 w->name, (int)w->pid, (int)(hb / 1000));
@@ -309,6 +371,7 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 				  w->name, (int)w->pid);
 			w->kill_failed = 1;
 		}
+		note_kill(s);
 		signal_worker(s, w, SIGKILL);
 	}
 }
@@ -360,7 +423,7 @@ static void schedule_restart(struct sup *s, struct sup_worker *w, int st)
 
 static void reaped(struct sup *s, struct sup_worker *w, int st)
 {
-	int was_wedged = strcmp(w->last_exit, "wedged") == 0;
+	int was_wedged = strcmp(w->last_exit, "wedged") == 0, again;
 
 	if (!was_wedged || !WIFSIGNALED(st))
 		describe_status(st, w->last_exit, sizeof(w->last_exit));
@@ -373,8 +436,14 @@ static void reaped(struct sup *s, struct sup_worker *w, int st)
 	w->fd = -1;
 	w->pid = 0;
 	w->ready = 0;
+	again = w->restart_now && w->wanted && !s->stopping;
+	w->restart_now = 0;
 	w->kill_failed = 0;
-	if (w->wanted && !s->stopping)
+	if (again) {
+		w->state = WS_DOWN; /* started again by the next tick */
+		log_info("worker %s stopped for a restart (%s)", w->name,
+			 w->last_exit);
+	} else if (w->wanted && !s->stopping)
 		schedule_restart(s, w, st);
 	else
 		w->state = WS_DOWN;
