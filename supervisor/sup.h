@@ -120,6 +120,7 @@ int sup_spawn(struct sup *s, struct sup_worker *w);
 void sup_workers_init(struct sup *s);
 void sup_workers_want(struct sup *s, int up);
 void sup_workers_tick(struct sup *s);
+void sup_workers_forgive(struct sup *s, int64_t now);
 void sup_workers_reap(struct sup *s);
 void sup_workers_kill_all(struct sup *s, int sig);
 /* Tells every running worker to stop (SIGTERM: it starts no new mutation

@@ -141,6 +141,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		log_error("supervisor loop stalled for %llds",
 			  (long long)((now - s->last_tick_ms) / 1000));
 		s->stalled_until_ms = now + 3 * (int64_t)SUP_WATCHDOG_FAILMS;
+		sup_workers_forgive(s, now);
 	}
 	s->last_tick_ms = now;
 	sup_workers_reap(s);

@@ -376,6 +376,17 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 	}
 }
 
+/* Heartbeats queued in the status channels while this loop was stopped
+ * (SIGSTOP, a frozen host) have not been read yet; judging them now would
+ * kill healthy workers. Each gets a fresh deadline instead: a worker that is
+ * really wedged misses that one too. */
+void sup_workers_forgive(struct sup *s, int64_t now)
+{
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].state == WS_UP && s->w[i].last_hb_ms < now)
+			s->w[i].last_hb_ms = now;
+}
+
 void sup_workers_tick(struct sup *s)
 {
 	int64_t now = clock_mono_ms();

@@ -420,3 +420,29 @@ def test_supervisor_and_workers_are_not_dumpable(run_ccm, cluster, sim,
     for role in ("supervisor", "service-lb", "node-init"):
         p.wait_log(r"%s: core dumps off \(dumpable=0\)" % role, timeout=60)
     assert "dumpable=1" not in p.log()
+
+
+def test_supervisor_resumed_after_a_stall_keeps_healthy_workers(ccm):
+    """A supervisor stopped longer than its loop watchdog (10 s) but inside
+    its renew deadline must not kill workers whose heartbeats simply sat
+    unread in the status channel while it was stopped."""
+    p = ccm(extra=["--leader-elect-lease-duration=60s",
+                   "--leader-elect-renew-deadline=40s",
+                   "--leader-elect-retry-period=2s"])
+    before = restarts(p.port)
+    mark = p.log_size()
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        # the worker heartbeats on its own meanwhile; 16 s is past both
+        # the loop watchdog and the 15 s heartbeat deadline
+        time.sleep(16)
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+    p.wait_log(r"supervisor loop stalled", timeout=30, start=mark)
+    # /metrics is served by the same loop: an answer after the stall line
+    # proves the tick that judged the heartbeats has finished
+    wait_for(lambda: http(p.port, "/metrics")[0] == 200, 30,
+             what="metrics after resume")
+    assert "missed its heartbeat deadline" not in p.log()[mark:]
+    assert restarts(p.port) == before
+    assert worker_pid(p.port) == p.worker
