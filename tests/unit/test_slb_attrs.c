@@ -474,6 +474,11 @@ static void test_need_read(void **st)
 	o.instance_charge_type = "PayBySpec";
 	assert_int_equal(slb_attrs_from_create(&o, &out, &c), 0);
 	assert_false(slb_attrs_need_read(&a, &c));
+	/* a zone the cloud picked is known only from a describe */
+	a.instance_charge_type[0] = '\0';
+	strcpy(a.slave_zone, "cn-hangzhou-b");
+	assert_true(slb_attrs_need_read(&a, &c));
+	strcpy(a.instance_charge_type, "PayBySpec");
 	/* once described, never again for this */
 	c.instance_charge_type[0] = '\0';
 	c.attrs_read = 1;

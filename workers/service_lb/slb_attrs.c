@@ -92,7 +92,11 @@ int slb_attrs_need_read(const struct slb_annot *a, const struct slb_cloud *c)
 		return 0;
 	return (a->instance_charge_type[0] && !c->instance_charge_type[0]) ||
 	       (a->internet_charge_type[0] && !c->internet_charge_type[0]) ||
-	       (is_bandwidth_billed(a) && a->bandwidth && !c->bandwidth);
+	       (is_bandwidth_billed(a) && a->bandwidth && !c->bandwidth) ||
+	       (a->master_zone[0] && !c->master_zone[0]) ||
+	       (a->slave_zone[0] && !c->slave_zone[0]) ||
+	       (a->resource_group[0] && !c->resource_group[0]) ||
+	       (a->vswitch_id[0] && !c->vswitch_id[0] && c->intranet);
 }
 
 /* ---- billing ---- */
@@ -265,12 +269,17 @@ static void warn(struct slb_plan *p, const char *key, const char *lb_id,
 
 	if (l + 1 >= sizeof(p->warn))
 		return;
+	if (!l)
+		l = (size_t)snprintf(p->warn, sizeof(p->warn),
+				     "CLB %s: ", lb_id);
+	else
+		l += (size_t)snprintf(p->warn + l, sizeof(p->warn) - l, "; ");
+	if (l + 1 >= sizeof(p->warn))
+		return;
 	snprintf(p->warn + l, sizeof(p->warn) - l,
-		 "%s%s%s cannot change after creation: CLB %s has \"%s\", "
-		 "the annotation asks for \"%s\"",
-		 l ? "; " : "",
+		 "%s%s is \"%s\", the annotation asks for \"%s\"",
 		 strncmp(key, "loadbalancer-", 13) == 0 ? SLB_ANNOT_PREFIX : "",
-		 key, lb_id, have, want);
+		 key, have, want);
 }
 
 static void differs(struct slb_plan *p, const char *key,
@@ -314,8 +323,9 @@ static void immutables(const struct slb_want *w, const struct slb_cloud *c,
 	if (p->warn[0])
 		snprintf(p->warn + strlen(p->warn),
 			 sizeof(p->warn) - strlen(p->warn),
-			 ". Not applied; the rest of the Service is synced. "
-			 "Recreate the Service to change it");
+			 "; these cannot change after creation and are not "
+			 "applied (the rest of the Service is synced; "
+			 "recreate the Service to change them)");
 }
 
 int slb_attrs_plan(const struct slb_want *w, const struct slb_cloud *c,

@@ -38,7 +38,8 @@ int slb_attrs_from_lb(const struct ali_lb *lb, struct slb_cloud *c);
 /* What a create sent (the cloud's choices stay unknown). */
 int slb_attrs_from_create(const struct ali_lb_create *o,
 			  const struct ali_lb *out, struct slb_cloud *c);
-/* An annotation is set whose CLB value is not known yet: describe. */
+/* An annotation is set whose CLB value is not known yet (the create's
+ * answer leaves out the zones the cloud picked, for one): describe. */
 int slb_attrs_need_read(const struct slb_annot *a, const struct slb_cloud *c);
 
 /* Appends the in-place calls and the immutable warnings. */
