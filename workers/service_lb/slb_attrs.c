@@ -32,8 +32,8 @@ int slb_attrs_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
 	slb_strcpy(c->master_zone, sizeof(c->master_zone), lb->master_zone_id);
 	slb_strcpy(c->slave_zone, sizeof(c->slave_zone), lb->slave_zone_id);
 	/* the API leaves it out for IPv4 CLBs */
-	copy_known(c->ip_version, sizeof(c->ip_version), lb->address_ip_version,
-		   "ipv4");
+	slb_strcpy(c->ip_version, sizeof(c->ip_version),
+		   lb->address_ip_version[0] ? lb->address_ip_version : "ipv4");
 	slb_strcpy(c->resource_group, sizeof(c->resource_group),
 		   lb->resource_group_id);
 	slb_strcpy(c->vswitch_id, sizeof(c->vswitch_id), lb->vswitch_id);
@@ -109,7 +109,7 @@ static int plan_charge(const struct slb_annot *a, const struct slb_cloud *c,
 	struct slb_call *call;
 
 	if (a->instance_charge_type[0] && c->instance_charge_type[0] &&
-	    strcasecmp(a->instance_charge_type, c->instance_charge_type)) {
+	    strcasecmp(a->instance_charge_type, c->instance_charge_type) != 0) {
 		call = slb_plan_push(p, SLB_OP_MODIFY_CHARGE_TYPE, -1);
 		if (!call)
 			return -ENOMEM;
@@ -141,7 +141,7 @@ static int plan_internet(const struct slb_annot *a, const struct slb_cloud *c,
 	if (c->intranet || !a->internet_charge_type[0] ||
 	    !c->internet_charge_type[0])
 		return 0;
-	charge = strcmp(a->internet_charge_type, c->internet_charge_type);
+	charge = strcmp(a->internet_charge_type, c->internet_charge_type) != 0;
 	bw = is_bandwidth_billed(a) && a->bandwidth && c->bandwidth &&
 	     a->bandwidth != c->bandwidth;
 	if (!charge && !bw)
@@ -226,7 +226,7 @@ void slb_attrs_tags_delta(const struct slb_want *w, const struct slb_cloud *c,
 
 int slb_attrs_remember_tags(const struct slb_annot *a, char **keys)
 {
-	size_t i, len = 1;
+	size_t i, k, len = 1, at = 0;
 	char *s;
 
 	if (!a->n_tags)
@@ -236,11 +236,13 @@ int slb_attrs_remember_tags(const struct slb_annot *a, char **keys)
 	s = malloc(len);
 	if (!s)
 		return -ENOMEM;
-	s[0] = '\0';
 	for (i = 0; i < a->n_tags; i++) {
-		strcat(s, a->tags[i].key);
-		strcat(s, "\n");
+		k = strlen(a->tags[i].key);
+		memcpy(s + at, a->tags[i].key, k);
+		at += k;
+		s[at++] = '\n';
 	}
+	s[at] = '\0';
 	free(*keys);
 	*keys = s;
 	return 0;
