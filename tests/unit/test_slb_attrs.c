@@ -206,10 +206,19 @@ static void test_instance_charge_type(void **st)
 	assert_int_equal(p.v[0].op, SLB_OP_MODIFY_SPEC);
 	assert_string_equal(p.v[0].str, "slb.s3.small");
 	slb_plan_done(&p);
-	/* PayBySpec without a spec annotation: the Go CCM's default */
-	strcpy(w.cloud.instance_charge_type, "PayByCLCU");
+	/* with a backend change in the same sync, billing goes last */
 	set_svc(&w, "\"" PFX "loadbalancer-instance-charge-type\":"
-		    "\"PayBySpec\"");
+		    "\"PayByCLCU\",\"" PFX "loadbalancer-default-weight\":"
+		    "\"50\"");
+	sync_world(&w, &p);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.v[0].op, SLB_OP_SET_BE);
+	assert_int_equal(p.v[1].op, SLB_OP_MODIFY_CHARGE_TYPE);
+	slb_plan_done(&p);
+	/* PayBySpec without a spec annotation: the Go CCM's default */
+	set_svc(&w, "\"" PFX "loadbalancer-instance-charge-type\":"
+		    "\"PayBySpec\",\"" PFX "loadbalancer-default-weight\":"
+		    "\"50\"");
 	sync_world(&w, &p);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.v[0].cert, "slb.s1.small");

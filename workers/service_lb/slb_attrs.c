@@ -330,12 +330,19 @@ static void immutables(const struct slb_want *w, const struct slb_cloud *c,
 			 "recreate the Service to change them)");
 }
 
+void slb_attrs_plan_immutable(const struct slb_want *w,
+			      const struct slb_cloud *c, struct slb_plan *p)
+{
+	immutables(w, c, p);
+}
+
 int slb_attrs_plan(const struct slb_want *w, const struct slb_cloud *c,
 		   struct slb_plan *p)
 {
 	int r;
 
-	immutables(w, c, p);
+	if (!c->exists)
+		return 0;
 	r = plan_charge(&w->annot, c, p);
 	if (r == 0)
 		r = plan_internet(&w->annot, c, p);

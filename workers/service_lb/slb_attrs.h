@@ -42,7 +42,11 @@ int slb_attrs_from_create(const struct ali_lb_create *o,
  * answer leaves out the zones the cloud picked, for one): describe. */
 int slb_attrs_need_read(const struct slb_annot *a, const struct slb_cloud *c);
 
-/* Appends the in-place calls and the immutable warnings. */
+/* The immutable differences into p->warn. */
+void slb_attrs_plan_immutable(const struct slb_want *w,
+			      const struct slb_cloud *c, struct slb_plan *p);
+/* Appends the in-place calls; the planner puts them last, so a change
+ * the cloud refuses (balance, quota) never holds up the backends. */
 int slb_attrs_plan(const struct slb_want *w, const struct slb_cloud *c,
 		   struct slb_plan *p);
 

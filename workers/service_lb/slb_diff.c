@@ -459,8 +459,8 @@ static int plan_attrs(const struct slb_want *w, const struct slb_cloud *c,
 			return -ENOMEM;
 		slb_strcpy(call->str, sizeof(call->str), a->name);
 	}
-	/* spec, billing, tags and the immutable keys */
-	return slb_attrs_plan(w, c, p);
+	slb_attrs_plan_immutable(w, c, p);
+	return 0;
 }
 
 static int push_domext(struct slb_plan *p, enum slb_op op, int port,
@@ -672,6 +672,9 @@ int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 		r = stale_listeners(w, c, p, 1);
 	if (r == 0)
 		r = stale_groups(w, c, batch, p);
+	/* spec, billing and tags last: a refusal keeps the backends moving */
+	if (r == 0)
+		r = slb_attrs_plan(w, c, p);
 	slb_plan_done(&late);
 	if (r < 0) {
 		snprintf(err, errlen, "out of memory planning changes");

@@ -7,8 +7,9 @@
  * HTTP listeners that must go (forward-port); delete/create/re-point/start
  * the other listeners, then the forwarding ones (their HTTPS targets
  * exist by then); domain extensions of HTTPS listeners; remove backends;
- * delete stale listeners (forwarders first) and groups. Adding before
- * removing keeps traffic flowing.
+ * delete stale listeners (forwarders first) and groups; last the spec,
+ * billing and tags (slb_attrs.h). Adding before removing keeps traffic
+ * flowing.
  *
  * Ownership rules (never broken): backends whose description is not this
  * Service's in this cluster are never removed or re-weighted; groups and

@@ -393,7 +393,8 @@ static int ensure(struct sync *s)
 	if (r == 0 && s->annot.domext_set && s->e->cloud.exists &&
 	    !s->e->cloud.dx_read)
 		s->e->stale = 1;
-	/* billing known only from the create, and now annotated */
+	/* an annotated attribute known only from the create (billing
+	 * annotated later, a zone the cloud picked) */
 	if (r == 0 && slb_attrs_need_read(&s->annot, &s->e->cloud))
 		s->e->stale = 1;
 	if (r == 0)
