@@ -337,6 +337,35 @@ def test_load_balancer_attributes_and_protection(sim):
     assert "LoadBalancerId does not exist" in e.body["Message"]
 
 
+def test_billing_changes_in_place(sim):
+    pub = sim.rpc("CreateLoadBalancer", SLB, {"AddressType": "internet"})["LoadBalancerId"]
+    sim.rpc("ModifyLoadBalancerInstanceChargeType", SLB, {
+        "LoadBalancerId": pub, "InstanceChargeType": "PayByCLCU"})
+    attr = sim.rpc("DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": pub})
+    assert attr["InstanceChargeType"] == "PayByCLCU" and attr["LoadBalancerSpec"] == ""
+    e = err(sim.rpc, "ModifyLoadBalancerInstanceChargeType", SLB, {
+        "LoadBalancerId": pub, "InstanceChargeType": "PayBySpec"})
+    assert "LoadBalancerSpec" in e.body["Message"]
+    e = err(sim.rpc, "ModifyLoadBalancerInstanceChargeType", SLB, {
+        "LoadBalancerId": pub, "InstanceChargeType": "Monthly"})
+    assert "InstanceChargeType" in e.body["Message"]
+    sim.rpc("ModifyLoadBalancerInstanceChargeType", SLB, {
+        "LoadBalancerId": pub, "InstanceChargeType": "PayBySpec",
+        "LoadBalancerSpec": "slb.s2.small"})
+    sim.rpc("ModifyLoadBalancerInternetSpec", SLB, {
+        "LoadBalancerId": pub, "InternetChargeType": "paybybandwidth", "Bandwidth": "10"})
+    attr = sim.rpc("DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": pub})
+    assert attr["LoadBalancerSpec"] == "slb.s2.small"
+    assert attr["InternetChargeType"] == "paybybandwidth" and attr["Bandwidth"] == 10
+    e = err(sim.rpc, "ModifyLoadBalancerInternetSpec", SLB, {
+        "LoadBalancerId": pub, "Bandwidth": "0"})
+    assert "Bandwidth" in e.body["Message"]
+    priv = create_intranet(sim)["LoadBalancerId"]
+    e = err(sim.rpc, "ModifyLoadBalancerInternetSpec", SLB, {
+        "LoadBalancerId": priv, "InternetChargeType": "paybybandwidth"})
+    assert e.code == "InvalidParameter.InternetChargeType"
+
+
 def test_describe_load_balancers_filters_and_paging(sim):
     ids = []
     for n in range(5):

@@ -61,6 +61,7 @@ struct slb_entry {
 	char token_salt[48]; /* keeps one ClientToken per CLB incarnation */
 	int unavailable;     /* last sync found a port without backends */
 	char warn_rv[32];    /* Service version the input warnings were for */
+	char *tag_keys;	     /* additional tags we set (slb_attrs.h) */
 };
 
 /* An EndpointSlice as the informer keeps it. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workers/service_lb/slb_attrs.h"
+
 void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
 {
 	size_t i;
@@ -218,8 +220,10 @@ int slb_find(struct ali_client *ali, const struct slb_want *w,
 	if (r == ALI_E_API && w->reused &&
 	    (strstr(err->code, "NotFound") || strstr(err->code, "NotExist")))
 		r = 0; /* reported by the diff as a missing loadbalancer-id */
-	else if (r == 0)
+	else if (r == 0) {
 		slb_cloud_from_lb(&lb, c);
+		r = slb_attrs_from_lb(&lb, c);
+	}
 	ali_lb_done(&lb);
 	if (r == 0 && c->exists)
 		r = read_listeners(ali, c, w, tick, err);

@@ -38,6 +38,9 @@ struct slb_want {
 	int manage_listeners; /* our CLB, or force-override */
 	struct slb_want_port ports[SLB_MAX_PORTS];
 	size_t n_ports;
+	/* additional-resource-tags keys this process set on the CLB, "\n"
+	 * after each; borrowed, may be NULL (slb_attrs.h) */
+	const char *tag_keys;
 };
 
 int slb_model_build(const struct slb_be_in *in, struct slb_want **ret,

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "workers/service_lb/slb_attrs.h"
+
 const char *slb_call_vg(const struct slb_plan *p, const struct slb_call *call)
 {
 	if (call->vg_id[0])
@@ -127,6 +129,11 @@ int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 	case SLB_OP_UNTAG:
 		c->ccm_tagged = 0;
 		return 0;
+	case SLB_OP_MODIFY_CHARGE_TYPE:
+	case SLB_OP_MODIFY_INTERNET_SPEC:
+	case SLB_OP_ADD_TAGS:
+	case SLB_OP_REMOVE_TAGS:
+		return slb_attrs_note(c, w, call);
 	case SLB_OP_DELETE_LB:
 		slb_cloud_clear(c);
 		return 0;

@@ -22,6 +22,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "workers/service_lb/slb_apply.h"
+#include "workers/service_lb/slb_attrs.h"
 #include "workers/service_lb/slb_ctl.h"
 #include "workers/service_lb/slb_find.h"
 #include "workers/service_lb/slb_svc.h"
@@ -392,6 +393,12 @@ static int ensure(struct sync *s)
 	if (r == 0 && s->annot.domext_set && s->e->cloud.exists &&
 	    !s->e->cloud.dx_read)
 		s->e->stale = 1;
+	/* an annotated attribute known only from the create (billing
+	 * annotated later, a zone the cloud picked) */
+	if (r == 0 && slb_attrs_need_read(&s->annot, &s->e->cloud))
+		s->e->stale = 1;
+	if (r == 0)
+		s->w->tag_keys = s->e->tag_keys;
 	if (r == 0)
 		r = describe_if_stale(s);
 	if (r == 0)
@@ -415,6 +422,9 @@ static int ensure(struct sync *s)
 		if (r < 0)
 			return r;
 	}
+	if (slb_attrs_remember_tags(&s->annot, &s->e->tag_keys) < 0)
+		log_warn("service %s/%s: out of memory remembering tags",
+			 s->svc->ns, s->svc->name);
 	return finish_ensure(s, s->plan.n != 0);
 }
 
