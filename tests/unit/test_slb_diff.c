@@ -149,8 +149,8 @@ static int eni_lookup(void *ctx, const char *ip, char *id, size_t n)
 
 static struct slb_want *build(struct world *w)
 {
-	struct slb_be_in in = {w->svc,	 &w->annot,  CID,
-			       w->nodes, w->n_nodes, &w->eps};
+	struct slb_be_in in = {w->svc,	   &w->annot, CID, w->nodes,
+			       w->n_nodes, &w->eps,   NULL};
 	struct slb_want *want = NULL;
 	char err[256], skipped[256];
 
@@ -667,8 +667,8 @@ static void test_node_port_zero(void **st)
 	set_svc(&w, "", "Cluster");
 	w.svc->ports[1].node_port = 0;
 	ten_nodes(&w);
-	in = (struct slb_be_in){w.svc,	 &w.annot,  CID,
-				w.nodes, w.n_nodes, &w.eps};
+	in = (struct slb_be_in){w.svc,	   &w.annot, CID, w.nodes,
+				w.n_nodes, &w.eps,   NULL};
 	assert_int_equal(slb_model_build(&in, &want, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "nodePort"));

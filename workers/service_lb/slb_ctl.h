@@ -9,6 +9,7 @@
  *   slb_status.c  finalizer and status.loadBalancer patches
  *   slb_events.c  Events on the Service
  *   slb_eni.c     pod IP -> ENI id (DescribeNetworkInterfaces)
+ *   slb_attach.c  Cluster-policy subsets across all Services
  *
  * Every Service the worker has touched has a struct slb_entry holding the
  * CLB state it last saw (struct slb_cloud); a sync diffs against it and
@@ -61,6 +62,8 @@ struct slb_entry {
 	char token_salt[48]; /* keeps one ClientToken per CLB incarnation */
 	int unavailable;     /* last sync found a port without backends */
 	char warn_rv[32];    /* Service version the input warnings were for */
+	int sub_short;	     /* got fewer subset members than its size */
+	int sub_noted[2];    /* subset size and full size last announced */
 };
 
 /* An EndpointSlice as the informer keeps it. */
@@ -83,6 +86,7 @@ struct slb_ctl {
 	size_t n_ents, cap_ents;
 	int synced;   /* all informers listed */
 	int reported; /* wk_reconciled sent since the queue drained */
+	int sub_size; /* the subset size of the last subsetted sync */
 	unsigned seed;
 };
 
@@ -120,6 +124,25 @@ void slb_event_cloud_error(struct slb_ctl *c, const struct slb_svc *s,
 /* slb_eni.c: fills ENI ids of pod-IP backends; dropped IPs in skipped. */
 int slb_resolve_enis(struct slb_ctl *c, struct slb_want *w, char *skipped,
 		     size_t n, struct ali_error *err);
+
+/* slb_attach.c */
+struct slb_sub_res {
+	int applies; /* the Service is subsetted (Cluster policy, ECS) */
+	int eligible, services, size, full, picked;
+};
+
+int slb_svc_subsetted(const struct slb_ctl *c, const struct slb_svc *s);
+/* nodes minus the eligible nodes outside this Service's subset, into out
+ * (room for n); queues other Services when the common size changed. */
+int slb_subset_nodes(struct slb_ctl *c, struct slb_entry *e,
+		     const struct slb_svc *svc, const struct slb_annot *a,
+		     struct wk_node *const *nodes, size_t n,
+		     struct wk_node **out, size_t *n_out,
+		     struct slb_sub_res *res);
+/* After a sync that changed its CLB: queue the Services that were short
+ * of members, attachments may have been freed. */
+void slb_subset_after(struct slb_ctl *c, const struct slb_entry *self,
+		      int changed);
 
 /* slb_main.c */
 int slb_svc_is_eni(const struct slb_ctl *c, const struct slb_svc *s);

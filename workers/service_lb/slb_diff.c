@@ -204,6 +204,14 @@ static int plan_port_backends(const struct slb_want *w,
 		p->keep_empty[i] = 1;
 		d.rm.n = 0;
 	}
+	/* A full group cannot take the newcomers before the leavers go (the
+	 * cloud refuses the add): only then do removals come first. */
+	if (r == 0 && d.rm.n && w->max_backends &&
+	    g->be.n + d.add.n > (size_t)w->max_backends) {
+		r = push_batches(p, SLB_OP_REMOVE_BE, (int)i, g->id, &d.rm, 0,
+				 batch);
+		d.rm.n = 0;
+	}
 	if (r == 0 && d.add.n)
 		r = push_batches(p, SLB_OP_ADD_BE, (int)i, g->id, &d.add, 0,
 				 batch);

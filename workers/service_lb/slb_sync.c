@@ -24,6 +24,7 @@
 #include "workers/service_lb/slb_apply.h"
 #include "workers/service_lb/slb_ctl.h"
 #include "workers/service_lb/slb_find.h"
+#include "workers/service_lb/slb_subset.h"
 #include "workers/service_lb/slb_svc.h"
 #include "workers/wk_runtime.h"
 
@@ -37,6 +38,9 @@ struct sync {
 	struct slb_eps eps;
 	struct wk_node **nodes;
 	size_t n_nodes, cap_nodes;
+	struct wk_node **sub_nodes; /* nodes minus those outside the subset */
+	size_t n_sub_nodes;
+	struct slb_sub_res sub;
 	struct ali_error err;
 	struct slb_tick tick;
 	char msg[512];
@@ -262,11 +266,10 @@ static int unavailable(const struct sync *s)
 	return 0;
 }
 
-static int build(struct sync *s)
+static int build_inputs(struct sync *s)
 {
 	const struct cfg *cfg = s->c->cfg;
-	struct slb_be_in in;
-	char err[512], skipped[512];
+	char err[512];
 	int r;
 
 	r = slb_annot_parse(s->svc, &cfg->cloud, &s->annot, err, sizeof(err));
@@ -278,12 +281,51 @@ static int build(struct sync *s)
 	r = gather(s);
 	if (r < 0)
 		return cloud_failed(s, "read nodes and endpoints", r);
-	in = (struct slb_be_in){.svc = s->svc,
-				.annot = &s->annot,
-				.cluster_id = cfg->cloud.cluster_id,
-				.nodes = s->nodes,
-				.n_nodes = s->n_nodes,
-				.eps = &s->eps};
+	return 0;
+}
+
+/* Cluster policy on node backends: only this Service's subset of the
+ * eligible nodes (all of them when the quotas allow). */
+static int subset(struct sync *s)
+{
+	int r;
+
+	if (!slb_svc_subsetted(s->c, s->svc)) {
+		s->n_sub_nodes = 0;
+		return 0;
+	}
+	if (!s->sub_nodes) {
+		/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
+		s->sub_nodes = calloc(s->n_nodes + 1, sizeof(*s->sub_nodes));
+		if (!s->sub_nodes)
+			return cloud_failed(s, "plan subset", -ENOMEM);
+	}
+	r = slb_subset_nodes(s->c, s->e, s->svc, &s->annot, s->nodes,
+			     s->n_nodes, s->sub_nodes, &s->n_sub_nodes,
+			     &s->sub);
+	if (r < 0)
+		return cloud_failed(s, "plan subset", r);
+	return 0;
+}
+
+static int build_model(struct sync *s, int quiet)
+{
+	const struct cfg *cfg = s->c->cfg;
+	struct slb_be_in in;
+	char err[512], skipped[512];
+	int r;
+
+	r = subset(s);
+	if (r < 0)
+		return r;
+	in = (struct slb_be_in){
+		.svc = s->svc,
+		.annot = &s->annot,
+		.cluster_id = cfg->cloud.cluster_id,
+		.nodes = s->sub.applies ? s->sub_nodes : s->nodes,
+		.n_nodes = s->sub.applies ? s->n_sub_nodes : s->n_nodes,
+		.eps = &s->eps,
+		.quotas = &cfg->cloud.quotas};
 	r = slb_model_build(&in, &s->w, err, sizeof(err));
 	if (r == -EINVAL)
 		return input_error(s, err);
@@ -293,7 +335,7 @@ static int build(struct sync *s)
 	r = slb_resolve_enis(s->c, s->w, skipped, sizeof(skipped), &s->err);
 	if (r < 0)
 		return cloud_failed(s, "DescribeNetworkInterfaces", r);
-	if (r > 0)
+	if (r > 0 && !quiet)
 		slb_event(s->c, s->svc, 1, "SkipSyncBackends",
 			  "Not sync pods [%s]: no ENI found for their IPs",
 			  skipped);
@@ -356,23 +398,80 @@ static int finish_ensure(struct sync *s, int changed)
 	return 0;
 }
 
+/* A subset chosen before the CLB was described did not know its current
+ * members: choose again so they stay. */
+static int describe_and_resubset(struct sync *s)
+{
+	int was_stale = s->e->stale, r;
+
+	r = describe_if_stale(s);
+	if (r < 0 || !was_stale || !s->sub.applies)
+		return r;
+	slb_model_free(s->w);
+	s->w = NULL;
+	return build_model(s, 0);
+}
+
+static void note_subset(struct sync *s)
+{
+	const struct slb_sub_res *u = &s->sub;
+	struct wk_rt *rt = s->c->rt;
+
+	if (!u->applies)
+		return;
+	wk_gauge_set(rt, "service_lb_subset_size", "", u->size);
+	wk_gauge_set(rt, "service_lb_subset_full_size", "", u->full);
+	wk_gauge_set(rt, "service_lb_subset_shrunk", "", u->size < u->full);
+	if (u->picked < u->size)
+		log_warn("service %s/%s: %d of %d subset members: the other "
+			 "instances are at their attachment quota (%d CLBs); "
+			 "retried when attachments are freed",
+			 s->svc->ns, s->svc->name, u->picked, u->size,
+			 s->c->cfg->cloud.quotas.lbs_per_instance);
+	if (s->e->sub_noted[0] == u->size && s->e->sub_noted[1] == u->full)
+		return;
+	s->e->sub_noted[0] = u->size;
+	s->e->sub_noted[1] = u->full;
+	if (u->size < u->full)
+		slb_event(s->c, s->svc, 1, "LoadBalancerSubsetShrunk",
+			  "backends are a subset of %d of the %d eligible "
+			  "nodes (full subset %d): %d Cluster-policy Services "
+			  "on %d nodes exceed the quota of %d CLBs per ECS "
+			  "instance (cloud-config maxLoadBalancersPerInstance)"
+			  "; never fewer than %d",
+			  u->size, u->eligible, u->full, u->services,
+			  u->eligible, s->c->cfg->cloud.quotas.lbs_per_instance,
+			  SLB_SUBSET_FLOOR);
+	else if (u->size < u->eligible)
+		slb_event(s->c, s->svc, 0, "LoadBalancerSubset",
+			  "backends are a subset of %d of the %d eligible "
+			  "nodes: the quota of backend servers per CLB is %d "
+			  "(cloud-config maxBackendServersPerLoadBalancer)",
+			  u->size, u->eligible,
+			  s->c->cfg->cloud.quotas.backends_per_lb);
+}
+
 static int ensure(struct sync *s)
 {
 	int r, status_changed;
 
-	r = build(s);
+	r = build_inputs(s);
+	if (r == 0)
+		r = build_model(s,
+				s->e->stale && slb_svc_subsetted(s->c, s->svc));
 	if (r == 0 && s->svc->rv[0] && strcmp(s->e->warn_rv, s->svc->rv) != 0) {
 		warn_inputs(s);
 		slb_strcpy(s->e->warn_rv, sizeof(s->e->warn_rv), s->svc->rv);
 	}
 	if (r == 0)
-		r = describe_if_stale(s);
+		r = describe_and_resubset(s);
 	if (r == 0)
 		r = diff(s);
 	if (r < 0)
 		return r;
 	note_unavailable(s);
 	note_drift(s);
+	note_subset(s);
 	if (wk_dry_run(s->c->rt))
 		return dry_run(s);
 	if (!s->svc->has_finalizer) {
@@ -385,6 +484,7 @@ static int ensure(struct sync *s)
 		slb_event(s->c, s->svc, 0, "EnsuringLoadBalancer",
 			  "Ensuring load balancer");
 		r = apply(s);
+		slb_subset_after(s->c, s->e, 1);
 		if (r < 0)
 			return r;
 	}
@@ -459,6 +559,7 @@ static int cleanup(struct sync *s)
 		slb_event(s->c, s->svc, 0, "DeletingLoadBalancer",
 			  "Deleting load balancer %s", s->e->cloud.lb_id);
 		r = apply(s);
+		slb_subset_after(s->c, s->e, 1);
 		if (r < 0)
 			return r;
 	}
@@ -496,5 +597,6 @@ int slb_sync(struct slb_ctl *c, struct slb_entry *e)
 	slb_model_free(s.w);
 	slb_eps_done(&s.eps);
 	free(s.nodes);
+	free(s.sub_nodes);
 	return r;
 }
