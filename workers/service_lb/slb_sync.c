@@ -41,6 +41,7 @@ struct sync {
 	struct wk_node **sub_nodes; /* nodes minus those outside the subset */
 	size_t n_sub_nodes;
 	struct slb_sub_res sub;
+	int hold_removals; /* a source of backends was not read whole */
 	struct ali_error err;
 	struct slb_tick tick;
 	char msg[512];
@@ -335,11 +336,29 @@ static int build_model(struct sync *s, int quiet)
 	r = slb_resolve_enis(s->c, s->w, skipped, sizeof(skipped), &s->err);
 	if (r < 0)
 		return cloud_failed(s, "DescribeNetworkInterfaces", r);
+	s->hold_removals = r > 0;
 	if (r > 0 && !quiet)
 		slb_event(s->c, s->svc, 1, "SkipSyncBackends",
-			  "Not sync pods [%s]: no ENI found for their IPs",
+			  "Not sync pods [%s]: no ENI found for their IPs; "
+			  "no backend is removed until they resolve",
 			  skipped);
 	return 0;
+}
+
+/* Without a complete picture of the backends, nothing is removed: a pod
+ * missing from the ENI answer may still be serving. */
+static void drop_removals(struct slb_plan *p)
+{
+	size_t i, k;
+
+	for (i = 0, k = 0; i < p->n; i++) {
+		if (p->v[i].op == SLB_OP_REMOVE_BE) {
+			slb_bes_done(&p->v[i].be);
+			continue;
+		}
+		p->v[k++] = p->v[i];
+	}
+	p->n = k;
 }
 
 static int diff(struct sync *s)
@@ -354,6 +373,8 @@ static int diff(struct sync *s)
 		ali_error_set(&s->err, 0, "Client", "%s", err);
 		return cloud_failed(s, "plan", r);
 	}
+	if (s->hold_removals)
+		drop_removals(&s->plan);
 	if (s->plan.warn[0])
 		slb_event(s->c, s->svc, 1, "SyncLoadBalancerFailed", "%s",
 			  s->plan.warn);
