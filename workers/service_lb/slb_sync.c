@@ -543,7 +543,7 @@ static int cleanup_want(struct sync *s)
 	return 0;
 }
 
-static int finish_cleanup(struct sync *s)
+static int finish_cleanup(struct sync *s, int owned)
 {
 	int r = 0;
 
@@ -555,8 +555,9 @@ static int finish_cleanup(struct sync *s)
 	r = slb_patch_finalizer(s->c, s->svc, 0);
 	if (r < 0)
 		return kube_failed(s, "FailedRemoveFinalizer", r);
-	slb_event(s->c, s->svc, 0, "DeletedLoadBalancer",
-		  "Deleted load balancer");
+	if (owned)
+		slb_event(s->c, s->svc, 0, "DeletedLoadBalancer",
+			  "Deleted load balancer");
 	slb_entry_drop(s->c, s->e);
 	s->e = NULL;
 	return 0;
@@ -568,12 +569,17 @@ static int cleanup(struct sync *s)
 
 	if (r < 0)
 		return cloud_failed(s, "cleanup", r);
+	/* ownership is judged on tags read in this sync, never on a cache */
+	s->e->stale = 1;
 	r = describe_if_stale(s);
 	if (r < 0)
 		return r;
 	r = slb_diff_cleanup(s->w, &s->e->cloud, batch_size(s->c), &s->plan);
 	if (r < 0)
 		return cloud_failed(s, "plan cleanup", r);
+	if (s->plan.warn[0])
+		slb_event(s->c, s->svc, 1, "LoadBalancerNotOwned", "%s",
+			  s->plan.warn);
 	if (wk_dry_run(s->c->rt))
 		return dry_run(s);
 	if (s->plan.n) {
@@ -584,7 +590,7 @@ static int cleanup(struct sync *s)
 		if (r < 0)
 			return r;
 	}
-	return finish_cleanup(s);
+	return finish_cleanup(s, !s->plan.warn[0]);
 }
 
 int slb_sync(struct slb_ctl *c, struct slb_entry *e)
