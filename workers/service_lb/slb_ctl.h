@@ -108,11 +108,17 @@ int64_t slb_resync_at(int64_t now, int64_t period, unsigned *seed);
 int slb_sync(struct slb_ctl *c, struct slb_entry *e);
 
 /* slb_status.c */
-int slb_finalizer_body(int add, char *out, size_t n);
+/* uid and rv: "" or NULL leave that precondition out. */
+int slb_finalizer_body(int add, const char *uid, const char *rv, char *out,
+		       size_t n);
 int slb_status_body(const char *ip, const char *host, char *out, size_t n);
-int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add);
+/* Preconditions: s->uid always; rv (the version judged) on removal.
+ * -EAGAIN: the Service changed or was replaced since. */
+int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add,
+			const char *rv);
+/* rv (may be NULL) gets the new resourceVersion when it patched. */
 int slb_patch_status(struct slb_ctl *c, const struct slb_svc *s, const char *ip,
-		     const char *host);
+		     const char *host, char rv[32]);
 
 /* slb_events.c */
 void slb_event(struct slb_ctl *c, const struct slb_svc *s, int warning,

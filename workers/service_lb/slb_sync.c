@@ -408,7 +408,7 @@ static int finish_ensure(struct sync *s, int changed)
 	int r;
 
 	slb_tick(&s->tick);
-	r = slb_patch_status(s->c, s->svc, ip, s->annot.hostname);
+	r = slb_patch_status(s->c, s->svc, ip, s->annot.hostname, NULL);
 	if (r < 0)
 		return kube_failed(s, "FailedUpdateStatus", r);
 	if (changed)
@@ -497,7 +497,7 @@ static int ensure(struct sync *s)
 		return dry_run(s);
 	if (!s->svc->has_finalizer) {
 		slb_tick(&s->tick);
-		r = slb_patch_finalizer(s->c, s->svc, 1);
+		r = slb_patch_finalizer(s->c, s->svc, 1, NULL);
 		if (r < 0)
 			return kube_failed(s, "FailedAddFinalizer", r);
 	}
@@ -545,14 +545,25 @@ static int cleanup_want(struct sync *s)
 
 static int finish_cleanup(struct sync *s, int owned)
 {
+	char rv[32];
 	int r = 0;
 
+	slb_strcpy(rv, sizeof(rv), s->svc->rv);
 	slb_tick(&s->tick);
 	if (!s->svc->deleting)
-		r = slb_patch_status(s->c, s->svc, "", "");
+		r = slb_patch_status(s->c, s->svc, "", "", rv);
 	if (r < 0)
 		return kube_failed(s, "FailedUpdateStatus", r);
-	r = slb_patch_finalizer(s->c, s->svc, 0);
+	r = slb_patch_finalizer(s->c, s->svc, 0, rv);
+	if (r == -EAGAIN) {
+		/* judged on a version that is no longer there (changed, or
+		 * deleted and re-created): judge the current one */
+		log_info("service %s/%s: changed since it was judged; the "
+			 "finalizer stays until it is judged again",
+			 s->svc->ns, s->svc->name);
+		slb_entry_failed(s->c, s->e, SLB_FENCED_RETRY_MS);
+		return r;
+	}
 	if (r < 0)
 		return kube_failed(s, "FailedRemoveFinalizer", r);
 	if (owned)
