@@ -802,3 +802,16 @@ def test_many_calls_on_one_connection(sim):
     for _ in range(200):
         sim.rpc("DescribeVpcs", VPC)
     assert len(sim.calls("DescribeVpcs")) == 200
+
+
+def test_fault_skip_fails_half_way(sim):
+    """skip lets the first matching calls through: page 1 answers, page 2
+    fails."""
+    sim.config(page_size=1)
+    sim.control(action="DescribeNetworkInterfaces", skip=1, fail_next=1)
+    page1 = sim.rpc("DescribeNetworkInterfaces", ECS, {"MaxResults": "1"})
+    assert page1["NextToken"]
+    e = err(sim.rpc, "DescribeNetworkInterfaces", ECS,
+            {"MaxResults": "1", "NextToken": page1["NextToken"]})
+    assert e.code == "ServiceUnavailable"
+    assert sim.rpc("DescribeNetworkInterfaces", ECS, {"MaxResults": "1"})
