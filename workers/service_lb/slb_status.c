@@ -6,8 +6,9 @@
  * removing uses $deleteFromPrimitiveList, so neither can drop what
  * another controller wrote. Both carry the UID of the object that was
  * judged, and a removal also its resourceVersion: the API server refuses
- * the patch (409) when the Service changed or was deleted and re-created
- * under the same name meanwhile, so the new object keeps its finalizer.
+ * the patch (409 for the version, 422 for the UID) when the Service
+ * changed or was deleted and re-created under the same name meanwhile,
+ * so the new object keeps its finalizer.
  * The ingress goes to services/status as a merge patch (ingress is
  * replaced whole, which is what we want).
  */
@@ -99,6 +100,11 @@ static int patch(struct slb_ctl *c, const char *path, enum kube_patch_type t,
 
 	kube_resp_init(&resp);
 	r = kube_patch(c->kube, path, t, body, &resp);
+	/* a UID precondition that failed: the name now holds another object
+	 * (the API server calls the differing uid an immutable-field error) */
+	if (r == -EIO && resp.status == 422 && resp.body.data &&
+	    strstr(resp.body.data, "metadata.uid"))
+		r = -EAGAIN;
 	if (r < 0 && r != -EPERM && r != -ETIMEDOUT && r != -EAGAIN)
 		log_warn("PATCH %s: HTTP %ld: %.200s", path, resp.status,
 			 resp.body.data ? resp.body.data : "");
