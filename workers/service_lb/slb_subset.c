@@ -171,29 +171,26 @@ static void load_cands(struct work *w, const char *uid,
 		w->hi[w->c[i].zone] = i + 1;
 }
 
+/* Is zone z a better pick than zone b? Ties go by a per-Service hash so
+ * no zone always gets the odd member. */
+static int zone_better(const struct work *w, size_t z, size_t b, int most)
+{
+	if (w->count[z] != w->count[b])
+		return most ? w->count[z] > w->count[b]
+			    : w->count[z] < w->count[b];
+	return w->zone_h[z] > w->zone_h[b];
+}
+
 /* The zone to take from (fewest members) or to drop from (most). */
 static int pick_zone(const struct work *w, int most)
 {
 	size_t z;
 	int best = -1;
 
-	for (z = 0; z < w->n_zones; z++) {
-		size_t b;
-
-		if (w->lo[z] >= w->hi[z])
-			continue;
-		if (best < 0) {
+	for (z = 0; z < w->n_zones; z++)
+		if (w->lo[z] < w->hi[z] &&
+		    (best < 0 || zone_better(w, z, (size_t)best, most)))
 			best = (int)z;
-			continue;
-		}
-		b = (size_t)best;
-		if (most ? w->count[z] > w->count[b]
-			 : w->count[z] < w->count[b])
-			best = (int)z;
-		else if (w->count[z] == w->count[b] &&
-			 w->zone_h[z] > w->zone_h[b])
-			best = (int)z;
-	}
 	return best;
 }
 
