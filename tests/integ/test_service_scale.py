@@ -242,7 +242,7 @@ def test_eni_backends_read_whole(cluster, sim, world, ccm):
     eni_svc(world, name)
     write_endpoints(cluster, name, [(ip, node) for ip in ips + other],
                     port_name="p80")
-    ccm()
+    p = ccm()
     wait_for(lambda: lbs(sim) and len(eni_members(sim)) == 13, 120, 0.5,
              what="13 ENI backends")
     assert set(ips) <= set(eni_members(sim))
@@ -258,9 +258,27 @@ def test_eni_backends_read_whole(cluster, sim, world, ccm):
                       if "DescribeNetworkInterfaces" in e["message"]],
              120, 0.5, what="Warning for the half-way ENI lookup")
     assert len(eni_members(sim)) == 13
+    ok = syncs_ok(p)
     sim.client.clear_faults()
     wait_for(lambda: eni_members(sim) == sorted(keep), 120, 0.5,
              what="removal once the lookup answers whole")
+    wait_for(lambda: syncs_ok(p) > ok, 60, 0.2, what="that sync done")
+
+    # a pod IP no ENI holds: Warning, and no removal in that sync (waited
+    # for: the sync's success counted after the Warning)
+    before = syncs_ok(p)
+    write_endpoints(cluster, name,
+                    [(ip, node) for ip in keep[:3] + ["192.168.0.249"]],
+                    port_name="p80")
+    wait_for(lambda: [e for e in events(cluster, "SkipSyncBackends", name)
+                      if "192.168.0.249" in e["message"]],
+             120, 0.5, what="SkipSyncBackends for the unknown pod IP")
+    wait_for(lambda: syncs_ok(p) > before, 60, 0.2, what="that sync done")
+    assert eni_members(sim) == sorted(keep)
+    write_endpoints(cluster, name, [(ip, node) for ip in keep[:3]],
+                    port_name="p80")
+    wait_for(lambda: eni_members(sim) == sorted(keep[:3]), 120, 0.5,
+             what="removal once every pod IP resolves")
 
 
 def test_clb_found_by_name_only_is_not_deleted(cluster, sim, world, ccm):
