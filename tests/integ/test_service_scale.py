@@ -10,6 +10,7 @@ import collections
 import concurrent.futures
 import os
 import re
+import time
 import urllib.request
 
 import pytest
@@ -69,6 +70,21 @@ def metric(p, name, labels=""):
 
 def syncs_ok(p):
     return metric(p, "service_lb_syncs_total", 'result="ok"') or 0
+
+
+def syncs_settle(p, at_least, quiet=3.0, timeout=300):
+    """Until the ok-sync counter reached at_least and then stayed still
+    for `quiet` seconds (every queued sync ran); returns its value."""
+    last = [None, time.monotonic()]
+
+    def settled():
+        v = syncs_ok(p)
+        if v != last[0]:
+            last[0], last[1] = v, time.monotonic()
+            return False
+        return v >= at_least and time.monotonic() - last[1] >= quiet
+    wait_for(settled, timeout, 0.3, what="service syncs settle")
+    return last[0]
 
 
 def zone_vswitches(sim):
@@ -175,12 +191,12 @@ def test_subsets_at_the_backend_quota(cluster, sim, world, ccm):
         assert len(second[n] - first[n]) == len(first[n] & set(gone)), n
     assert len(second[names[0]] - first[names[0]]) == 10
 
-    # 50 more nodes while every subset is full: no subset changes
+    # 50 more nodes while every subset is full: no subset changes (each
+    # Service synced after the additions: 20 more syncs, then quiet)
+    before = syncs_settle(p, 0)
     sim.client.clear_calls()
-    before = syncs_ok(p)
     bulk_nodes(cluster, sim, world, uniq("more"), 50, start=250)
-    wait_for(lambda: syncs_ok(p) >= before + 20, 300, 0.5,
-             what="every Service synced after the node additions")
+    syncs_settle(p, before + 20)
     assert members_by_svc(sim) == second
     assert [c["action"] for c in sim.calls()
             if "BackendServers" in c["action"] and
