@@ -565,6 +565,18 @@ int kube_delete(struct kube_client *c, const char *path, struct kube_resp *r)
 	return request(c, &q);
 }
 
+int kube_delete_opts(struct kube_client *c, const char *path,
+		     const char *options, struct kube_resp *r)
+{
+	struct req q = {.method = "DELETE",
+			.path = path,
+			.body = options,
+			.ctype = options ? "application/json" : NULL,
+			.resp = r};
+
+	return request(c, &q);
+}
+
 static int page_path(struct kube_client *c, struct buf *p, const char *path,
 		     int limit, const char *cont)
 {

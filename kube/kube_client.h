@@ -76,6 +76,10 @@ int kube_patch(struct kube_client *c, const char *path,
 	       enum kube_patch_type type, const char *body,
 	       struct kube_resp *r);
 int kube_delete(struct kube_client *c, const char *path, struct kube_resp *r);
+/* DELETE with a DeleteOptions body (NULL: none), e.g. preconditions; a
+ * failed precondition answers 409, returned as -EAGAIN. */
+int kube_delete_opts(struct kube_client *c, const char *path,
+		     const char *options, struct kube_resp *r);
 
 /* Lists a collection page by page (limit per page, following continue);
  * cb sees each item; returns the list's resourceVersion in rv. */

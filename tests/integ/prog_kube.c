@@ -5,6 +5,8 @@
  *   prog_kube req METHOD PATH [merge|strategic|json BODY | BODY]
  *   prog_kube watch PATH [LABEL_SELECTOR]     (runs until SIGTERM)
  *   prog_kube event KIND NS NAME UID TYPE REASON MESSAGE REPEAT
+ *   prog_kube delnode NAME UID RESOURCE_VERSION   (node-init's judged
+ *                                                  delete, preconditions)
  *
  * The connection comes from --kubeconfig=PATH (first argument) or the
  * usual $KUBECONFIG / in-cluster resolution. Results are printed as
@@ -22,6 +24,7 @@
 #include "kube/kube_event.h"
 #include "kube/kube_informer.h"
 #include "lib/log.h"
+#include "workers/node_init/ni_ctl.h"
 
 static int print_item(void *ctx, const struct json *item)
 {
@@ -95,6 +98,32 @@ static int cmd_req(struct kube_client *c, int argc, char **argv)
 	printf("status %ld\nresult %d\nerrno %s\n", resp.status, r, errname(r));
 	printf("body %s\n", resp.body.data ? resp.body.data : "");
 	kube_resp_done(&resp);
+	return 0;
+}
+
+/* node-init's request: DeleteOptions with the judged uid/resourceVersion */
+static int cmd_delnode(struct kube_client *c, int argc, char **argv)
+{
+	struct wk_node n = {0};
+	struct kube_resp resp;
+	struct buf body;
+	char path[512];
+	int r;
+
+	if (argc < 3)
+		return 2;
+	n.uid = argv[1];
+	n.resource_version = argv[2];
+	buf_init(&body, 4096);
+	r = ni_delete_options(&n, &body);
+	kube_resp_init(&resp);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/api/v1/nodes/%s", argv[0]);
+		r = kube_delete_opts(c, path, body.data, &resp);
+	}
+	printf("status %ld\nresult %d\nerrno %s\n", resp.status, r, errname(r));
+	kube_resp_done(&resp);
+	buf_done(&body);
 	return 0;
 }
 
@@ -266,6 +295,8 @@ int main(int argc, char **argv)
 		r = cmd_watch(c, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "event"))
 		r = cmd_event(c, argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "delnode"))
+		r = cmd_delnode(c, argc - 2, argv + 2);
 	else
 		r = 2;
 	kube_client_free(c);

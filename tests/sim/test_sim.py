@@ -424,6 +424,66 @@ def test_listeners_lifecycle(sim):
     sim.rpc("DeleteVServerGroup", SLB, {"VServerGroupId": vg})
 
 
+def test_listener_forward_and_proxy_protocol(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid)
+    http = {"LoadBalancerId": lid, "ListenerPort": 80, "HealthCheck": "off",
+            "StickySession": "off", "ListenerForward": "on", "ForwardPort": 443}
+    e = err(sim.rpc, "CreateLoadBalancerHTTPListener", SLB, http)
+    assert e.code == "InvalidParameter" and "ForwardPort" in e.body["Message"]
+    e = err(sim.rpc, "CreateLoadBalancerHTTPListener", SLB,
+            {k: v for k, v in http.items() if k != "ForwardPort"})
+    assert e.code == "MissingParameter" and "ForwardPort" in e.body["Message"]
+    sim.rpc("CreateLoadBalancerHTTPSListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 443, "Bandwidth": -1, "VServerGroupId": vg,
+        "HealthCheck": "off", "StickySession": "off", "ServerCertificateId": "cert-1"})
+    sim.rpc("CreateLoadBalancerHTTPListener", SLB, http)  # no backends needed
+    got = sim.rpc("DescribeLoadBalancerHTTPListenerAttribute", SLB,
+                  {"LoadBalancerId": lid, "ListenerPort": 80})
+    assert (got["ListenerForward"], got["ForwardPort"]) == ("on", 443)
+    e = err(sim.rpc, "DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 443, "ListenerProtocol": "https"})
+    assert e.code == "ListenerForwardExist"
+    sim.rpc("DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 80, "ListenerProtocol": "http"})
+    sim.rpc("DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 443, "ListenerProtocol": "https"})
+    tcp = {"LoadBalancerId": lid, "ListenerPort": 81, "Bandwidth": -1, "VServerGroupId": vg}
+    e = err(sim.rpc, "CreateLoadBalancerTCPListener", SLB,
+            dict(tcp, ProxyProtocolV2Enabled="yes"))
+    assert e.code == "InvalidParameter"
+    sim.rpc("CreateLoadBalancerTCPListener", SLB, dict(tcp, ProxyProtocolV2Enabled="true"))
+    got = sim.rpc("DescribeLoadBalancerTCPListenerAttribute", SLB,
+                  {"LoadBalancerId": lid, "ListenerPort": 81})
+    assert got["ProxyProtocolV2Enabled"] is True
+
+
+def test_domain_extensions(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid)
+    sim.rpc("CreateLoadBalancerHTTPSListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 443, "Bandwidth": -1, "VServerGroupId": vg,
+        "HealthCheck": "off", "StickySession": "off", "ServerCertificateId": "cert-1"})
+    sim.rpc("CreateLoadBalancerTCPListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 80, "Bandwidth": -1, "VServerGroupId": vg})
+    base = {"LoadBalancerId": lid, "ListenerPort": 443, "Domain": "a.example.com",
+            "ServerCertificateId": "cert-a"}
+    de = sim.rpc("CreateDomainExtension", SLB, base)["DomainExtensionId"]
+    assert err(sim.rpc, "CreateDomainExtension", SLB, base).code == "InvalidParameter"
+    assert err(sim.rpc, "CreateDomainExtension", SLB,
+               dict(base, ListenerPort=80, Domain="b.example.com")).code == "InvalidParameter"
+    sim.rpc("SetDomainExtensionAttribute", SLB,
+            {"DomainExtensionId": de, "ServerCertificateId": "cert-a2"})
+    got = sim.rpc("DescribeDomainExtensions", SLB, {"LoadBalancerId": lid, "ListenerPort": 443})
+    assert got["DomainExtensions"]["DomainExtension"] == [
+        {"DomainExtensionId": de, "Domain": "a.example.com", "ServerCertificateId": "cert-a2"}]
+    sim.rpc("DeleteDomainExtension", SLB, {"DomainExtensionId": de})
+    e = err(sim.rpc, "DeleteDomainExtension", SLB, {"DomainExtensionId": de})
+    assert e.code == "InvalidParameter.DomainExtensionId"
+    got = sim.rpc("DescribeDomainExtensions", SLB, {"LoadBalancerId": lid})
+    assert got["DomainExtensions"]["DomainExtension"] == []
+
+
 def test_listener_quota(sim):
     lid = create_intranet(sim)["LoadBalancerId"]
     sim.config(quotas={"listeners_per_lb": 2})
@@ -603,6 +663,30 @@ def test_route_entry_quota(sim):
                                                "NextHopId": "i-sim0002",
                                                "DestinationCidrBlock": "172.21.9.0/24"})
     assert e.code == "QuotaExceeded"
+    assert e.body["Message"] == "Route entry quota exceeded in this route table."
+    out = sim.rpc("CreateRouteEntries", VPC, {
+        "RouteEntries.1.RouteTableId": "vtb-sim0001", "RouteEntries.1.NextHop": "i-sim0002",
+        "RouteEntries.1.DstCidrBlock": "172.21.8.0/24"})
+    assert out["FailedRouteEntries"][0]["FailedCode"] == "QuotaExceeded"
+
+
+def test_route_entry_ecmp_and_marks(sim):
+    sim.config(route_pending_ms=0)
+    sim.mutate("add_route_entry", route_table_id="vtb-sim0001", cidr="172.24.0.0/24",
+               next_hop_id="i-sim0002", extra_hops=[{"id": "i-sim0003"}])
+    sim.rpc("CreateRouteEntry", VPC, {"RouteTableId": "vtb-sim0001", "NextHopId": "i-sim0002",
+                                      "DestinationCidrBlock": "172.24.1.0/24",
+                                      "RouteEntryName": "k8s-route.c1",
+                                      "Description": "node n1"})
+    wait_available(sim)
+    custom = {e["DestinationCidrBlock"]: e for e in entries(sim, RouteEntryType="Custom")}
+    hops = custom["172.24.0.0/24"]["NextHops"]["NextHop"]
+    assert [h["NextHopId"] for h in hops] == ["i-sim0002", "i-sim0003"]
+    assert custom["172.24.1.0/24"]["RouteEntryName"] == "k8s-route.c1"
+    assert custom["172.24.1.0/24"]["Description"] == "node n1"
+    st = [t for t in sim.state()["route_tables"] if t["id"] == "vtb-sim0001"][0]
+    ecmp = [e for e in st["entries"] if e["cidr"] == "172.24.0.0/24"][0]
+    assert ecmp["extra_hops"] == [{"id": "i-sim0003", "type": "Instance"}]
 
 
 def test_route_entry_list_paging_and_filters(sim):
