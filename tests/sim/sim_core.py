@@ -164,6 +164,7 @@ DEFAULT_CONFIG = {
     "clock_offset_s": 0,       # the server's clock minus the real one
     "public_pool_cidr": "47.99.0.0/16",
     "sts_ttl_s": 3600,
+    "metadata_stall_until": 0,  # unix time: metadata requests wait until then
     "calls_max": 200000,
     "seed": 1,
     "quotas": {

@@ -254,6 +254,23 @@ def test_metadata_token_and_role_credentials(sim):
     assert fresh["AccessKeyId"] != cred["AccessKeyId"]
 
 
+def test_metadata_stall(sim):
+    """metadata_stall_until holds metadata requests, then answers them;
+    the RPC endpoint is not held meanwhile."""
+    t0 = time.time()
+    sim.config(metadata_stall_until=t0 + 1.5)
+    try:
+        assert sim.rpc("DescribeVpcs", VPC)["TotalCount"] >= 1
+        assert time.time() - t0 < 1.5
+        assert meta_get(sim, "/latest/meta-data/region-id") == (200, "cn-hangzhou")
+        assert time.time() >= t0 + 1.5
+    finally:
+        sim.config(metadata_stall_until=0)
+    t1 = time.time()
+    assert meta_get(sim, "/latest/meta-data/region-id")[0] == 200
+    assert time.time() - t1 < 1.5
+
+
 def test_metadata_imdsv2_required(sim):
     sim.mutate("set_metadata", imdsv2_required=True)
     assert meta_get(sim, "/latest/meta-data/region-id")[0] == 403
@@ -899,3 +916,47 @@ def test_fault_skip_fails_half_way(sim):
             {"MaxResults": "1", "NextToken": page1["NextToken"]})
     assert e.code == "ServiceUnavailable"
     assert sim.rpc("DescribeNetworkInterfaces", ECS, {"MaxResults": "1"})
+
+
+def test_tls_listener_serves_same_state(tmp_path):
+    """--tls-cert/--tls-key add an HTTPS listener over the same state,
+    verified here against the test CA that signed its certificate."""
+    import ssl
+    import subprocess
+    d = str(tmp_path)
+
+    def ossl(*a):
+        subprocess.run(["openssl", *a], check=True, capture_output=True, cwd=d)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=sim test CA", "-keyout", "ca.key", "-out", "ca.crt")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-keyout", "srv.key", "-out", "srv.csr")
+    with open(os.path.join(d, "ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+         "-CAcreateserial", "-days", "1", "-extfile", "ext", "-out", "srv.crt")
+    state = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "default-state.json")
+    tls_port = os.path.join(d, "tls.port")
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                      "alisim.py"),
+         "--state", state, "--port", "0", "--tls-cert", d + "/srv.crt",
+         "--tls-key", d + "/srv.key", "--tls-port-file", tls_port],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("PORT ")
+        with open(tls_port) as f:
+            port = int(f.read())
+        ctx = ssl.create_default_context(cafile=d + "/ca.crt")
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/_sim/state",
+                                    context=ctx, timeout=10) as r:
+            assert json.load(r)["region"] == "cn-hangzhou"
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"https://127.0.0.1:{port}/_sim/state",
+                                   context=ssl.create_default_context(),
+                                   timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
