@@ -184,7 +184,8 @@ static int take_str(struct kparse *k, const struct json *o, const char *key,
 
 	if (!v || v->type == JSON_NULL)
 		return 0;
-	s = json_str(v);
+	/* a plain yes/on/true stays text in a string field, as in client-go */
+	s = v->type == JSON_BOOL ? v->str : json_str(v);
 	if (!s)
 		return cerr(k->err, k->errlen, -EINVAL,
 			    "kubeconfig %s: field %s is not a string", k->src,
@@ -249,7 +250,8 @@ static int take_cluster(struct kparse *k, const struct json *cl)
 }
 
 /* Credentials this client cannot use are errors, not anonymous access. */
-static int refuse_user_fields(struct kparse *k, const struct json *u)
+static int refuse_user_fields(struct kparse *k, const struct json *u,
+			      const char *uname)
 {
 	static const char *const bad[] = {
 		"exec", "auth-provider", "username",	  "password",
@@ -262,16 +264,20 @@ static int refuse_user_fields(struct kparse *k, const struct json *u)
 
 		if (v && v->type != JSON_NULL &&
 		    !(v->type == JSON_STRING && !v->len))
-			return cerr(k->err, k->errlen, -ENOTSUP,
-				    "kubeconfig %s: user field \"%s\" is not "
-				    "supported (use token, tokenFile or client "
-				    "certificates)",
-				    k->src, bad[i]);
+			return cerr(
+				k->err, k->errlen, -ENOTSUP,
+				"kubeconfig %s: user \"%s\": field \"%s\" "
+				"is not supported (%s; use token, tokenFile "
+				"or client certificates)",
+				k->src, uname, bad[i],
+				i == 0 ? "exec credential plugins are not "
+					 "run by this CCM"
+				       : "this CCM cannot use it");
 	}
 	return 0;
 }
 
-static int take_user(struct kparse *k, const struct json *u)
+static int take_user(struct kparse *k, const struct json *u, const char *uname)
 {
 	int r;
 
@@ -280,7 +286,7 @@ static int take_user(struct kparse *k, const struct json *u)
 	if (u->type != JSON_OBJECT)
 		return cerr(k->err, k->errlen, -EINVAL,
 			    "kubeconfig %s: user is not a mapping", k->src);
-	r = refuse_user_fields(k, u);
+	r = refuse_user_fields(k, u, uname);
 	if (!r)
 		r = take_str(k, u, "token", 0, &k->c->token);
 	if (!r)
@@ -330,7 +336,7 @@ static int take_context(struct kparse *k, const struct json *root)
 			return cerr(k->err, k->errlen, -EINVAL,
 				    "kubeconfig %s: user \"%s\" not found",
 				    k->src, uname);
-		r = take_user(k, u);
+		r = take_user(k, u, uname);
 	}
 	if (!r)
 		r = take_str(k, ctx, "namespace", 0, &k->c->namespace);
@@ -410,6 +416,24 @@ static int sa_file(const char *dir, const char *name, char **ret)
 	return asprintf(ret, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
 }
 
+/* client-go's InClusterConfig fails when the token cannot be read. */
+static int check_sa_token(const char *path, char *err, size_t errlen)
+{
+	char *tok = NULL;
+	int r = kube_read_small_file(path, KUBE_TOKEN_MAX, &tok);
+
+	if (tok) {
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+	}
+	if (r < 0)
+		return cerr(err, errlen, r,
+			    "in-cluster: cannot read the service-account "
+			    "token %s: %s",
+			    path, strerror(-r));
+	return 0;
+}
+
 static int in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
@@ -423,6 +447,9 @@ static int in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 		return cerr(err, errlen, -ENOENT,
 			    "no kubeconfig given and not in a cluster "
 			    "(KUBERNETES_SERVICE_HOST/PORT unset)");
+#ifndef CCM_TEST_HOOKS
+	dir = NULL; /* only the test build moves the service-account files */
+#endif
 	if (!dir || !*dir)
 		dir = KUBE_SA_DIR_DEFAULT;
 	c = calloc(1, sizeof(*c));
@@ -438,9 +465,12 @@ static int in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 		r = sa_file(dir, "token", &c->token_file);
 	if (!r)
 		r = sa_file(dir, "ca.crt", &c->ca_file);
+	if (!r)
+		r = check_sa_token(c->token_file, err, errlen);
 	if (!r && access(c->ca_file, R_OK) < 0) {
-		/* client-go only logs this; the system CA store is used */
-		log_v(4, "in-cluster CA %s unreadable", c->ca_file);
+		/* client-go logs this and falls back to the system CA store */
+		log_warn("in-cluster CA %s: %s; using the system CA store",
+			 c->ca_file, strerror(errno));
 		free(c->ca_file);
 		c->ca_file = NULL;
 	}

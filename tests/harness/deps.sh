@@ -9,7 +9,7 @@ PKGS=(build-essential pkg-config clang llvm libclang-rt-14-dev
       libnanomsg-dev libcmocka-dev
       etcd-server etcd-client golang-1.19-go golang-github-modern-go-reflect2-dev
       dpkg-dev rsync
-      python3 python3-pytest curl ca-certificates openssl iproute2 procps socat)
+      python3 python3-pytest python3-yaml curl ca-certificates openssl iproute2 procps socat)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
