@@ -26,6 +26,7 @@
 #include "lib/backoff.h"
 #include "lib/fence.h"
 #include "supervisor/sup_main.h"
+#include "workers/wk_table.h"
 
 struct event;
 struct event_base;
@@ -38,7 +39,7 @@ struct sup_creds;
 struct sup_http;
 struct sup_metrics;
 
-#define SUP_MAX_WORKERS	    3
+#define SUP_MAX_WORKERS	    WK_NCONTROLLERS
 #define SUP_HEARTBEAT_MS    10000 /* least silence that counts as wedged */
 #define SUP_STABLE_MS	    60000 /* up this long: reset the backoff */
 #define SUP_TERM_GRACE_MS   2000  /* SIGTERM, then SIGKILL */

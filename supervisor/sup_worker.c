@@ -1,5 +1,6 @@
 /*
- * sup_worker - the worker table: which workers run, restarts, liveness.
+ * sup_worker - the running workers: which run (from workers/wk_table.h),
+ * restarts, liveness.
  *
  * Policy (s6 and Postfix habits): a worker that exits, crashes or misses
  * its heartbeat deadline is restarted after a jittered exponential backoff
@@ -25,44 +26,35 @@
 #include "supervisor/sup_creds.h"
 #include "supervisor/sup_event.h"
 #include "supervisor/sup_metrics.h"
+#include "workers/wk_table.h"
 
-static const struct {
-	const char *name, *sa;
-	unsigned bit;
-	struct sup_access checks[6];
-} table[SUP_MAX_WORKERS] = {
-	{"service-lb",
-	 "service-controller",
-	 CFG_CTL_SERVICE,
-	 {{"list", "", "services", ""},
-	  {"patch", "", "services", ""},
-	  {"patch", "", "services/status", ""},
-	  {"list", "", "nodes", ""},
-	  {"create", "", "events", ""}}},
-	{"route",
-	 "route-controller",
-	 CFG_CTL_ROUTE,
-	 {{"list", "", "nodes", ""}, {"patch", "", "nodes/status", ""}}},
-	{"node-init",
-	 "cloud-node-controller",
-	 CFG_CTL_NODE,
-	 {{"list", "", "nodes", ""},
-	  {"patch", "", "nodes", ""},
-	  {"patch", "", "nodes/status", ""}}},
-};
+/* Access checks per table entry, built from its required rules. */
+static struct sup_access checks[WK_NCONTROLLERS][WK_MAX_CHECKS + 1];
+
+static void build_checks(int i)
+{
+	struct wk_check c[WK_MAX_CHECKS];
+	size_t n = wk_table_checks(&wk_table[i], c, WK_MAX_CHECKS);
+
+	for (size_t k = 0; k < n; k++)
+		checks[i][k] = (struct sup_access){c[k].verb, c[k].group,
+						   c[k].resource, ""};
+	checks[i][n] = (struct sup_access){0};
+}
 
 void sup_workers_init(struct sup *s)
 {
 	s->nw = 0;
-	for (int i = 0; i < SUP_MAX_WORKERS; i++) {
+	for (int i = 0; i < WK_NCONTROLLERS; i++) {
 		struct sup_worker *w;
 
-		if (!(s->cfg->controllers & table[i].bit))
+		if (!(s->cfg->controllers & wk_table[i].bit))
 			continue;
+		build_checks(i);
 		w = &s->w[s->nw];
 		memset(w, 0, sizeof(*w));
-		w->name = table[i].name;
-		w->sa = table[i].sa;
+		w->name = wk_table[i].name;
+		w->sa = wk_table[i].service_account;
 		w->index = i;
 		w->fd = -1;
 		backoff_init(&w->bo, 1000, 60000, 1000,
@@ -110,7 +102,7 @@ void sup_worker_send_token(struct sup *s, struct sup_worker *w)
 
 	if (s->creds == NULL)
 		return;
-	tok = sup_creds_get(s->creds, w->sa, table[w->index].checks, &fresh);
+	tok = sup_creds_get(s->creds, w->sa, checks[w->index], &fresh);
 	if (tok == NULL)
 		return;
 	memset(&m, 0, sizeof(m));

@@ -1,9 +1,7 @@
 /*
  * wk_main - entry of a worker process: pick the controller by name.
  *
- * The table maps --worker=NAME to a controller vtable. Until the real
- * controllers land, the entries point at the scaffolding controllers of
- * wk_scaffold.c; replacing one is a one-line change here.
+ * workers/wk_table.c maps --worker=NAME to a controller vtable.
  *
  * CCM_SCAFFOLD=all (or a comma list of names) selects the scaffolding
  * controller instead of the real one, so supervisor and fencing tests do
@@ -17,27 +15,7 @@
 #include "config/cfg.h"
 #include "lib/log.h"
 #include "workers/wk_runtime.h"
-
-extern const struct wk_controller wk_scaffold_service_lb;
-extern const struct wk_controller wk_scaffold_route;
-extern const struct wk_controller wk_scaffold_node_init;
-extern const struct wk_controller wk_ctl_node_init;
-extern const struct wk_controller wk_ctl_route;
-extern const struct wk_controller wk_ctl_service_lb;
-
-static const struct wk_controller *const controllers[] = {
-	&wk_ctl_service_lb,
-	&wk_ctl_route,
-	&wk_ctl_node_init,
-};
-
-static const struct wk_controller *const scaffolds[] = {
-	&wk_scaffold_service_lb,
-	&wk_scaffold_route,
-	&wk_scaffold_node_init,
-};
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+#include "workers/wk_table.h"
 
 static int want_scaffold(const char *name)
 {
@@ -56,15 +34,11 @@ static int want_scaffold(const char *name)
 
 const struct wk_controller *wk_controller_find(const char *name)
 {
-	int scaffold = want_scaffold(name);
-	const struct wk_controller *const *t =
-		scaffold ? scaffolds : controllers;
-	size_t n = scaffold ? N(scaffolds) : N(controllers);
+	const struct wk_def *d = wk_table_find(name);
 
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i]->name, name) == 0)
-			return t[i];
-	return NULL;
+	if (d == NULL)
+		return NULL;
+	return want_scaffold(name) ? d->scaffold : d->ctl;
 }
 
 int wk_main(struct cfg *cfg)
