@@ -61,8 +61,8 @@ def oracle(data):
         doc = yaml.load(data, Loader=Oracle)
     except yaml.YAMLError as e:
         return ('error', str(e).replace('\n', ' '))
-    except (ValueError, RecursionError) as e:
-        return ('error', str(e))
+    except Exception as e:  # PyYAML's own limits (e.g. \UFFFFFFFF)
+        return ('error', '%s: %s' % (type(e).__name__, e))
     try:
         return ('ok', {} if doc is None else norm(doc))
     except (ValueError, RecursionError) as e:
