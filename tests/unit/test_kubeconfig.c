@@ -437,6 +437,54 @@ static void test_load_env_and_incluster(void **state)
 	assert_int_equal(system(env), 0);
 }
 
+/* $KUBECONFIG as client-go merges it. */
+static void test_kubeconfig_env_merge(void **state)
+{
+	char dir[] = "/tmp/kubecfg-merge-XXXXXX", p1[128], p2[128], p3[128],
+	     env[600], want[160];
+	struct kube_conn *c = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p1, sizeof(p1), "%s/one", dir);
+	snprintf(p2, sizeof(p2), "%s/sub", dir);
+	assert_int_equal(mkdir(p2, 0700), 0);
+	snprintf(p2, sizeof(p2), "%s/sub/two", dir);
+	snprintf(p3, sizeof(p3), "%s/three", dir);
+	write_file(p1,
+		   "current-context: a\n"
+		   "contexts: [{name: a, context: {cluster: k, user: u}}]\n");
+	write_file(p2, "current-context: b\n"
+		       "clusters: [{name: k, cluster: {server: \"https://two\","
+		       " certificate-authority: ca.crt}}]\n"
+		       "users: [{name: u, user: {token: t2}}]\n");
+	write_file(p3, "clusters: [{name: k, cluster: {server: "
+		       "\"https://three\"}}]\n");
+	snprintf(env, sizeof(env), "%s:%s/missing:%s:%s", p1, dir, p2, p3);
+	setenv("KUBECONFIG", env, 1);
+	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)), 0);
+	assert_string_equal(c->server, "https://two");
+	snprintf(want, sizeof(want), "%s/sub/ca.crt", dir);
+	assert_string_equal(c->ca_file, want);
+	assert_string_equal(c->token, "t2");
+	kube_conn_free(c);
+
+	/* a name twice in one file is an error, as for client-go */
+	write_file(p3, "clusters: [{name: k, cluster: {server: \"https://x\"}},"
+		       " {name: k, cluster: {server: \"https://y\"}}]\n");
+	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)),
+			 -EINVAL);
+	assert_non_null(strstr(errbuf, "\"k\" appears twice"));
+	assert_non_null(strstr(errbuf, p3));
+	/* the flag names one file and ignores $KUBECONFIG */
+	assert_int_equal(kube_conn_load(p2, &c, errbuf, sizeof(errbuf)),
+			 -EINVAL);
+	assert_non_null(strstr(errbuf, "context \"b\" not found"));
+	unsetenv("KUBECONFIG");
+	snprintf(env, sizeof(env), "rm -rf '%s'", dir);
+	assert_int_equal(system(env), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_load_env_and_incluster),
 		cmocka_unit_test(test_flow_style),
 		cmocka_unit_test(test_client_go_answers),
+		cmocka_unit_test(test_kubeconfig_env_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
