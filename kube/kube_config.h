@@ -2,7 +2,8 @@
  * kube_config - where and how to reach the API server.
  *
  * kube_conn_load() resolves the connection from, in order: the kubeconfig
- * path given, the first entry of $KUBECONFIG, or the in-cluster service
+ * path given, the files of $KUBECONFIG merged as client-go merges them
+ * (kube_config_int.h), or the in-cluster service
  * account as client-go's InClusterConfig: https://$KUBERNETES_SERVICE_HOST
  * :$KUBERNETES_SERVICE_PORT (an IPv6 host bracketed), the token and ca.crt
  * in /var/run/secrets/kubernetes.io/serviceaccount (an unreadable token is
