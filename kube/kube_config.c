@@ -501,7 +501,12 @@ int kube_conn_in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+#ifdef CCM_TEST_HOOKS
+	/* only the test build moves the service-account files */
 	const char *dir = getenv("CCM_SA_DIR");
+#else
+	const char *dir = NULL;
+#endif
 	struct kube_conn *c;
 	char *ns = NULL;
 	int r;
@@ -510,9 +515,6 @@ int kube_conn_in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 		return cerr(err, errlen, -ENOENT,
 			    "no kubeconfig given and not in a cluster "
 			    "(KUBERNETES_SERVICE_HOST/PORT unset)");
-#ifndef CCM_TEST_HOOKS
-	dir = NULL; /* only the test build moves the service-account files */
-#endif
 	if (!dir || !*dir)
 		dir = KUBE_SA_DIR_DEFAULT;
 	c = calloc(1, sizeof(*c));

@@ -31,7 +31,7 @@ static int mk(struct ky *p, enum json_type t, struct json **ret)
 static int grow(struct json *c)
 {
 	size_t ncap = c->cap ? c->cap * 2 : 4;
-	struct json **ni = realloc(c->items, ncap * sizeof(*ni));
+	struct json **ni = realloc(c->items, ncap * sizeof(struct json *));
 
 	if (!ni)
 		return -ENOMEM;
@@ -187,7 +187,7 @@ static int scalar_node(struct ky *p, int flow, int indent, struct json **ret)
 	struct buf b;
 	int lines, r;
 
-	buf_init(&b, 2 * KUBE_YAML_MAX_BYTES);
+	buf_init(&b, (size_t)2 * KUBE_YAML_MAX_BYTES);
 	if (ky_ch(p, 0) == '"' || ky_ch(p, 0) == '\'') {
 		r = ky_scan_quoted(p, &b);
 		if (!r)
@@ -210,7 +210,7 @@ static int flow_pair(struct ky *p, int key_line, char close, struct json **key,
 	*val = NULL;
 	if (ky_ch(p, 0) != ':')
 		return mk(p, JSON_NULL, val);
-	if (p->line != key_line || (*key)->type == JSON_OBJECT ||
+	if (!*key || p->line != key_line || (*key)->type == JSON_OBJECT ||
 	    (*key)->type == JSON_ARRAY)
 		return ky_err(p, "a flow key must be a scalar on the line of "
 				 "its ':'");
@@ -340,7 +340,7 @@ static int key_ahead(struct ky *p)
 	int lines = 0, r = -EINVAL, line = p->line;
 
 	save.err = NULL;
-	buf_init(&b, 2 * KUBE_YAML_MAX_BYTES);
+	buf_init(&b, (size_t)2 * KUBE_YAML_MAX_BYTES);
 	if (ky_ch(&save, 0) == '"' || ky_ch(&save, 0) == '\'')
 		r = ky_scan_quoted(&save, &b);
 	else if (ky_plain_start(&save, 0))
@@ -577,7 +577,7 @@ static int json_fixup(struct json *v)
 			json_free(v->items[k]);
 			free(v->keys[k]);
 			memmove(v->items + k, v->items + k + 1,
-				(v->n - k - 1) * sizeof(*v->items));
+				(v->n - k - 1) * sizeof(struct json *));
 			memmove(v->keys + k, v->keys + k + 1,
 				(v->n - k - 1) * sizeof(*v->keys));
 			v->n--;

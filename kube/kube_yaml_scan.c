@@ -257,13 +257,11 @@ static int quoted_non_spaces(struct ky *p, int dbl, struct buf *b)
 		char c = ky_ch(p, 0);
 		int r;
 
-		if (c && !strchr("'\"\\ \t\n", c)) {
-			r = buf_append(b, &c, 1);
-			ky_adv(p);
-		} else if (!dbl && c == '\'' && ky_ch(p, 1) == '\'') {
+		if (!dbl && c == '\'' && ky_ch(p, 1) == '\'') {
 			r = buf_append(b, "'", 1);
 			adv_n(p, 2);
-		} else if ((dbl && c == '\'') ||
+		} else if ((c && !strchr("'\"\\ \t\n", c)) ||
+			   (dbl && c == '\'') ||
 			   (!dbl && (c == '"' || c == '\\'))) {
 			r = buf_append(b, &c, 1);
 			ky_adv(p);
