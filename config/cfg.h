@@ -164,7 +164,8 @@ const char *cfg_controller_name(enum cfg_controller c);
  *   1        changed and valid: the content is now in the snapshot file
  *            (written atomically, mode 0600) and the caller restarts the
  *            workers, which read the snapshot,
- *   -EINVAL  invalid (message in err), reported once per distinct content,
+ *   -EINVAL  invalid or unreadable (message in err), reported once per
+ *            distinct content, or once until the file reads again,
  *   -EPERM   valid but an identity key changed (clusterID, region, vpcid,
  *            routeTableIDs): a new clusterID would disown every resource,
  *            so the running config stays; reported once per content.
@@ -178,6 +179,7 @@ struct cfg_watch {
 	unsigned char digest[32];
 	unsigned char bad_digest[32];
 	int have_bad;
+	int unreadable;	      /* reported until the file reads again */
 	struct cfg_cloud cur; /* the accepted content (holds the secret) */
 };
 

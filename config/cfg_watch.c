@@ -171,8 +171,14 @@ int cfg_watch_check(struct cfg_watch *w, struct cfg_err *err)
 	struct buf b;
 	int r = load(w, &b, err);
 
-	if (r < 0)
+	if (r < 0) {
+		drop(&b);
+		if (w->unreadable)
+			return 0; /* already reported */
+		w->unreadable = 1;
 		return r;
+	}
+	w->unreadable = 0;
 	digest(&b, d);
 	if (memcmp(d, w->digest, sizeof(d)) == 0 ||
 	    (w->have_bad && memcmp(d, w->bad_digest, sizeof(d)) == 0)) {

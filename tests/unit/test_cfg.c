@@ -466,6 +466,15 @@ static void test_watch_rotation(void **state)
 		   "\",\"accessKeySecret\":\"" AK_SECRET_B64 "\"}}",
 		   0644);
 	assert_int_equal(cfg_watch_check(&w, &e), 1);
+	/* a file that cannot be read is reported once, until it reads */
+	assert_int_equal(rename(path, snap), 0);
+	assert_int_equal(cfg_watch_check(&w, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "cannot read"));
+	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	assert_int_equal(rename(snap, path), 0);
+	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(cfg_watch_check(&w, &e), -EINVAL);
 	cfg_watch_done(&w);
 }
 
