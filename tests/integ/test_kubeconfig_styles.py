@@ -161,3 +161,93 @@ def test_flag_wins_over_env_and_env_over_in_cluster(cluster, prog, tmp_path):
     out = run(prog, "req", "GET", NS_PATH, env={"KUBECONFIG": bad},
               check=False)
     assert "line 1, column 5" in out.get("client-error", ""), out
+
+
+# ------------------------------------------------ in-cluster, as client-go
+
+def _sa_with_admin(cluster, name):
+    cluster.api("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+                {"apiVersion": "rbac.authorization.k8s.io/v1",
+                 "kind": "ClusterRoleBinding",
+                 "metadata": {"name": name},
+                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                             "kind": "ClusterRole", "name": "cluster-admin"},
+                 "subjects": [{"kind": "ServiceAccount", "name": name,
+                               "namespace": "kube-system"}]})
+    return cluster.sa_token("kube-system", name)
+
+
+class ProjectedDir:
+    """The service-account volume as the kubelet writes it: files are
+    symlinks into ..data, which is swapped atomically on rotation."""
+
+    def __init__(self, base, ca_file):
+        self.base, self.n = base, 0
+        with open(ca_file) as f:
+            self.ca = f.read()
+        os.makedirs(base)
+        for name in ("token", "ca.crt", "namespace"):
+            os.symlink(f"..data/{name}", os.path.join(base, name))
+
+    def publish(self, token):
+        self.n += 1
+        d = os.path.join(self.base, f"..2026_12_02_0{self.n}")
+        os.makedirs(d)
+        for name, text in (("token", token), ("ca.crt", self.ca),
+                           ("namespace", "kube-system")):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        tmp = os.path.join(self.base, "..data_tmp")
+        os.symlink(os.path.basename(d), tmp)
+        os.rename(tmp, os.path.join(self.base, "..data"))
+
+
+def test_in_cluster_token_rotation_followed(cluster, run_ccm, sim, tmp_path):
+    """KUBERNETES_SERVICE_HOST/PORT, the token and ca.crt of the service
+    account volume; when the kubelet rotates the token and the old one
+    stops working, the next request after the 401 uses the new one."""
+    names = ["ccm-rot-a-" + os.urandom(3).hex(), "ccm-rot-b-" + os.urandom(3).hex()]
+    tok_a, tok_b = (_sa_with_admin(cluster, n) for n in names)
+    sa = ProjectedDir(str(tmp_path / "sa"), cluster.ca_file)
+    sa.publish(tok_a)
+    host, port = cluster.url.split("//", 1)[1].rsplit(":", 1)
+    lock = "ccm-incluster-" + os.urandom(3).hex()
+    cc = sim.cloud_config(str(tmp_path / "cc.json"), clusterID="incluster")
+    env = dict(sim.env, KUBERNETES_SERVICE_HOST=host,
+               KUBERNETES_SERVICE_PORT=port, CCM_SA_DIR=sa.base,
+               CCM_SCAFFOLD="all", KUBECONFIG="")
+    p = run_ccm([f"--cloud-config={cc}", "--controllers=node",
+                 "--configure-cloud-routes=false",
+                 f"--leader-elect-resource-name={lock}",
+                 f"--run-dir={tmp_path}/run",
+                 f"--health-probe-bind-addr=127.0.0.1:{harness.free_port()}",
+                 "--metrics-bind-addr=", "-v=2"], env=env)
+    lease_path = ("/apis/coordination.k8s.io/v1/namespaces/kube-system/"
+                  f"leases/{lock}")
+
+    def renew_time():
+        obj = cluster.get(lease_path)
+        return obj and obj["spec"].get("renewTime")
+
+    first = harness.wait_for(renew_time, 60, what="in-cluster CCM leads")
+    holder = cluster.get(lease_path)["spec"]["holderIdentity"]
+
+    sa.publish(tok_b)
+    st, out = cluster.api("DELETE",
+                          f"/api/v1/namespaces/kube-system/serviceaccounts/{names[0]}")
+    assert st == 200, out
+
+    def renewed_by_b():
+        users = {e["user"]["username"] for e in cluster.audit_events()
+                 if e.get("objectRef", {}).get("name") == lock and
+                 e.get("verb") == "update"}
+        return f"system:serviceaccount:kube-system:{names[1]}" in users
+
+    harness.wait_for(renewed_by_b, 90, what="a Lease renew with the new token")
+    later = harness.wait_for(lambda: (renew_time() or "") > first and
+                             renew_time(), 60, what="renewals go on")
+    assert later > first
+    assert cluster.get(lease_path)["spec"]["holderIdentity"] == holder
+    assert p.alive()
+    log = p.log()
+    assert tok_a not in log and tok_b not in log
