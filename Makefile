@@ -26,7 +26,9 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
 REL_CFLAGS  := $(BASE_CFLAGS) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
-SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS)
+# Test hooks (scaffold controllers, CCM_* test knobs, clock_test_advance)
+# exist only in the sanitizer build the tests run, never in the release one.
+SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -DCCM_TEST_HOOKS
 
 # B (build dir) and BIN can be moved so parallel builds do not collide;
 # MODULES can be narrowed to build a subset while other modules change.
@@ -151,8 +153,10 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
 
-fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
-	@bash tests/fuzz/run.sh $^
+fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS)) \
+	$(B)/san/tests/integ/prog_yaml
+	@PROG_YAML=$(B)/san/tests/integ/prog_yaml bash tests/fuzz/run.sh \
+		$(filter $(B)/fuzz/%,$^)
 
 clean:
 	rm -rf build bin

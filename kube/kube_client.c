@@ -18,6 +18,8 @@
 #endif
 
 #define TOKEN_REREAD_MS 60000
+/* A throttled caller reports progress at least this often (heartbeat). */
+#define WAIT_SLICE_MS 1000
 
 struct kube_client {
 	struct kube_conn *conn;
@@ -33,6 +35,8 @@ struct kube_client {
 	int file_stale;
 	struct kube_client_stats stats;
 	struct kube_mux *mux;
+	void (*progress)(void *arg);
+	void *progress_arg;
 };
 
 static void free_secret(char **p)
@@ -167,6 +171,13 @@ struct kube_mux *kube_client_get_mux(const struct kube_client *c)
 void kube_client_set_mux(struct kube_client *c, struct kube_mux *m)
 {
 	c->mux = m;
+}
+
+void kube_client_set_progress(struct kube_client *c, void (*fn)(void *arg),
+			      void *arg)
+{
+	c->progress = fn;
+	c->progress_arg = arg;
 }
 
 void kube_client_get_stats(const struct kube_client *c,
@@ -373,6 +384,7 @@ struct req {
 	const char *body;
 	struct kube_resp *resp;
 	int overflow;
+	int fenced;	  /* a mutation the fence guards (not an Event) */
 	int64_t deadline; /* retries after a 429 end by then */
 };
 
@@ -401,14 +413,26 @@ static int is_event_path(const char *path)
 	       (p[7] == '\0' || p[7] == '/' || p[7] == '?');
 }
 
-static void nap(int64_t wait)
+static void sleep_ms(int64_t ms)
 {
-	struct timespec ts;
+	struct timespec ts = {(time_t)(ms / 1000), (ms % 1000) * 1000000L};
 
-	ts.tv_sec = wait / 1000;
-	ts.tv_nsec = (wait % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* A low --kube-api-qps or a 429's Retry-After can hold a caller past its
+ * heartbeat deadline, so the wait is cut into slices that each report
+ * progress. */
+static void wait_ms(struct kube_client *c, int64_t wait)
+{
+	int64_t until = clock_mono_ms() + wait, left;
+
+	while ((left = until - clock_mono_ms()) > 0) {
+		sleep_ms(left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS);
+		if (c->progress)
+			c->progress(c->progress_arg);
+	}
 }
 
 static void throttle(struct kube_client *c)
@@ -418,7 +442,7 @@ static void throttle(struct kube_client *c)
 	if (wait <= 0)
 		return;
 	c->stats.throttled_ms += (uint64_t)wait;
-	nap(wait);
+	wait_ms(c, wait);
 }
 
 static void parse_body(struct kube_resp *resp)
@@ -488,6 +512,10 @@ static int perform(struct kube_client *c, struct req *q)
 	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, q);
 	curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* the last step before the request leaves: nothing below waits
+	 * except the request itself, bounded by CURLOPT_TIMEOUT_MS */
+	if (q->fenced && (r = fence_allow(c->timeout_ms)) < 0)
+		goto out;
 	c->stats.requests++;
 	cc = curl_easy_perform(c->easy);
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &q->resp->status);
@@ -519,13 +547,9 @@ static int attempt(struct kube_client *c, struct req *q)
 	int64_t t0;
 	int r;
 
-	if (strcmp(q->method, "GET") != 0 && !is_event_path(q->path)) {
-		r = fence_allow(c->timeout_ms);
-		if (r < 0)
-			return r;
-	}
 	kube_resp_done(q->resp);
 	kube_resp_init(q->resp);
+	q->overflow = 0;
 	throttle(c);
 	t0 = clock_mono_ms();
 	r = perform(c, q);
@@ -544,8 +568,8 @@ static int attempt(struct kube_client *c, struct req *q)
 /* After a 429: 1 when waiting as asked still leaves the retry
  * KUBE_RETRY_MIN_MS before the request's deadline (then it has waited),
  * else 0. A 429 means the request was not served, so sending it again is
- * safe for every method. */
-static int wait_retry_after(const struct req *q)
+ * safe for every method. Events do not wait: the recorder holds them. */
+static int wait_retry_after(struct kube_client *c, const struct req *q)
 {
 	int64_t wait = q->resp->retry_after_ms;
 
@@ -554,7 +578,7 @@ static int wait_retry_after(const struct req *q)
 		return 0;
 	log_v(4, "%s %s: API server overloaded (429), retrying in %lld ms",
 	      q->method, q->path, (long long)wait);
-	nap(wait);
+	wait_ms(c, wait);
 	return 1;
 }
 
@@ -564,12 +588,16 @@ static int request(struct kube_client *c, const struct req *in)
 	struct req q = *in;
 	int r;
 
+	q.fenced = strcmp(q.method, "GET") != 0 && !is_event_path(q.path);
+	/* dry run and "not leading" can never send: fail before any wait */
+	if (q.fenced &&
+	    (fence_mode() == FENCE_DRY_RUN || fence_mode() == FENCE_CLOSED))
+		return fence_allow(c->timeout_ms);
 	q.deadline = clock_mono_ms() + c->timeout_ms;
 	kube_resp_init(&local);
 	if (!q.resp)
 		q.resp = &local;
 	for (;;) {
-		q.overflow = 0;
 		r = attempt(c, &q);
 		if (q.resp->status != 429) {
 			if (r == 0)
@@ -578,7 +606,7 @@ static int request(struct kube_client *c, const struct req *in)
 		}
 		c->stats.overloaded++;
 		kube_rl_overloaded(&c->rl);
-		if (!wait_retry_after(&q))
+		if (!wait_retry_after(c, &q))
 			break;
 	}
 	kube_resp_done(&local);

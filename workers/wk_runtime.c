@@ -385,6 +385,12 @@ static enum fence_mode initial_mode(const struct cfg *cfg)
 	return cfg->leader_elect ? FENCE_CLOSED : FENCE_OPEN;
 }
 
+/* A request waiting for its --kube-api-qps keeps the heartbeat going. */
+static void on_kube_wait(void *arg)
+{
+	wk_heartbeat(arg);
+}
+
 static int make_client(struct wk_rt *rt)
 {
 	struct kube_client_opts o = {0};
@@ -408,6 +414,7 @@ static int make_client(struct wk_rt *rt)
 		log_error("kube client: %s", err);
 		return r;
 	}
+	kube_client_set_progress(rt->kube, on_kube_wait, rt);
 	if (rt->have_token)
 		return kube_client_set_token(rt->kube, rt->token);
 	return 0;

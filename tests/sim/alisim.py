@@ -323,6 +323,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- metadata ---------------------------------------------------------------------
     def metadata(self, method, url):
+        # a stalled metadata service: hold the request, then answer it
+        stall = self.sim.world.config.get("metadata_stall_until", 0) - time.time()
+        if stall > 0:
+            time.sleep(stall)
         with self.sim.world.lock:
             status, ctype, body = sim_meta.handle(self.sim.world, method, url.path, self.headers)
         self.sim.calls.add({"time": time.time(), "action": "Metadata", "method": method,
