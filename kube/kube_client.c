@@ -385,7 +385,7 @@ struct req {
 	struct kube_resp *resp;
 	int overflow;
 	int fenced;	  /* a mutation the fence guards (not an Event) */
-	int64_t deadline; /* retries after a 429 end by then */
+	int64_t deadline; /* retries after a 429 end by then; 0 = unsent */
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
@@ -480,15 +480,18 @@ static void setup_method(CURL *e, struct req *q)
 	}
 }
 
-/* A retry gets what is left of the request's time, so the whole request
- * still fits --kube-api-timeout (which the lease timing relies on). */
+/* A retry after a 429 gets what is left of the time since the first
+ * send, so callers see about one --kube-api-timeout in all; never less
+ * than KUBE_RETRY_MIN_MS (the fence bounds each send on its own). */
 static int64_t attempt_ms(const struct kube_client *c, const struct req *q)
 {
 	int64_t left = q->deadline - clock_mono_ms();
 
-	if (!q->deadline || left >= c->timeout_ms)
+	if (left >= c->timeout_ms)
 		return c->timeout_ms;
-	return left > 0 ? left : 1;
+	if (left < KUBE_RETRY_MIN_MS)
+		left = KUBE_RETRY_MIN_MS;
+	return left < c->timeout_ms ? left : c->timeout_ms;
 }
 
 static int perform(struct kube_client *c, struct req *q)
@@ -551,6 +554,9 @@ static int attempt(struct kube_client *c, struct req *q)
 	kube_resp_init(q->resp);
 	q->overflow = 0;
 	throttle(c);
+	/* counted from the first send: the rate wait is not the server's */
+	if (!q->deadline)
+		q->deadline = clock_mono_ms() + c->timeout_ms;
 	t0 = clock_mono_ms();
 	r = perform(c, q);
 	log_v(6, "%s %s %ld in %lld ms", q->method, q->path, q->resp->status,
@@ -593,7 +599,6 @@ static int request(struct kube_client *c, const struct req *in)
 	if (q.fenced &&
 	    (fence_mode() == FENCE_DRY_RUN || fence_mode() == FENCE_CLOSED))
 		return fence_allow(c->timeout_ms);
-	q.deadline = clock_mono_ms() + c->timeout_ms;
 	kube_resp_init(&local);
 	if (!q.resp)
 		q.resp = &local;
