@@ -33,6 +33,8 @@ struct kube_client {
 	int file_stale;
 	struct kube_client_stats stats;
 	struct kube_mux *mux;
+	void (*progress)(void *);
+	void *progress_arg;
 };
 
 static void free_secret(char **p)
@@ -147,6 +149,13 @@ int kube_client_set_token(struct kube_client *c, const char *token)
 	free_secret(&c->override);
 	c->override = dup;
 	return 0;
+}
+
+void kube_client_set_progress(struct kube_client *c, void (*fn)(void *),
+			      void *arg)
+{
+	c->progress = fn;
+	c->progress_arg = arg;
 }
 
 void kube_client_token_stale(struct kube_client *c)
@@ -483,6 +492,8 @@ static int request(struct kube_client *c, const struct req *in)
 	int64_t t0;
 	int r, mutating = strcmp(q.method, "GET") != 0;
 
+	if (c->progress)
+		c->progress(c->progress_arg);
 	if (mutating && !is_event_path(q.path)) {
 		r = fence_allow(c->timeout_ms);
 		if (r < 0)

@@ -63,6 +63,15 @@ void kube_client_free(struct kube_client *c);
  * configured identity. The token is copied and never logged. */
 int kube_client_set_token(struct kube_client *c, const char *token);
 
+/* fn(arg) runs before every request, ahead of its fence check. A worker
+ * that sends a long run of rate-limited requests without returning to its
+ * loop uses it to apply the lease renewals waiting on its status channel:
+ * otherwise the fence window it last read closes (4 s with the default
+ * lease and timeout) and every later mutation fails with -ETIMEDOUT.
+ * fn must not issue requests on c. NULL clears it. */
+void kube_client_set_progress(struct kube_client *c, void (*fn)(void *),
+			      void *arg);
+
 void kube_resp_init(struct kube_resp *r);
 void kube_resp_done(struct kube_resp *r);
 

@@ -320,6 +320,11 @@ void wk_heartbeat(struct wk_rt *rt)
 		send_heartbeat(rt);
 }
 
+static void kube_progress(void *arg)
+{
+	wk_heartbeat(arg);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct wk_rt *rt = arg;
@@ -408,6 +413,9 @@ static int make_client(struct wk_rt *rt)
 		log_error("kube client: %s", err);
 		return r;
 	}
+	/* node-init's PATCHes of a 500-node batch ran 50 ms apart without
+	 * the loop reading lease renewals, and were fenced after 4 s */
+	kube_client_set_progress(rt->kube, kube_progress, rt);
 	if (rt->have_token)
 		return kube_client_set_token(rt->kube, rt->token);
 	return 0;
