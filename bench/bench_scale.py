@@ -130,20 +130,26 @@ def pod_cidr(i):
     return f"10.{(244 + i // 256) % 256}.{i % 256}.0/24"
 
 
-def node_body(i, instance, master=False):
+UNINIT_TAINT = {"key": "node.cloudprovider.kubernetes.io/uninitialized",
+                "value": "true", "effect": "NoSchedule"}
+
+
+def node_body(i, instance, master=False, uninit=False):
     labels = {"kubernetes.io/hostname": f"bench-{i}"}
     if master:
         labels["node-role.kubernetes.io/master"] = ""
+    spec = {"providerID": f"{REGION}.{instance}", "podCIDR": pod_cidr(i),
+            "podCIDRs": [pod_cidr(i)]}
+    if uninit:
+        spec["taints"] = [UNINIT_TAINT]
     return {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": f"bench-{i}", "labels": labels},
-            "spec": {"providerID": f"{REGION}.{instance}",
-                     "podCIDR": pod_cidr(i),
-                     "podCIDRs": [pod_cidr(i)]}}
+            "spec": spec}
 
 
-def create_node(cluster, i, instance, master=False):
+def create_node(cluster, i, instance, master=False, uninit=False):
     st, out = cluster.api("POST", "/api/v1/nodes",
-                          node_body(i, instance, master))
+                          node_body(i, instance, master, uninit))
     if st != 201:
         raise RuntimeError(f"create node bench-{i}: {st} {out}")
 
@@ -338,6 +344,7 @@ class AuditCounter:
         self.path = path
         self.off = 0
         self.acc = [0, 0, 0]
+        self.lease = 0  # leader-election renewals, counted apart
 
     def take(self):
         """Counts since the last take()."""
@@ -366,7 +373,10 @@ class AuditCounter:
             if not ev.get("userAgent", "").startswith(
                     "cloud-controller-manager"):
                 continue
-            if ev.get("objectRef", {}).get("resource") == "events":
+            res = ev.get("objectRef", {}).get("resource")
+            if res == "leases":
+                self.lease += 1
+            elif res == "events":
                 self.acc[2] += 1
             elif ev.get("verb") in ("create", "update", "patch", "delete"):
                 self.acc[1] += 1
@@ -516,6 +526,7 @@ class Bench:
     def begin(self):
         self.audit.take()
         return {"seq": self.calls.last_seq(), "t": time.monotonic(),
+                "lease": self.audit.lease,
                 "cpu": self.procs.cpu(), "sim": cpu_of(self.sim.proc.pid),
                 "api": cpu_of(self.cluster.apiserver_pid)}
 
@@ -670,7 +681,9 @@ class Bench:
         m = self.begin()
         # node 0 is a master: routed, but never a CLB backend
         create_all(lambda i: create_node(self.cluster, i, f"i-bench{i:04d}",
-                                         master=(i == 0)), range(n))
+                                         master=(i == 0),
+                                         uninit=self.a.uninitialized),
+                   range(n))
         self.row("a", "nodes created", n,
                  f"in {time.monotonic() - m['t']:.1f} s (1 master)")
         self.timed("a", "time to all routes", self.routes_ok(n), 300, 0.5,
@@ -717,7 +730,7 @@ class Bench:
         n = self.a.nodes
         inst = f"i-bench{n:04d}"
         m = self.begin()
-        create_node(self.cluster, n, inst)
+        create_node(self.cluster, n, inst, uninit=self.a.uninitialized)
         self.timed("c", "time to route of the new node",
                    self.routes_ok(n + 1), 120, 0.5, m["t"])
         if self.a.policy == "Cluster":
@@ -741,7 +754,10 @@ class Bench:
         reads, writes, events = self.kube_row("d")
         self.row("d", "kube API requests per minute",
                  f"{(reads + writes + events) * 60 / self.a.steady:.1f}",
-                 "watches count when they end (--min-request-timeout)")
+                 "watches count when they end (--min-request-timeout); "
+                 "lease requests apart: "
+                 f"{(self.audit.lease - m['lease']) * 60 / self.a.steady:.1f}"
+                 f"/min")
         self.row("d", "CCM CPU", f"{self.procs.cpu() - m['cpu']:.2f} s")
 
     def finish(self):
@@ -751,6 +767,13 @@ class Bench:
             self.row("end", f"max RSS {name}", f"{rss[name] / 1024:.1f} MiB")
         self.row("end", "CCM CPU total", f"{self.procs.cpu():.2f} s",
                  "since start")
+        try:
+            text = self.ccm.log()
+        except OSError:
+            text = ""
+        self.row("end", "CCM log lines with 'timed out'",
+                 sum("timed out" in ln for ln in text.splitlines()),
+                 "failed or fenced requests")
         if not self.ccm.alive():
             self.row("end", "CCM", "EXITED", "see log")
 
@@ -816,7 +839,8 @@ def header(args):
             f"{loadavg()}\n"
             f"binary: {args.bin}\nnodes {args.nodes} (+1 in c), services "
             f"{args.services} x 2 TCP ports ({args.policy}), steady "
-            f"{args.steady} s, restart {args.restart_worker or 'none'}; "
+            f"{args.steady} s, restart {args.restart_worker or 'none'}"
+            f"{', nodes uninitialized' if args.uninitialized else ''}; "
             f"extra CCM flags {args.ccm_arg or 'none'}; "
             f"simulator quotas {sim_quotas(args.nodes + 1, args.services)}; "
             "route_pending_ms 200\n")
@@ -853,6 +877,10 @@ def main():
                     default="Cluster", help="externalTrafficPolicy; Local "
                     "puts only the 2 endpoint nodes behind each CLB (needed "
                     "above 201 nodes: the CLB backend quota is 200)")
+    ap.add_argument("--uninitialized", action="store_true",
+                    help="nodes carry the uninitialized taint (kubelets "
+                    "with --cloud-provider=external): node-init patches "
+                    "each one")
     ap.add_argument("--restart-worker", default="service-lb",
                     help="worker SIGKILLed in phase e ('' skips phase e)")
     ap.add_argument("--steady", type=int, default=60)

@@ -82,7 +82,7 @@ def test_long_patch_run_stays_inside_the_fence(cluster, sim, run_ccm,
     # (a fenced attempt logs SyncNodeFailed and is retried later).
     assert "SyncNodeFailed" not in log, log[-6000:]
     assert "timed out" not in log, log[-6000:]
-    # The run really outlasted the fence window: one batch, rate-bound.
+    # ... and with the instance it was created for.
     st, obj = cluster.api("GET", f"/api/v1/nodes/{names[0]}")
     assert st == 200 and obj["spec"]["providerID"].endswith(
         insts[0]["id"]), obj
