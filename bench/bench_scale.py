@@ -872,7 +872,8 @@ def main():
     ap.add_argument("--bin", default=os.environ.get(
         "CCM_BIN", os.path.join(REPO, "bin", "cloud-controller-manager")))
     ap.add_argument("--nodes", type=int, default=200)
-    ap.add_argument("--services", type=int, default=50)
+    ap.add_argument("--services", type=int, default=50,
+                    help="at most 922 (Local) or 1384 (Cluster): NodePorts")
     ap.add_argument("--policy", choices=("Cluster", "Local"),
                     default="Cluster", help="externalTrafficPolicy; Local "
                     "puts only the 2 endpoint nodes behind each CLB (needed "
@@ -895,6 +896,14 @@ def main():
     if not (2 <= args.nodes <= 5000 and 1 <= args.services <= 2000):
         ap.error("--nodes 2..5000 (instances in a /18 vSwitch), "
                  "--services 1..2000")
+    # 2 NodePorts per Service, + 1 health-check NodePort with Local, out
+    # of the API server's default range 30000-32767
+    per = 3 if args.policy == "Local" else 2
+    if args.services * per > 2768:
+        ap.error(f"--services {args.services} needs {args.services * per} "
+                 "NodePorts; the API server's range has 2768 "
+                 f"(at most {2768 // per} Services with --policy "
+                 f"{args.policy})")
     if args.policy == "Cluster" and args.nodes > 201:
         ap.error("--nodes > 201 needs --policy Local (a CLB holds at most "
                  "200 backend servers)")
