@@ -45,7 +45,7 @@ PROG_BINS := $(patsubst tests/integ/%.c,$(B)/san/tests/integ/%,$(PROG_SRCS))
 REL_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRCS))
 SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS))
 
-.PHONY: all deps test testbins unit integ check format fuzz clean run apiserver bench
+.PHONY: all deps test testbins unit integ check format fuzz clean run apiserver bench chaos
 
 all: $(BIN)/cloud-controller-manager
 
@@ -81,6 +81,19 @@ $(B)/rel/bench/%: bench/%.c $(REL_OBJS)
 # Benchmarks: never part of make test (performance is not asserted there).
 bench: $(BIN)/cloud-controller-manager $(BENCH_BINS)
 	@bash bench/run.sh
+
+# The chaos run (tests/integ/test_chaos.py) for 10 minutes; make test runs
+# it for 2. CHAOS_SEED fixes the random choices.
+chaos:
+	@bash tests/harness/deps.sh
+	@$(MAKE) --no-print-directory testbins
+	@KUBE_APISERVER=$$(bash tests/harness/build-apiserver.sh) \
+		CHAOS_SECONDS=$${CHAOS_SECONDS:-600} \
+		CCM_BIN=$(CURDIR)/$(BIN)/san/cloud-controller-manager \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		/usr/bin/python3 -m pytest -s -q tests/integ/test_chaos.py
 
 # Everything the test runner needs built.
 testbins: $(BIN)/cloud-controller-manager $(BIN)/san/cloud-controller-manager \
