@@ -496,7 +496,7 @@ def foreign_snapshot(state, lb_ids=(), routes=()):
         for e in t["entries"]:
             if (t["id"], e["cidr"]) in routes:
                 snap[f"route:{t['id']}:{e['cidr']}"] = {
-                    k: e[k] for k in ("id", "cidr", "next_hop_id",
+                    k: e.get(k) for k in ("id", "cidr", "next_hop_id",
                                       "next_hop_type", "name", "status")}
     return snap
 
