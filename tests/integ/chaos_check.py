@@ -125,6 +125,13 @@ class Report:
     def fail(self, invariant, what):
         self.violations.append(Violation(invariant, what))
 
+    def margin(self, key, seconds):
+        """Keeps the smallest value seen under `key` (how close a run came
+        to breaking an invariant)."""
+        old = self.checked.get(key)
+        if old is None or seconds < old:
+            self.checked[key] = round(seconds, 3)
+
     def text(self, limit=40):
         lines = ["checked:"]
         lines += [f"  {k}: {v}" for k, v in sorted(self.checked.items())]
@@ -239,6 +246,9 @@ def _check_sender(rep, inv, hist, identity, t, what):
                       f"not hold the Lease ({hist.describe(identity, t)})")
         return
     exp = hist.expiry(identity, t)
+    if exp is not None:
+        rep.margin(f"min s from a {inv} mutation to its lease end",
+                   exp - t)
     if exp is not None and t >= exp:
         rep.fail(inv + "-expiry",
                  f"{what} at {fmt_ts(t)} from {identity} after its lease "

@@ -37,7 +37,9 @@ CLUSTER_ID = "chaos"
 CLUSTER_CIDR = "172.16.0.0/16"  # SEED_FLAGS' --cluster-cidr
 TABLE = "vtb-sim0001"
 LEASE_S = 15  # the seed's (default) lease duration
-FREEZE_S = LEASE_S + 5  # long enough for a standby to take over
+# A frozen or cut-off leader stays so until a standby holds the Lease (with
+# the seed's endpoints lock that takes up to two lease durations), at most:
+FREEZE_MAX_S = 4 * LEASE_S
 PORTS = (80, 443, 8080)
 SAS = ("service-controller", "route-controller", "cloud-node-controller")
 CONVERGE_S = 420
@@ -348,8 +350,8 @@ class Run:
             return False
         os.kill(s.proc.pid, signal.SIGSTOP)
         s.stopped = True
-        self.inject("SIGSTOP leading supervisor", f"{s.identity} {FREEZE_S}s")
-        self.stop.wait(FREEZE_S)
+        self.inject("SIGSTOP leading supervisor", s.identity)
+        self.until_moved(s.identity)
         os.kill(s.proc.pid, signal.SIGCONT)
         s.stopped = False
         self.inject("SIGCONT", s.identity)
@@ -360,9 +362,8 @@ class Run:
         if not s:
             return False
         s.proxy.blackhole()
-        self.inject("leader cut off from the API server",
-                    f"{s.identity} {FREEZE_S}s")
-        self.stop.wait(FREEZE_S)
+        self.inject("leader cut off from the API server", s.identity)
+        self.until_moved(s.identity)
         s.proxy.resume()
         self.inject("leader reconnected", s.identity)
         return True
@@ -380,6 +381,20 @@ class Run:
         self.inject("etcd compaction", f"revision {rev}")
         return True
 
+    def until_moved(self, old):
+        """Until another identity holds the Lease (a few seconds more, so
+        the new leader's workers act while the old one is still away)."""
+        t = time.time()
+        while time.time() - t < FREEZE_MAX_S:
+            h = self.holder()
+            if h and h != old:
+                self.inject("Lease taken over", f"by {h} after "
+                            f"{time.time() - t:.0f} s")
+                self.stop.wait(3)
+                return
+            time.sleep(0.5)
+        self.inject("Lease not taken over", f"in {FREEZE_MAX_S} s")
+
     def chaos(self, until):
         kinds = [self.kill_worker, self.kill_leader, self.freeze_leader,
                  self.cut_leader, self.restart_apiserver, self.compact_etcd]
@@ -389,7 +404,7 @@ class Run:
             for k in order:
                 if time.time() >= until:
                     return
-                wait_for(self.leader, 3 * (2 * LEASE_S + 4),
+                wait_for(self.leader, 3 * (2 * LEASE_S + 4), 1.0,
                          what="a leader among the supervisors")
                 self.stop.wait(self.frng.uniform(2, 6))
                 k()
@@ -459,7 +474,7 @@ def _run(r):
     r.inject("cloud throttling 30 % and 5xx 5 % on every action")
     r.sups = [Sup(r, n).start() for n in range(3)]
     log("supervisors: " + ", ".join(s.identity for s in r.sups))
-    wait_for(r.leader, 3 * (2 * LEASE_S + 4), what="a first leader")
+    wait_for(r.leader, 3 * (2 * LEASE_S + 4), 1.0, what="a first leader")
     for _ in range(3):
         r.add_node()
     for _ in range(2):

@@ -122,8 +122,10 @@ def test_kube_writes_of_workers_only():
     assert [v.invariant for v in rep.violations] == ["b"]
     assert "kube patch /api/v1/namespaces/x/services/y (200) by service-lb" \
         in rep.violations[0].what
-    assert rep.checked == {"worker kube requests": 4,
-                           "worker kube mutations": 2}
+    assert rep.checked["worker kube requests"] == 4
+    assert rep.checked["worker kube mutations"] == 2
+    # the legal write at T0+1 came 14 s before the lease A wrote at T0 ended
+    assert rep.checked["min s from a b mutation to its lease end"] == 14.0
 
 
 def node(name, iid, cidr, ready="True", labels=None):
