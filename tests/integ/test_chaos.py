@@ -536,3 +536,81 @@ def _summary(r, rep, t0, t_end):
                                          sorted(r.changes.items())))
     lines.append(rep.text())
     return "\n".join(lines)
+
+
+def test_checker_flags_an_actor_without_the_lease(cluster, sim, run_ccm,
+                                                  tmp_path):
+    """The checker on real components: a leader-elected CCM acts for a
+    Service and stops (releasing the Lease), then a CCM with
+    --leader-elect=false acts for another. Every mutation of the second, to
+    the cloud and to the API server, is reported under (a) and (b); none of
+    the first's is."""
+    lock, ns = "chk-" + uuid.uuid4().hex[:8], "chk-" + uuid.uuid4().hex[:6]
+    delete_all_nodes(cluster)
+    cluster.create("/api/v1/namespaces", {"apiVersion": "v1",
+                                          "kind": "Namespace",
+                                          "metadata": {"name": ns}})
+    make_node(cluster, "chk-node", "172.16.1.0/24", "i-sim0002")
+    set_ready(cluster, "chk-node")
+    cc_path = sim.cloud_config(str(tmp_path / "cc.json"), clusterID="chk")
+    since_seq = max((c["seq"] for c in sim.calls()), default=0)
+    t0 = time.time()
+
+    def ccm(n, *extra):
+        port = free_port()
+        (tmp_path / f"run{n}").mkdir()
+        p = run_ccm([f"--cloud-config={cc_path}",
+                     f"--kubeconfig={cluster.kubeconfig}",
+                     "--controllers=service", "--configure-cloud-routes=false",
+                     f"--leader-elect-resource-name={lock}",
+                     f"--health-probe-bind-addr=127.0.0.1:{port}",
+                     f"--metrics-bind-addr=127.0.0.1:{port}",
+                     f"--run-dir={tmp_path}/run{n}", "-v=2", *extra],
+                    env={**sim.env, "CCM_SCAFFOLD": ""})
+        return p, p.wait_log(r"identity (\S+),", 60).group(1)
+
+    def lb_service(name):
+        cluster.create(f"/api/v1/namespaces/{ns}/services", {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"type": "LoadBalancer", "selector": {"app": name},
+                     "ports": [{"port": 80, "protocol": "TCP",
+                                "targetPort": 80}]}})
+
+        def ingress():
+            s = cluster.get(f"/api/v1/namespaces/{ns}/services/{name}")
+            return (s.get("status", {}).get("loadBalancer", {})
+                    .get("ingress"))
+        wait_for(ingress, 120, 0.5, what=f"ingress of {name}")
+
+    try:
+        legit, legit_id = ccm(1)
+        lb_service("first")
+        assert legit.stop() == 0
+        rogue, rogue_id = ccm(2, "--leader-elect=false")
+        lb_service("second")
+        rep = chaos_check.Report()
+        events = cluster.audit_events()
+        hist = chaos_check.LeaseHistory.from_audit(events, "kube-system",
+                                                   lock, LEASE_S)
+        chaos_check.check_cloud_calls(rep, sim.client.calls(since=since_seq),
+                                      hist)
+        chaos_check.check_kube_writes(rep, events, hist, since=t0,
+                                      identities={legit_id, rogue_id})
+        print(rep.text(), flush=True)
+        assert hist.holders() == [legit_id]
+        by = {}
+        for v in rep.violations:
+            assert rogue_id in v.what and legit_id not in v.what, v
+            by[v.invariant] = by.get(v.invariant, 0) + 1
+        assert by.get("a", 0) >= 1 and by.get("b", 0) >= 1, rep.text()
+        # the legitimate leader's own mutations were checked and passed
+        assert rep.checked["mutating cloud calls"] > by["a"]
+        assert rep.checked["worker kube mutations"] > by["b"]
+    finally:
+        path = f"/api/v1/namespaces/{ns}/services"
+        for n in ("first", "second"):
+            cluster.api("DELETE", f"{path}/{n}")
+            cluster.api("PATCH", f"{path}/{n}",
+                        {"metadata": {"finalizers": None}})
+        delete_all_nodes(cluster)
