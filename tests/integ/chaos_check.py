@@ -247,7 +247,7 @@ def _check_sender(rep, inv, hist, identity, t, what):
         return
     exp = hist.expiry(identity, t)
     if exp is not None:
-        rep.margin(f"min s from a {inv} mutation to its lease end",
+        rep.margin(f"({inv}) min seconds from a mutation to its lease end",
                    exp - t)
     if exp is not None and t >= exp:
         rep.fail(inv + "-expiry",

@@ -125,7 +125,7 @@ def test_kube_writes_of_workers_only():
     assert rep.checked["worker kube requests"] == 4
     assert rep.checked["worker kube mutations"] == 2
     # the legal write at T0+1 came 14 s before the lease A wrote at T0 ended
-    assert rep.checked["min s from a b mutation to its lease end"] == 14.0
+    assert rep.checked["(b) min seconds from a mutation to its lease end"] == 14.0
 
 
 def node(name, iid, cidr, ready="True", labels=None):
