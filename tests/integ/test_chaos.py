@@ -9,7 +9,7 @@ asserts one actor at a time (from the simulator's call log and the audit
 log's Lease history), the desired end state, no leak, nothing foreign
 touched.
 
-CHAOS_SECONDS (default 120; `make chaos` runs 600) bounds the chaos phase,
+CHAOS_SECONDS (default 120; `make chaos` runs 480) bounds the chaos phase,
 CHAOS_SEED (default 1010) fixes every random choice; both are printed.
 """
 
@@ -322,14 +322,23 @@ class Run:
         log(f"inject {what} {detail}")
 
     def kill_worker(self):
+        """kill -9 of the leader's workers in turn: service-lb, route,
+        node-init."""
         s = self.leader()
-        pids = s.workers() if s else []
-        if not pids:
+        by = {}
+        for pid in (s.workers() if s else []):
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    by[f.read().strip()] = pid
+            except OSError:
+                pass
+        if not by:
             return False
-        pid = self.frng.choice(pids)
-        with open(f"/proc/{pid}/comm") as f:
-            comm = f.read().strip()
-        os.kill(pid, signal.SIGKILL)
+        self.kills = getattr(self, "kills", -1) + 1
+        names = ["ccm-service-lb", "ccm-route", "ccm-node-init"]
+        comm = names[self.kills % 3]
+        comm = comm if comm in by else sorted(by)[0]
+        os.kill(by[comm], signal.SIGKILL)
         self.inject("kill -9 worker", f"{comm} of {s.identity}")
         return True
 
