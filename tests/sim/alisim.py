@@ -426,6 +426,8 @@ class Handler(BaseHTTPRequestHandler):
                     cfg[k] = v
                 else:
                     raise ValueError("unknown config key %r" % k)
+            if "seed" in args:  # fault decisions follow the new seed from now on
+                self.sim.faults.rng.seed(args["seed"])
         return dict(cfg, ok=True)
 
 

@@ -802,6 +802,24 @@ def test_call_log_records_every_arrival_with_sender(sim):
     assert [c["seq"] for c in sim.calls(since=last)] == [c["seq"] for c in calls[2:]]
 
 
+def test_config_seed_reseeds_fault_decisions(sim):
+    def pattern():
+        sim.config(seed=42)
+        sim.control(action="DescribeVpcs", throttle_rate=0.5, count=20)
+        out = []
+        for _ in range(20):
+            try:
+                sim.rpc("DescribeVpcs", VPC)
+                out.append(1)
+            except RpcError:
+                out.append(0)
+        sim.clear_faults()
+        return out
+    first = pattern()
+    assert 0 < sum(first) < 20
+    assert pattern() == first
+
+
 def test_out_of_band_mutators(sim):
     lid = create_intranet(sim, DeleteProtection="on")["LoadBalancerId"]
     vg = make_group(sim, lid, [{"ServerId": "i-sim0002", "Port": 80}])
