@@ -70,8 +70,11 @@ int ali_client_call(struct ali_client *c, enum ali_product p,
 
 void ali_client_set_rate(struct ali_client *c, enum ali_product p,
 			 double calls_per_sec);
-/* fn(arg) runs before every attempt (retries included), so a worker can
- * send its heartbeat and read fence updates while a call retries. */
+/* fn(arg) runs before every attempt (retries included), at least every
+ * second while the call waits for its rate or a retry backoff, and after
+ * each failed metadata attempt of a credential refresh, so a worker can
+ * send its heartbeat and read fence updates while a call waits. The fence
+ * itself is asked after all of these, just before the request is sent. */
 void ali_client_set_progress(struct ali_client *c, void (*fn)(void *arg),
 			     void *arg);
 const char *ali_client_region(const struct ali_client *c);

@@ -2,10 +2,28 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "lib/clock.h"
+
+/*
+ * A container's /etc/ssl/certs and /etc/pki are often host mounts (the
+ * seed's DaemonSet does it), so the image's own bundle lives where they
+ * cannot shadow it; ALICLOUD_CA_FILE overrides it.
+ */
+const char *ali_http_ca_file(void)
+{
+	const char *env = getenv("ALICLOUD_CA_FILE");
+
+	if (env && *env)
+		return env;
+	if (access(ALI_HTTP_CA_BUNDLE, R_OK) == 0)
+		return ALI_HTTP_CA_BUNDLE;
+	return NULL;
+}
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 {
@@ -53,6 +71,17 @@ static int curl_errno(CURLcode cc)
 	}
 }
 
+/* Only the chosen bundle: a shadowed CA directory must not widen trust. */
+static void set_ca(CURL *h)
+{
+	const char *ca = ali_http_ca_file();
+
+	if (!ca)
+		return;
+	curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+}
+
 static void setup(CURL *h, const struct ali_http_req *req,
 		  struct ali_http_resp *resp)
 {
@@ -63,6 +92,7 @@ static void setup(CURL *h, const struct ali_http_req *req,
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	set_ca(h);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);

@@ -37,6 +37,13 @@ struct ali_http_resp {
 	int64_t latency_ms;
 };
 
+/* The CA bundle an image ships, used by the cloud client when present. */
+#define ALI_HTTP_CA_BUNDLE "/usr/share/alicloud-ccm/ca-certificates.crt"
+
+/* ALICLOUD_CA_FILE, else ALI_HTTP_CA_BUNDLE if readable, else NULL (curl's
+ * default store). */
+const char *ali_http_ca_file(void);
+
 int ali_http_do(CURL *h, const struct ali_http_req *req,
 		struct ali_http_resp *resp);
 

@@ -133,6 +133,8 @@ static void create_params(const struct ali_lb_create *o, struct ali_params *p)
 	ali_params_set(p, "DeleteProtection", o->delete_protection);
 	ali_params_set(p, "ModificationProtectionStatus",
 		       o->modification_protection);
+	ali_params_set(p, "ModificationProtectionReason",
+		       o->modification_protection_reason);
 	ali_params_set(p, "MasterZoneId", o->master_zone_id);
 	ali_params_set(p, "SlaveZoneId", o->slave_zone_id);
 	ali_params_set(p, "AddressIPVersion", o->address_ip_version);

@@ -84,6 +84,7 @@ struct ali_lb_create {
 	const char *client_token; /* make the create idempotent */
 	const char *delete_protection;
 	const char *modification_protection;
+	const char *modification_protection_reason;
 	const char *master_zone_id;
 	const char *slave_zone_id;
 	const char *address_ip_version;
@@ -224,6 +225,27 @@ int ali_slb_describe_listeners(struct ali_client *c, const char *lb_id,
  * for tests. */
 int ali_slb_listener_params(const struct ali_listener *l, int create,
 			    struct ali_params *p);
+
+/* ---- domain extensions (SNI certificates of HTTPS listeners) ---- */
+
+struct ali_domext {
+	char id[64];
+	char domain[128];
+	char cert_id[128];
+};
+
+/* *out freed with free(). */
+int ali_slb_describe_domexts(struct ali_client *c, const char *lb_id, int port,
+			     struct ali_domext **out, size_t *n,
+			     struct ali_error *err);
+/* No ClientToken: ALI_E_AMBIGUOUS means describe before retrying. */
+int ali_slb_create_domext(struct ali_client *c, const char *lb_id, int port,
+			  const char *domain, const char *cert_id,
+			  char id_out[64], struct ali_error *err);
+int ali_slb_set_domext(struct ali_client *c, const char *id,
+		       const char *cert_id, struct ali_error *err);
+int ali_slb_delete_domext(struct ali_client *c, const char *id,
+			  struct ali_error *err);
 
 /* ---- vServer groups ---- */
 

@@ -1,5 +1,6 @@
 #include "alicloud/ali_vpc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,12 @@
 
 void ali_route_list_done(struct ali_route_list *l)
 {
+	size_t i;
+
 	if (!l)
 		return;
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].hops);
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
@@ -70,10 +75,39 @@ int ali_vpc_route_tables(struct ali_client *c, const char *vpc_id,
 	return r;
 }
 
-static int parse_entry(const struct json *e, struct ali_route_entry *re)
+/* A value that does not fit is dropped whole: a cut name could read as
+ * this cluster's marker. */
+static void jstr_whole(const struct json *o, const char *key, char *dst,
+		       size_t n)
+{
+	const char *v = json_path_str(o, key);
+
+	dst[0] = '\0';
+	if (v && strlen(v) < n)
+		memcpy(dst, v, strlen(v) + 1);
+}
+
+static int parse_hops(const struct json *e, struct ali_route_entry *re)
 {
 	const struct json *hops = ali_jlist(e, "NextHops", "NextHop");
-	const struct json *h0 = json_at(hops, 0);
+	size_t i;
+
+	for (i = 0; i < json_len(hops); i++) {
+		struct ali_route_hop *h =
+			ali_grow(&re->hops, &re->n_hops, sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		ali_jstr(json_at(hops, i), "NextHopId", h->id, sizeof(h->id));
+		ali_jstr(json_at(hops, i), "NextHopType", h->type,
+			 sizeof(h->type));
+	}
+	return 0;
+}
+
+static int parse_entry(const struct json *e, struct ali_route_entry *re)
+{
+	int r;
 
 	ali_jstr(e, "RouteTableId", re->route_table_id,
 		 sizeof(re->route_table_id));
@@ -81,14 +115,33 @@ static int parse_entry(const struct json *e, struct ali_route_entry *re)
 	ali_jstr(e, "DestinationCidrBlock", re->cidr, sizeof(re->cidr));
 	ali_jstr(e, "Type", re->type, sizeof(re->type));
 	ali_jstr(e, "Status", re->status, sizeof(re->status));
-	/* Older answers carry the hop at the top level. */
-	ali_jstr(h0 ? h0 : e, "NextHopId", re->next_hop_id,
-		 sizeof(re->next_hop_id));
+	jstr_whole(e, "RouteEntryName", re->name, sizeof(re->name));
+	jstr_whole(e, "Description", re->description, sizeof(re->description));
+	r = parse_hops(e, re);
+	if (r < 0)
+		return r;
+	if (re->n_hops > 0) {
+		memcpy(re->next_hop_id, re->hops[0].id,
+		       sizeof(re->next_hop_id));
+		memcpy(re->next_hop_type, re->hops[0].type,
+		       sizeof(re->next_hop_type));
+		return 0;
+	}
+	/* Older answers carry one hop at the top level. */
+	ali_jstr(e, "NextHopId", re->next_hop_id, sizeof(re->next_hop_id));
 	if (!re->next_hop_id[0])
 		ali_jstr(e, "InstanceId", re->next_hop_id,
 			 sizeof(re->next_hop_id));
-	ali_jstr(h0 ? h0 : e, "NextHopType", re->next_hop_type,
+	ali_jstr(e, "NextHopType", re->next_hop_type,
 		 sizeof(re->next_hop_type));
+	if (!re->next_hop_id[0])
+		return 0;
+	re->hops = calloc(1, sizeof(*re->hops));
+	if (!re->hops)
+		return -ENOMEM;
+	re->n_hops = 1;
+	memcpy(re->hops[0].id, re->next_hop_id, sizeof(re->hops[0].id));
+	memcpy(re->hops[0].type, re->next_hop_type, sizeof(re->hops[0].type));
 	return 0;
 }
 
@@ -103,6 +156,28 @@ static void entry_filter(struct ali_params *p, const char *table_id,
 	ali_params_set(p, "NextHopType", f->next_hop_type);
 	ali_params_set(p, "NextHopId", f->next_hop_id);
 	ali_params_set(p, "DestinationCidrBlock", f->cidr);
+}
+
+/* The next page's token, or an error when paging would not advance. */
+static int next_token(const struct json *resp, char *token, size_t n,
+		      const char *table_id, struct ali_error *err)
+{
+	const char *t = json_path_str(resp, "NextToken");
+
+	if (!t || !t[0]) {
+		token[0] = '\0';
+		return 0;
+	}
+	if (strlen(t) >= n || strcmp(t, token) == 0) {
+		ali_error_set(err, 0, "InvalidResponse",
+			      "DescribeRouteEntryList of %s: NextToken %s; "
+			      "the table cannot be read whole",
+			      table_id,
+			      strlen(t) >= n ? "too long" : "repeated");
+		return -EPROTO;
+	}
+	memcpy(token, t, strlen(t) + 1);
+	return 0;
 }
 
 int ali_vpc_route_entries(struct ali_client *c, const char *table_id,
@@ -132,7 +207,9 @@ int ali_vpc_route_entries(struct ali_client *c, const char *table_id,
 
 			r = re ? parse_entry(json_at(arr, i), re) : -ENOMEM;
 		}
-		ali_jstr(resp, "NextToken", token, sizeof(token));
+		if (r == 0)
+			r = next_token(resp, token, sizeof(token), table_id,
+				       err);
 		json_free(resp);
 		ali_params_done(&p);
 	} while (r == 0 && token[0]);
@@ -143,6 +220,7 @@ int ali_vpc_route_entries(struct ali_client *c, const char *table_id,
 
 int ali_vpc_create_route(struct ali_client *c, const char *table_id,
 			 const char *cidr, const char *next_hop_id,
+			 const struct ali_route_marks *marks,
 			 const char *client_token, char id_out[64],
 			 struct ali_error *err)
 {
@@ -155,6 +233,10 @@ int ali_vpc_create_route(struct ali_client *c, const char *table_id,
 	ali_params_set(&p, "DestinationCidrBlock", cidr);
 	ali_params_set(&p, "NextHopType", "Instance");
 	ali_params_set(&p, "NextHopId", next_hop_id);
+	if (marks) {
+		ali_params_set(&p, "RouteEntryName", marks->name);
+		ali_params_set(&p, "Description", marks->description);
+	}
 	ali_params_set(&p, "ClientToken", client_token);
 	r = ali_client_call(c, ALI_VPC, "CreateRouteEntry", &p, &resp, err);
 	if (r == 0 && id_out)

@@ -11,13 +11,28 @@
 
 #include "alicloud/ali_client.h"
 
+struct ali_route_hop {
+	char id[64];
+	char type[32];
+};
+
+/* The cloud caps RouteEntryName at 128 and Description at 256 characters;
+ * a longer value than these buffers hold is read as "" (never as a
+ * truncated marker). */
+#define ALI_ROUTE_NAME_MAX 160
+#define ALI_ROUTE_DESC_MAX 320
+
 struct ali_route_entry {
 	char route_table_id[64];
 	char id[64];
 	char cidr[64];
-	char next_hop_id[64];
+	char next_hop_id[64]; /* the first hop (== hops[0]) */
 	char next_hop_type[32];
-	char type[16];	 /* Custom, System, ... */
+	struct ali_route_hop *hops; /* every next hop (ECMP has several) */
+	size_t n_hops;
+	char name[ALI_ROUTE_NAME_MAX];	      /* RouteEntryName */
+	char description[ALI_ROUTE_DESC_MAX]; /* Description */
+	char type[16];			      /* Custom, System, ... */
 	char status[16]; /* Pending, Available, Modifying, Deleting */
 };
 
@@ -39,14 +54,23 @@ struct ali_route_filter {
 	const char *cidr;
 };
 
-/* DescribeRouteEntryList over NextToken pages. */
+/* DescribeRouteEntryList over NextToken pages, read whole: a page that
+ * fails, or a NextToken that does not advance, fails the whole listing
+ * (out is then empty) so that no caller plans from part of a table. */
 int ali_vpc_route_entries(struct ali_client *c, const char *table_id,
 			  const struct ali_route_filter *f,
 			  struct ali_route_list *out, struct ali_error *err);
+/* Optional RouteEntryName / Description of a created entry (NULL: none). */
+struct ali_route_marks {
+	const char *name;
+	const char *description;
+};
+
 /* CreateRouteEntry, NextHopType=Instance. client_token (may be NULL) makes
  * it idempotent and retryable; id_out (may be NULL) gets RouteEntryId. */
 int ali_vpc_create_route(struct ali_client *c, const char *table_id,
 			 const char *cidr, const char *next_hop_id,
+			 const struct ali_route_marks *marks,
 			 const char *client_token, char id_out[64],
 			 struct ali_error *err);
 /* DeleteRouteEntry by table + cidr + next hop. */
@@ -62,6 +86,8 @@ struct ali_route_req {
 	const char *table_id;
 	const char *cidr;
 	const char *next_hop_id;
+	const char *name;	 /* create only, may be NULL */
+	const char *description; /* create only, may be NULL */
 };
 
 struct ali_route_failure {

@@ -34,9 +34,14 @@ static void row_params(struct ali_params *p, size_t i,
 			   row->table_id);
 	ali_params_set_nth(p, "RouteEntries", i, ".DstCidrBlock", row->cidr);
 	ali_params_set_nth(p, "RouteEntries", i, ".NextHop", row->next_hop_id);
-	if (create)
-		ali_params_set_nth(p, "RouteEntries", i, ".NextHopType",
-				   "Instance");
+	if (!create)
+		return;
+	ali_params_set_nth(p, "RouteEntries", i, ".NextHopType", "Instance");
+	if (row->name)
+		ali_params_set_nth(p, "RouteEntries", i, ".Name", row->name);
+	if (row->description)
+		ali_params_set_nth(p, "RouteEntries", i, ".Description",
+				   row->description);
 }
 
 static int batches(struct ali_client *c, const char *action, int create,

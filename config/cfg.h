@@ -47,6 +47,20 @@ struct cfg_vswitch {
 	char id[64];
 };
 
+/*
+ * Account quotas (Alibaba "Limits" page defaults; all can be raised on the
+ * account, and then here). Planning stays inside them instead of letting
+ * the cloud refuse a half-applied change.
+ */
+#define CFG_QUOTA_MAX 100000
+
+struct cfg_quotas {
+	int backends_per_lb;  /* distinct backend servers per CLB: 200 */
+	int lbs_per_instance; /* CLBs one ECS instance is attached to: 50 */
+	int listeners_per_lb; /* listeners per CLB: 50 */
+	int route_entries_per_table; /* custom route entries per table: 200 */
+};
+
 struct cfg_cloud {
 	char access_key_id[128];
 	char access_key_secret[128]; /* secret: never log */
@@ -66,6 +80,7 @@ struct cfg_cloud {
 	int disable_public_slb;
 	char non_ecs_node_selector[256]; /* "key=value" */
 	int initialize_non_ecs_nodes;
+	struct cfg_quotas quotas;
 };
 
 struct cfg {

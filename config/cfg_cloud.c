@@ -187,6 +187,49 @@ static int get_bool(const struct json *g, const char *key, int *dst,
 	return 0;
 }
 
+/*
+ * A quota: a JSON number or a numeric string (Go cloud-configs often quote
+ * numbers), 1..CFG_QUOTA_MAX; absent keeps the documented default.
+ */
+static int get_quota(const struct json *g, const char *key, int *dst,
+		     struct cfg_err *e)
+{
+	const struct json *v = json_get_ci(g, key);
+	long long n;
+
+	if (!v || v->type == JSON_NULL)
+		return 0;
+	if ((v->type != JSON_NUMBER && v->type != JSON_STRING) ||
+	    json_int(v, &n) < 0 || n < 1 || n > CFG_QUOTA_MAX)
+		return cfg_fail(e,
+				"cloud-config Global.%s: \"%s\" is not "
+				"valid; expected a whole number from 1 to "
+				"%d (the account's quota)",
+				key, v->str ? v->str : "(not a number)",
+				CFG_QUOTA_MAX);
+	*dst = (int)n;
+	return 0;
+}
+
+static int load_quotas(const struct json *g, struct cfg_quotas *q,
+		       struct cfg_err *e)
+{
+	q->backends_per_lb = 200;
+	q->lbs_per_instance = 50;
+	q->listeners_per_lb = 50;
+	q->route_entries_per_table = 200;
+	if (get_quota(g, "maxBackendServersPerLoadBalancer",
+		      &q->backends_per_lb, e) < 0 ||
+	    get_quota(g, "maxLoadBalancersPerInstance", &q->lbs_per_instance,
+		      e) < 0 ||
+	    get_quota(g, "maxListenersPerLoadBalancer", &q->listeners_per_lb,
+		      e) < 0 ||
+	    get_quota(g, "maxRouteEntriesPerRouteTable",
+		      &q->route_entries_per_table, e) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static int decode_key(const char *what, const char *b64, char *out,
 		      size_t outlen, struct cfg_err *e)
 {
@@ -263,6 +306,8 @@ static int load_global(const struct json *g, struct cfg_cloud *o,
 	    get_bool(g, "disablePublicSLB", &o->disable_public_slb, e) < 0 ||
 	    get_bool(g, "initializeNonECSNodes", &o->initialize_non_ecs_nodes,
 		     e) < 0)
+		return -EINVAL;
+	if (load_quotas(g, &o->quotas, e) < 0)
 		return -EINVAL;
 	if (vsw[0] && cfg_vswitch_parse(vsw, o, e) < 0)
 		return -EINVAL;

@@ -18,6 +18,8 @@
 #endif
 
 #define TOKEN_REREAD_MS 60000
+/* A throttled caller reports progress at least this often (heartbeat). */
+#define WAIT_SLICE_MS 1000
 
 struct kube_client {
 	struct kube_conn *conn;
@@ -33,6 +35,8 @@ struct kube_client {
 	int file_stale;
 	struct kube_client_stats stats;
 	struct kube_mux *mux;
+	void (*progress)(void *arg);
+	void *progress_arg;
 };
 
 static void free_secret(char **p)
@@ -182,6 +186,13 @@ struct kube_mux *kube_client_get_mux(const struct kube_client *c)
 void kube_client_set_mux(struct kube_client *c, struct kube_mux *m)
 {
 	c->mux = m;
+}
+
+void kube_client_set_progress(struct kube_client *c, void (*fn)(void *arg),
+			      void *arg)
+{
+	c->progress = fn;
+	c->progress_arg = arg;
 }
 
 void kube_client_get_stats(const struct kube_client *c,
@@ -375,6 +386,7 @@ struct req {
 	const char *body;
 	struct kube_resp *resp;
 	int overflow;
+	int fenced; /* a mutation the fence guards (not an Event) */
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
@@ -402,18 +414,29 @@ static int is_event_path(const char *path)
 	       (p[7] == '\0' || p[7] == '/' || p[7] == '?');
 }
 
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* A low --kube-api-qps can hold a caller past its heartbeat deadline, so
+ * the wait is cut into slices that each report progress. */
 static void throttle(struct kube_client *c)
 {
-	int64_t wait = kube_rl_reserve(&c->rl);
-	struct timespec ts;
+	int64_t wait = kube_rl_reserve(&c->rl), until, left;
 
 	if (wait <= 0)
 		return;
 	c->stats.throttled_ms += (uint64_t)wait;
-	ts.tv_sec = wait / 1000;
-	ts.tv_nsec = (wait % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	until = clock_mono_ms() + wait;
+	while ((left = until - clock_mono_ms()) > 0) {
+		sleep_ms(left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS);
+		if (c->progress)
+			c->progress(c->progress_arg);
+	}
 }
 
 static void parse_body(struct kube_resp *resp)
@@ -472,6 +495,10 @@ static int perform(struct kube_client *c, struct req *q)
 	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, q);
 	curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* the last step before the request leaves: nothing below waits
+	 * except the request itself, bounded by CURLOPT_TIMEOUT_MS */
+	if (q->fenced && (r = fence_allow(c->timeout_ms)) < 0)
+		goto out;
 	c->stats.requests++;
 	cc = curl_easy_perform(c->easy);
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &q->resp->status);
@@ -496,13 +523,13 @@ static int request(struct kube_client *c, const struct req *in)
 	struct kube_resp local;
 	struct req q = *in;
 	int64_t t0;
-	int r, mutating = strcmp(q.method, "GET") != 0;
+	int r;
 
-	if (mutating && !is_event_path(q.path)) {
-		r = fence_allow(c->timeout_ms);
-		if (r < 0)
-			return r;
-	}
+	q.fenced = strcmp(q.method, "GET") != 0 && !is_event_path(q.path);
+	/* dry run and "not leading" can never send: fail before any wait */
+	if (q.fenced &&
+	    (fence_mode() == FENCE_DRY_RUN || fence_mode() == FENCE_CLOSED))
+		return fence_allow(c->timeout_ms);
 	kube_resp_init(&local);
 	if (!q.resp)
 		q.resp = &local;
@@ -576,6 +603,18 @@ int kube_patch(struct kube_client *c, const char *path,
 int kube_delete(struct kube_client *c, const char *path, struct kube_resp *r)
 {
 	struct req q = {.method = "DELETE", .path = path, .resp = r};
+
+	return request(c, &q);
+}
+
+int kube_delete_opts(struct kube_client *c, const char *path,
+		     const char *options, struct kube_resp *r)
+{
+	struct req q = {.method = "DELETE",
+			.path = path,
+			.body = options,
+			.ctype = options ? "application/json" : NULL,
+			.resp = r};
 
 	return request(c, &q);
 }

@@ -8,9 +8,11 @@
  * (supervisor)", "... (worker/route)").
  *
  * Every request is bounded by the client's timeout. Mutating methods
- * (POST/PUT/PATCH/DELETE) first ask fence_allow(timeout) unless the path is
- * an Event (core/v1 events), and return -EPERM (dry-run) or -ETIMEDOUT
- * (fenced) without sending anything.
+ * (POST/PUT/PATCH/DELETE) ask fence_allow(timeout) unless the path is an
+ * Event (core/v1 events), as the last step before the request is sent
+ * (after the rate-limit wait), and return -EPERM (dry-run) or -ETIMEDOUT
+ * (fenced) without sending anything. While it waits for its rate the
+ * client calls the progress callback at least every second.
  *
  * Results: 0 for HTTP 2xx. Otherwise a negative code, and resp (when given)
  * still carries the status and body for messages:
@@ -77,6 +79,10 @@ int kube_patch(struct kube_client *c, const char *path,
 	       enum kube_patch_type type, const char *body,
 	       struct kube_resp *r);
 int kube_delete(struct kube_client *c, const char *path, struct kube_resp *r);
+/* DELETE with a DeleteOptions body (NULL: none), e.g. preconditions; a
+ * failed precondition answers 409, returned as -EAGAIN. */
+int kube_delete_opts(struct kube_client *c, const char *path,
+		     const char *options, struct kube_resp *r);
 
 /* Lists a collection page by page (limit per page, following continue);
  * cb sees each item; returns the list's resourceVersion in rv. */
@@ -103,6 +109,10 @@ struct kube_client_stats {
 };
 void kube_client_get_stats(const struct kube_client *c,
 			   struct kube_client_stats *out);
+/* fn(arg) runs at least every second while a request waits for its rate
+ * (a worker's heartbeat); NULL for none. */
+void kube_client_set_progress(struct kube_client *c, void (*fn)(void *arg),
+			      void *arg);
 /* Borrowed until kube_client_free. namespace: kubeconfig context or
  * service-account namespace, NULL when neither says. */
 const char *kube_client_server(const struct kube_client *c);

@@ -414,7 +414,11 @@ static int in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+#ifdef CCM_TEST_HOOKS
 	const char *dir = getenv("CCM_SA_DIR");
+#else
+	const char *dir = NULL;
+#endif
 	struct kube_conn *c;
 	char *ns = NULL;
 	int r;

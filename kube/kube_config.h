@@ -4,8 +4,8 @@
  * kube_conn_load() resolves the connection from, in order: the kubeconfig
  * path given, the first entry of $KUBECONFIG, or the in-cluster service
  * account ($KUBERNETES_SERVICE_HOST/_PORT and the files in
- * /var/run/secrets/kubernetes.io/serviceaccount, a directory tests move
- * with $CCM_SA_DIR).
+ * /var/run/secrets/kubernetes.io/serviceaccount, a directory the test
+ * build (CCM_TEST_HOOKS) moves with $CCM_SA_DIR).
  *
  * From a kubeconfig it takes the current context's cluster (server,
  * certificate-authority[-data], insecure-skip-tls-verify, tls-server-name,

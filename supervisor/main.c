@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 
 #include "config/cfg.h"
 #include "lib/log.h"
@@ -19,6 +20,13 @@ int main(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	int r;
 
+	/* No core dump or same-uid ptrace of a process that holds the
+	 * AccessKey secret or tokens. The flag resets at every execve, and
+	 * workers are re-executed, so this runs first in every process. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		perror("cloud-controller-manager: prctl(PR_SET_DUMPABLE)");
+		return 1;
+	}
 	r = cfg_parse(argc, argv, &cfg, &err);
 	if (r == 1)
 		return 0;
@@ -34,11 +42,12 @@ int main(int argc, char **argv)
 		cfg_free(cfg);
 		return 1;
 	}
+	log_set_role(cfg->worker ? cfg->worker : "supervisor");
+	log_v(1, "core dumps off (dumpable=%d)",
+	      prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	if (cfg->worker) {
-		log_set_role(cfg->worker);
 		r = wk_main(cfg);
 	} else {
-		log_set_role("supervisor");
 		log_info("alicloud-ccm %s starting", CCM_VERSION);
 		r = sup_main(cfg, argc, argv);
 	}

@@ -116,7 +116,7 @@ static void on_success(struct sup_elect *e, int64_t sent)
 	else
 		sup_on_renewed(e->s, sent);
 	event_del(e->ev_deadline);
-	schedule(e->ev_deadline, sent + c->renew_deadline_ms - clock_mono_ms());
+	schedule(e->ev_deadline, sent + c->renew_deadline_ms - clock_boot_ms());
 }
 
 static void on_try(evutil_socket_t fd, short what, void *arg)
@@ -158,7 +158,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (e->leading &&
-	    clock_mono_ms() >= e->renew_sent + e->s->cfg->renew_deadline_ms)
+	    clock_boot_ms() >= e->renew_sent + e->s->cfg->renew_deadline_ms)
 		became(e, 0,
 		       "failed to renew the lease within the renew "
 		       "deadline");

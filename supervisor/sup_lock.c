@@ -195,7 +195,7 @@ static int write_lock(struct sup_lock *l, struct kube_client *kc,
 	buf_init(&b, 64u << 10);
 	rc = body(l, &b, cur, r);
 	kube_resp_init(&resp);
-	*sent = clock_mono_ms();
+	*sent = clock_boot_ms();
 	if (rc == 0)
 		rc = cur ? kube_update(kc, l->obj, b.data, &resp)
 			 : kube_create(kc, l->coll, b.data, &resp);

@@ -64,7 +64,7 @@ static void publish_leader(struct sup *s)
 static void arm_kill(struct sup *s)
 {
 	int64_t at = s->renew_sent_ms + s->cfg->renew_deadline_ms + 1000;
-	int64_t d = at - clock_mono_ms();
+	int64_t d = at - clock_boot_ms();
 	struct timeval tv;
 
 	if (d < 0)
@@ -110,7 +110,7 @@ static void on_kill(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->leading && clock_mono_ms() < s->renew_sent_ms +
+	if (s->leading && clock_boot_ms() < s->renew_sent_ms +
 						    s->cfg->renew_deadline_ms +
 						    1000)
 		return;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "ipc/ipc_proto.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "supervisor/sup_fds.h"
 
 extern char **environ;
 
@@ -30,12 +32,19 @@ struct spawn_args {
 	char **argv;
 	char **envp;
 	char arg0[64], argw[64], envpid[48], envid[300];
+	int max_fd; /* highest descriptor the fallback close loop tries */
 };
 
 static int build_args(struct sup *s, struct sup_worker *w, struct spawn_args *a)
 {
 	size_t n = 0, k = 0;
 
+	struct rlimit rl;
+
+	a->max_fd = 65535;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (1u << 20))
+		a->max_fd = (int)rl.rlim_cur - 1;
 	snprintf(a->arg0, sizeof(a->arg0), "ccm-worker:%s", w->name);
 	snprintf(a->argw, sizeof(a->argw), "--worker=%s", w->name);
 	snprintf(a->envpid, sizeof(a->envpid), "%s=%d", IPC_ENV_PARENT,
@@ -70,7 +79,7 @@ static void __attribute__((noreturn)) child(int fd, struct spawn_args *a)
 		(void)fcntl(fd, F_SETFD, 0);
 	else if (dup2(fd, IPC_STATUS_FD) < 0)
 		_exit(127);
-	(void)close_range(IPC_STATUS_FD + 1, ~0U, 0);
+	sup_fds_close_above(IPC_STATUS_FD, a->max_fd);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)signal(SIGPIPE, SIG_DFL);

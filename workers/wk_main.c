@@ -5,9 +5,10 @@
  * controllers land, the entries point at the scaffolding controllers of
  * wk_scaffold.c; replacing one is a one-line change here.
  *
- * CCM_SCAFFOLD=all (or a comma list of names) selects the scaffolding
- * controller instead of the real one, so supervisor and fencing tests do
- * not depend on what the real controllers need (cloud, nodes).
+ * In the test build only (CCM_TEST_HOOKS), CCM_SCAFFOLD=all (or a comma
+ * list of names) selects the scaffolding controller instead of the real
+ * one, so supervisor and fencing tests do not depend on what the real
+ * controllers need (cloud, nodes). The release binary has no scaffolds.
  */
 #include "workers/wk_main.h"
 
@@ -18,9 +19,6 @@
 #include "lib/log.h"
 #include "workers/wk_runtime.h"
 
-extern const struct wk_controller wk_scaffold_service_lb;
-extern const struct wk_controller wk_scaffold_route;
-extern const struct wk_controller wk_scaffold_node_init;
 extern const struct wk_controller wk_ctl_node_init;
 extern const struct wk_controller wk_ctl_route;
 extern const struct wk_controller wk_ctl_service_lb;
@@ -31,13 +29,18 @@ static const struct wk_controller *const controllers[] = {
 	&wk_ctl_node_init,
 };
 
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+#ifdef CCM_TEST_HOOKS
+extern const struct wk_controller wk_scaffold_service_lb;
+extern const struct wk_controller wk_scaffold_route;
+extern const struct wk_controller wk_scaffold_node_init;
+
 static const struct wk_controller *const scaffolds[] = {
 	&wk_scaffold_service_lb,
 	&wk_scaffold_route,
 	&wk_scaffold_node_init,
 };
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int want_scaffold(const char *name)
 {
@@ -54,7 +57,7 @@ static int want_scaffold(const char *name)
 	return 0;
 }
 
-const struct wk_controller *wk_controller_find(const char *name)
+static const struct wk_controller *find_in(const char *name)
 {
 	int scaffold = want_scaffold(name);
 	const struct wk_controller *const *t =
@@ -65,6 +68,20 @@ const struct wk_controller *wk_controller_find(const char *name)
 		if (strcmp(t[i]->name, name) == 0)
 			return t[i];
 	return NULL;
+}
+#else
+static const struct wk_controller *find_in(const char *name)
+{
+	for (size_t i = 0; i < N(controllers); i++)
+		if (strcmp(controllers[i]->name, name) == 0)
+			return controllers[i];
+	return NULL;
+}
+#endif
+
+const struct wk_controller *wk_controller_find(const char *name)
+{
+	return find_in(name);
 }
 
 int wk_main(struct cfg *cfg)

@@ -344,8 +344,9 @@ static int harden(struct wk_rt *rt)
 	snprintf(title, sizeof(title), "ccm-%s", rt->ctl->name);
 	(void)prctl(PR_SET_NAME, title);
 	rt->parent = pp ? (pid_t)atoi(pp) : 0;
-	/* The supervisor may have died before PDEATHSIG was armed. */
-	if (rt->parent <= 1 || getppid() != rt->parent)
+	/* The supervisor may have died before PDEATHSIG was armed. It may
+	 * be PID 1 (a container's entrypoint): its death ends the namespace. */
+	if (rt->parent <= 0 || getppid() != rt->parent)
 		return -ESRCH;
 	if (fstat(IPC_STATUS_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return -EBADF;
@@ -384,6 +385,12 @@ static enum fence_mode initial_mode(const struct cfg *cfg)
 	return cfg->leader_elect ? FENCE_CLOSED : FENCE_OPEN;
 }
 
+/* A request waiting for its --kube-api-qps keeps the heartbeat going. */
+static void on_kube_wait(void *arg)
+{
+	wk_heartbeat(arg);
+}
+
 static int make_client(struct wk_rt *rt)
 {
 	struct kube_client_opts o = {0};
@@ -401,6 +408,7 @@ static int make_client(struct wk_rt *rt)
 		log_error("kube client: %s", err);
 		return r;
 	}
+	kube_client_set_progress(rt->kube, on_kube_wait, rt);
 	if (rt->have_token)
 		return kube_client_set_token(rt->kube, rt->token);
 	return 0;

@@ -8,7 +8,7 @@ PKGS=(build-essential pkg-config clang llvm libclang-rt-14-dev
       libcurl4-openssl-dev libyajl-dev libssl-dev libevent-dev
       libnanomsg-dev libcmocka-dev
       etcd-server etcd-client golang-1.19-go golang-github-modern-go-reflect2-dev
-      dpkg-dev rsync
+      dpkg-dev rsync podman runc uidmap mmdebstrap python3-yaml
       python3 python3-pytest curl ca-certificates openssl iproute2 procps socat)
 
 SUDO=""

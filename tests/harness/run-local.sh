@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# `make run`: the CCM against a local control plane and the cloud simulator.
+# `make run`: the seed's deployment, locally, and what it shows.
 #
 # Starts etcd + kube-apiserver (tests/harness/cluster.sh) and the simulator
 # (tests/sim/alisim.py, default state) in a temporary directory, applies the
-# seed's RBAC (ServiceAccounts, ClusterRole, bindings), registers one Node
-# per simulated ECS instance (RUN_LOCAL_NODES=0 to skip), then runs
-# bin/cloud-controller-manager in the foreground with the seed DaemonSet's
-# flags plus --kubeconfig. Ctrl-C stops everything.
+# RBAC of deploy/ccm.yaml, registers one Node per simulated ECS instance as
+# a kubelet with --cloud-provider=external would (uninitialized taint, no
+# providerID; RUN_LOCAL_NODES=0 to skip), runs bin/cloud-controller-manager
+# with the seed DaemonSet's flags plus --kubeconfig, applies the Service of
+# the seed's ccm-test.yaml (deploy/ccm-test.yaml) with Endpoints standing in
+# for its pods (no kubelet runs here), waits until the CCM has done its work
+# and prints it: the Service with its EXTERNAL-IP, the CLB with listener
+# and backends and the VPC routes as the simulator holds them, the
+# initialized Nodes, /healthz and some metrics. Then it keeps running until
+# Ctrl-C and stops everything it started.
 #
+#   RUN_ONCE=1          exit after printing (for scripts; status 1 if the
+#                       CCM did not finish within RUN_LOCAL_TIMEOUT)
+#   RUN_LOCAL_TIMEOUT=s how long to wait for the CCM's work (default 120)
 #   CCM_BIN=path        binary to run (default bin/cloud-controller-manager)
+#   CCM_HEALTH_ADDR, CCM_METRICS_ADDR  default 127.0.0.1:10258, 127.0.0.1:8080
 #   RUN_LOCAL_DIR=dir   work directory (default: a new /tmp/ccm-local.*;
 #                       kept after exit when given, removed otherwise)
 #   extra arguments are appended to the CCM's command line (e.g. --v=4)
@@ -18,6 +28,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CCM_BIN=${CCM_BIN:-$ROOT/bin/cloud-controller-manager}
 CLUSTER_CIDR=172.16.0.0/16
 PY=/usr/bin/python3
+HEALTH_ADDR=${CCM_HEALTH_ADDR:-127.0.0.1:10258}
+METRICS_ADDR=${CCM_METRICS_ADDR:-127.0.0.1:8080}
 
 [ -x "$CCM_BIN" ] || { echo "run-local: $CCM_BIN not built (make all)" >&2; exit 1; }
 
@@ -91,56 +103,27 @@ with open(d + "/cloud-config.conf", "w") as f:
 
 c = harness.Cluster(d + "/cluster")
 c._load_env()
-def post(path, obj):
-    status, out = c.api("POST", path, obj)
-    if status not in (201, 409):
-        sys.exit(f"run-local: POST {path}: {status} {out}")
-rbac = "/apis/rbac.authorization.k8s.io/v1"
-post(rbac + "/clusterroles", {
-    "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-    "metadata": {"name": "system:cloud-controller-manager"},
-    "rules": [
-        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
-         "verbs": ["get", "list", "update", "create"]},
-        {"apiGroups": [""], "resources": ["persistentvolumes", "services",
-         "secrets", "endpoints", "serviceaccounts"],
-         "verbs": ["get", "list", "watch", "create", "update", "patch"]},
-        {"apiGroups": [""], "resources": ["nodes"],
-         "verbs": ["get", "list", "watch", "delete", "patch", "update"]},
-        {"apiGroups": [""], "resources": ["services/status"],
-         "verbs": ["update", "patch"]},
-        {"apiGroups": [""], "resources": ["nodes/status"],
-         "verbs": ["patch", "update"]},
-        {"apiGroups": [""], "resources": ["events", "endpoints"],
-         "verbs": ["create", "patch", "update"]}]})
-post("/api/v1/namespaces/kube-system/serviceaccounts", {
-    "apiVersion": "v1", "kind": "ServiceAccount",
-    "metadata": {"name": "cloud-controller-manager"}})
-bindings = {"system:cloud-controller-manager": "cloud-controller-manager",
-            "system:shared-informers": "shared-informers",
-            "system:cloud-node-controller": "cloud-node-controller",
-            "system:pvl-controller": "pvl-controller",
-            "system:route-controller": "route-controller"}
-for name, sa in bindings.items():
-    post(rbac + "/clusterrolebindings", {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding", "metadata": {"name": name},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
-                    "kind": "ClusterRole",
-                    "name": "system:cloud-controller-manager"},
-        "subjects": [{"kind": "ServiceAccount", "name": sa,
-                      "namespace": "kube-system"}]})
+sys.path.insert(0, sys.argv[2] + "/tests/harness")
+import seed_demo
+seed_demo.apply_rbac(c)
 if nodes:
+    # as a kubelet with --cloud-provider=external registers itself; the
+    # pod CIDR is what kube-controller-manager would allocate
     base = cidr.split("/")[0].split(".")
     for i, inst in enumerate(st.get("instances", [])):
-        post("/api/v1/nodes", {
+        status, out = c.api("POST", "/api/v1/nodes", {
             "apiVersion": "v1", "kind": "Node",
             "metadata": {"name": inst["hostname"],
                          "labels": {"kubernetes.io/hostname": inst["hostname"]}},
-            "spec": {"providerID": f"{st['region']}.{inst['id']}",
-                     "podCIDR": f"{base[0]}.{base[1]}.{i}.0/24"},
+            "spec": {"podCIDR": f"{base[0]}.{base[1]}.{i}.0/24",
+                     "taints": [{"key": "node.cloudprovider.kubernetes.io/uninitialized",
+                                 "value": "true", "effect": "NoSchedule"}]},
             "status": {"addresses": [{"type": "InternalIP",
-                                      "address": inst["private_ip"]}]}})
+                                      "address": inst["private_ip"]},
+                                     {"type": "Hostname",
+                                      "address": inst["hostname"]}]}})
+        if status not in (201, 409):
+            sys.exit(f"run-local: POST node: {status} {out}")
 EOF
 }
 
@@ -165,8 +148,46 @@ setsid "$CCM_BIN" \
 	--leader-elect-resource-lock=endpoints \
 	--cluster-cidr="$CLUSTER_CIDR" \
 	--kubeconfig="$DIR/cluster/kubeconfig" \
-	"$@" </dev/null &
+	--health-probe-bind-addr="$HEALTH_ADDR" \
+	--metrics-bind-addr="$METRICS_ADDR" \
+	"$@" </dev/null 2>"$DIR/ccm.log" &
 CCM_PID=$!
+echo "run-local: cloud-controller-manager pid $CCM_PID (log $DIR/ccm.log)" >&2
+
+set +e
+"$PY" - "$DIR" "$ROOT" "$SIM_PORT" "$HEALTH_ADDR" "$METRICS_ADDR" \
+	"${RUN_LOCAL_TIMEOUT:-120}" "${RUN_LOCAL_NODES:-1}" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[2] + "/tests/integ")
+sys.path.insert(0, sys.argv[2] + "/tests/harness")
+import harness
+import seed_demo
+d, sim_url = sys.argv[1], f"http://127.0.0.1:{sys.argv[3]}"
+health, metrics, timeout = sys.argv[4], sys.argv[5], float(sys.argv[6])
+c = harness.Cluster(d + "/cluster")
+c._load_env()
+print("run-local: applying the seed's ccm-test.yaml Service default/nginx",
+      file=sys.stderr)
+seed_demo.apply_test_service(c, "default", ["172.16.0.10", "172.16.1.10"])
+missing = seed_demo.wait_done(c, sim_url, "default", "nginx", timeout,
+                              nodes=sys.argv[7] == "1")
+print()
+print(seed_demo.report(c, sim_url, "default",
+                       health_url=f"http://{health}/healthz",
+                       metrics_url=f"http://{metrics}/metrics"))
+print()
+if missing:
+    print(f"run-local: after {timeout:.0f}s still missing: {missing}"
+          f" (CCM log {d}/ccm.log)")
+sys.exit(1 if missing else 0)
+EOF
+rc=$?
+set -e
+if [ "${RUN_ONCE:-0}" = 1 ]; then
+	exit "$rc"
+fi
+echo "run-local: running; cluster env: . $DIR/cluster/env; CCM log $DIR/ccm.log;" \
+	"Ctrl-C stops everything" >&2
 set +e
 wait "$CCM_PID"
 rc=$?

@@ -403,7 +403,8 @@ class Sim:
 
     DEFAULT_STATE = os.path.join(SIM_DIR, "default-state.json")
 
-    def __init__(self, workdir, state_file=None, log_path=None):
+    def __init__(self, workdir, state_file=None, log_path=None, tls=None):
+        """tls=(cert, key): also serve HTTPS; its port is self.tls_port."""
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         src = state_file or self.DEFAULT_STATE
@@ -413,9 +414,14 @@ class Sim:
         with open(self.state_file, "w") as f:
             json.dump(self.initial_state, f)
         self.port_file = os.path.join(workdir, "sim.port")
+        tls_args = []
+        if tls:
+            tls_args = ["--tls-cert", tls[0], "--tls-key", tls[1],
+                        "--tls-port-file", self.port_file + ".tls"]
         self.proc = Process(
             [PYTHON, os.path.join(SIM_DIR, "alisim.py"), "--state",
-             self.state_file, "--port", "0", "--port-file", self.port_file],
+             self.state_file, "--port", "0", "--port-file", self.port_file,
+             *tls_args],
             log_path=log_path or os.path.join(workdir, "sim.log"))
 
         def port():
@@ -429,6 +435,10 @@ class Sim:
                 return None
         self.port = wait_for(port, 30, 0.05, what="simulator port file")
         self.url = f"http://127.0.0.1:{self.port}"
+        self.tls_port = None
+        if tls:  # written before the plain port file
+            with open(self.port_file + ".tls") as f:
+                self.tls_port = int(f.read())
         if SIM_DIR not in sys.path:
             sys.path.insert(0, SIM_DIR)
         import simclient  # noqa: E402 - tests/sim is not a package

@@ -5,9 +5,15 @@
  *   prog_kube req METHOD PATH [merge|strategic|json BODY | BODY]
  *   prog_kube watch PATH [LABEL_SELECTOR]     (runs until SIGTERM)
  *   prog_kube event KIND NS NAME UID TYPE REASON MESSAGE REPEAT
+ *   prog_kube delnode NAME UID RESOURCE_VERSION   (node-init's judged
+ *                                                  delete, preconditions)
  *
  * The connection comes from --kubeconfig=PATH (first argument) or the
- * usual $KUBECONFIG / in-cluster resolution. Results are printed as
+ * usual $KUBECONFIG / in-cluster resolution. For the fence tests,
+ * PROG_KUBE_QPS (burst 1) and PROG_KUBE_TIMEOUT_MS tune the client,
+ * PROG_KUBE_FENCE_MS opens a fence window of that lease from start,
+ * PROG_KUBE_REPEAT repeats "req", and "progress N" counts the progress
+ * callbacks. Results are printed as
  * "key value" lines on stdout (line-buffered) for the test to parse.
  */
 #include <curl/curl.h>
@@ -21,7 +27,10 @@
 #include "kube/kube_client.h"
 #include "kube/kube_event.h"
 #include "kube/kube_informer.h"
+#include "lib/clock.h"
+#include "lib/fence.h"
 #include "lib/log.h"
+#include "workers/node_init/ni_ctl.h"
 
 static int print_item(void *ctx, const struct json *item)
 {
@@ -95,6 +104,32 @@ static int cmd_req(struct kube_client *c, int argc, char **argv)
 	printf("status %ld\nresult %d\nerrno %s\n", resp.status, r, errname(r));
 	printf("body %s\n", resp.body.data ? resp.body.data : "");
 	kube_resp_done(&resp);
+	return 0;
+}
+
+/* node-init's request: DeleteOptions with the judged uid/resourceVersion */
+static int cmd_delnode(struct kube_client *c, int argc, char **argv)
+{
+	struct wk_node n = {0};
+	struct kube_resp resp;
+	struct buf body;
+	char path[512];
+	int r;
+
+	if (argc < 3)
+		return 2;
+	n.uid = argv[1];
+	n.resource_version = argv[2];
+	buf_init(&body, 4096);
+	r = ni_delete_options(&n, &body);
+	kube_resp_init(&resp);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/api/v1/nodes/%s", argv[0]);
+		r = kube_delete_opts(c, path, body.data, &resp);
+	}
+	printf("status %ld\nresult %d\nerrno %s\n", resp.status, r, errname(r));
+	kube_resp_done(&resp);
+	buf_done(&body);
 	return 0;
 }
 
@@ -230,6 +265,41 @@ static int cmd_event(struct kube_client *c, int argc, char **argv)
 	return r < 0;
 }
 
+static int progress_calls;
+
+static void on_progress(void *arg)
+{
+	(void)arg;
+	progress_calls++;
+}
+
+/* The fence-test knobs (see the header). */
+static void fence_knobs(struct kube_client_opts *o)
+{
+	const char *v;
+
+	if ((v = getenv("PROG_KUBE_QPS"))) {
+		o->qps = atof(v);
+		o->burst = 1;
+	}
+	if ((v = getenv("PROG_KUBE_TIMEOUT_MS")))
+		o->timeout_ms = atol(v);
+	if ((v = getenv("PROG_KUBE_FENCE_MS")))
+		fence_set_lease(clock_boot_ms(), atol(v), atol(v));
+}
+
+static int repeat_req(struct kube_client *c, int argc, char **argv)
+{
+	const char *v = getenv("PROG_KUBE_REPEAT");
+	int n = v ? atoi(v) : 1, r = 0;
+
+	kube_client_set_progress(c, on_progress, NULL);
+	for (int i = 0; i < n && r == 0; i++)
+		r = cmd_req(c, argc, argv);
+	printf("progress %d\n", progress_calls);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct kube_client_opts o = {.role = "prog-kube",
@@ -253,6 +323,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fence_knobs(&o);
 	r = kube_client_new(&o, &c, err, sizeof(err));
 	if (r < 0) {
 		printf("client-error %d %s\n", r, err);
@@ -261,11 +332,13 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "list"))
 		r = cmd_list(c, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "req"))
-		r = cmd_req(c, argc - 2, argv + 2);
+		r = repeat_req(c, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "watch"))
 		r = cmd_watch(c, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "event"))
 		r = cmd_event(c, argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "delnode"))
+		r = cmd_delnode(c, argc - 2, argv + 2);
 	else
 		r = 2;
 	kube_client_free(c);

@@ -174,10 +174,12 @@ def test_vpc_calls(ali):
     s = ali.objs(ali.ok("describe-vswitch", vsw), "vswitch")[0]
     assert s["vpc"] == vpc
     table = ali.objs(ali.ok("route-tables", vpc), "table")[0]["id"]
-    out = ali.ok("create-route", table, "172.20.1.0/24", "i-sim0002", "tok-r1")
+    out = ali.ok("create-route", table, "172.20.1.0/24", "i-sim0002", "tok-r1",
+                 "k8s-route.c1")
     assert ali.objs(out, "route")[0]["id"]
     routes = ali.objs(ali.ok("route-entries", table, "custom"), "route")
     assert [(r["cidr"], r["hop"]) for r in routes] == [("172.20.1.0/24", "i-sim0002")]
+    assert routes[0]["name"] == "k8s-route.c1" and routes[0]["hops"] == "1"
     harness.wait_for(lambda: "status=Available" in ali.ok("route-entries", table, "custom"),
                      30, 0.1, what="route available")
     ali.ok("delete-route", table, "172.20.1.0/24", "i-sim0002")

@@ -6,6 +6,7 @@ periods, never speed assertions."""
 import json
 import math
 import os
+import re
 import time
 
 import pytest
@@ -16,6 +17,8 @@ TABLE = "vtb-sim0001"
 REGION = "cn-hangzhou"
 CLUSTER_CIDR = "10.244.0.0/16"
 INSTANCES = ["i-sim0002", "i-sim0003", "i-sim0004"]
+# the RouteEntryName of entries this cluster (clusterID route-test) makes
+MARK = "k8s-route.route-test"
 
 
 # ---------------------------------------------------------------- helpers
@@ -113,9 +116,24 @@ def deletions(sim):
     return [c for c in mutations(sim) if c["action"].startswith("Delete")]
 
 
-def add_entry(sim, cidr, hop, hop_type="Instance", table=TABLE):
-    sim.client.mutate("add_route_entry", route_table_id=table, cidr=cidr,
-                      next_hop_id=hop, next_hop_type=hop_type)
+def add_entry(sim, cidr, hop, hop_type="Instance", table=TABLE, name="",
+              extra_hops=()):
+    """A Custom entry; name=MARK makes it one this cluster created."""
+    return sim.client.mutate("add_route_entry", route_table_id=table, cidr=cidr,
+                             next_hop_id=hop, next_hop_type=hop_type, name=name,
+                             extra_hops=[{"id": h} for h in extra_hops])["id"]
+
+
+def passes(p):
+    """Route passes the worker started so far (log lines at -v=2)."""
+    return len(re.findall(r"route reconcile: \d+ nodes", p.log()))
+
+
+def wait_passes(p, n, timeout=60):
+    """Proof that n more passes ran (never a fixed sleep)."""
+    start = passes(p)
+    wait_for(lambda: passes(p) >= start + n, timeout,
+             what=f"{n} more route passes")
 
 
 def cluster_ok(cluster, names):
@@ -180,6 +198,8 @@ def test_routes_created_event_driven_and_removed_on_delete(rccm, cluster, sim):
     assert routes(sim) == {"10.244.1.0/24": "i-sim0002",
                            "10.244.2.0/24": "i-sim0003",
                            "10.244.3.0/24": "i-sim0004"}
+    assert {e["name"] for e in entries(sim)} == {MARK}
+    assert all("node rt-basic-" in e["description"] for e in entries(sim))
     wait_for(cluster_ok(cluster, names), 60, what="NetworkUnavailable=False")
     wait_for(lambda: events(cluster, "CreatedRoute", names[0]), 30,
              what="CreatedRoute event")
@@ -239,8 +259,7 @@ def test_foreign_routes_survive(rccm, cluster, sim):
     wait_for(lambda: len(routes(sim)) == 6, 60, what="3 node routes")
     wait_for(cluster_ok(cluster, names), 60)
     # several periodic passes later the foreign entries are still there
-    p.wait_log(r"route reconcile", timeout=30)
-    time.sleep(6)
+    wait_passes(p, 3)
     r = routes(sim)
     assert r["172.16.0.0/24"] == "i-sim0001"
     assert r["10.244.200.0/24"] == "eni-simpod0001"
@@ -276,7 +295,7 @@ def test_delayed_node_list_deletes_nothing(rccm, cluster, sim, tcp_proxy,
     u = urlparse(cluster.url)
     proxy = tcp_proxy(u.hostname, u.port)
     kc = tmp_kubeconfig(server=f"https://127.0.0.1:{proxy.port}")
-    add_entry(sim, "10.244.50.0/24", "i-sim0002")  # stale: no such node
+    add_entry(sim, "10.244.50.0/24", "i-sim0002", name=MARK)  # stale: no node
     three_nodes(cluster, "rt-delay")
     proxy.freeze()
     p = rccm(period="2s", kubeconfig=kc, extra=["--kube-api-timeout=3s"])
@@ -293,12 +312,12 @@ def test_delayed_node_list_deletes_nothing(rccm, cluster, sim, tcp_proxy,
 def test_mass_deletion_blocked_until_delete_event(rccm, cluster, sim):
     stale = [f"10.244.{100 + i}.0/24" for i in range(6)]
     for c in stale:
-        add_entry(sim, c, "i-sim0002")
+        add_entry(sim, c, "i-sim0002", name=MARK)
     p = rccm(period="2s")
     wait_for(lambda: events(cluster, "RouteDeletionBlocked"), 60,
              what="RouteDeletionBlocked event")
     p.wait_log(r"deleting none", timeout=30)
-    time.sleep(3)
+    wait_passes(p, 2)
     assert set(stale) <= set(routes(sim))
     assert not deletions(sim)
     # a Node owning one of them appears, then is deleted: that route goes
@@ -333,8 +352,16 @@ def test_cloud_faults_converge(rccm, cluster, sim, fault):
 def test_quota_exhausted_reported(rccm, cluster, sim):
     sim.client.config(quotas={"route_entries_per_table": 2})
     names = three_nodes(cluster, "rt-quota")
-    p = rccm(period="1h")
+    p = rccm(period="1h", cloud={"maxRouteEntriesPerRouteTable": 2})
     wait_for(lambda: len(routes(sim)) == 2, 60, what="2 routes")
+    # the worker knows the quota: one cluster-level Warning says how many
+    ev = wait_for(lambda: events(cluster, "RouteQuotaExceeded"), 60,
+                  what="RouteQuotaExceeded event")
+    assert ev[0]["type"] == "Warning"
+    assert "needs 3 custom route entries but the quota is 2" in \
+        ev[0]["message"], ev[0]["message"]
+    p.wait_log(r"needs 3 custom route entries, 1 more than the quota of 2",
+               timeout=30)
 
     def failed():
         ev = events(cluster, "CreateRouteFailed")
@@ -351,7 +378,7 @@ def test_quota_exhausted_reported(rccm, cluster, sim):
 
 
 def test_dry_run_changes_nothing(rccm, cluster, sim):
-    add_entry(sim, "10.244.60.0/24", "i-sim0002")  # stale
+    add_entry(sim, "10.244.60.0/24", "i-sim0002", name=MARK)  # stale
     names = three_nodes(cluster, "rt-dry")
     p = rccm(period="1h", extra=["--dry-run"])
     p.wait_log(r"dry-run: would create route 10\.244\.1\.0/24", timeout=60)
@@ -392,3 +419,120 @@ def test_200_nodes_call_bounds(rccm, cluster, sim):
         pages += 1
     listing.append(pages)
     assert max(listing) <= 2, listing
+
+
+# ------------------------------------------------- ownership (issue 11)
+
+def event_names(cluster, reason):
+    return {e["metadata"]["name"] for e in events(cluster, reason)}
+
+
+def foreign_events(cluster, before=frozenset()):
+    """ForeignRouteEntry Events not in `before` (the cluster, and so its
+    Events, outlives each test)."""
+    return [e for e in events(cluster, "ForeignRouteEntry")
+            if e["metadata"]["name"] not in before]
+
+
+def test_hand_made_route_left_alone_with_one_warning(rccm, cluster, sim):
+    # the measured case: a hand-made route inside the cluster CIDR to an
+    # instance that is no node
+    before = event_names(cluster, "ForeignRouteEntry")
+    rte = add_entry(sim, "10.244.128.0/17", "i-sim0001")
+    names = three_nodes(cluster, "rt-hand")
+    p = rccm(period="2s")
+    wait_for(lambda: len(routes(sim)) == 4, 60, what="3 node routes")
+    wait_for(cluster_ok(cluster, names), 60)
+    wait_for(lambda: foreign_events(cluster, before), 60,
+             what="ForeignRouteEntry Warning")
+    wait_passes(p, 3)
+    assert routes(sim)["10.244.128.0/17"] == "i-sim0001"
+    assert [e["id"] for e in entries(sim) if e["cidr"] == "10.244.128.0/17"] \
+        == [rte]
+    assert not deletions(sim)
+    # one Warning: a single Event, never repeated, and one log line
+    ev = foreign_events(cluster, before)
+    assert len(ev) == 1 and ev[0]["type"] == "Warning", ev
+    assert ev[0].get("count", 1) == 1, ev[0]
+    assert "10.244.128.0/17" in ev[0]["message"]
+    assert len(re.findall(r"entry %s 10\.244\.128\.0/17" % rte, p.log())) == 1
+
+
+def test_two_next_hops_left_alone(rccm, cluster, sim):
+    # ECMP, unmarked, at a CIDR no node has; and ECMP marked as ours
+    before = event_names(cluster, "ForeignRouteEntry")
+    add_entry(sim, "10.244.90.0/24", "i-sim0002", extra_hops=["i-sim0003"])
+    add_entry(sim, "10.244.91.0/24", "i-sim0002", extra_hops=["i-sim0004"],
+              name=MARK)
+    names = three_nodes(cluster, "rt-ecmp")
+    p = rccm(period="2s")
+    wait_for(lambda: len(routes(sim)) == 5, 60, what="3 node routes")
+    wait_for(cluster_ok(cluster, names), 60)
+    wait_for(lambda: len(foreign_events(cluster, before)) == 2, 60,
+             what="a Warning per ECMP entry")
+    wait_passes(p, 3)
+    assert not deletions(sim)
+    for c, extra in (("10.244.90.0/24", "i-sim0003"),
+                     ("10.244.91.0/24", "i-sim0004")):
+        e = [x for x in entries(sim) if x["cidr"] == c]
+        assert len(e) == 1 and e[0]["extra_hops"][0]["id"] == extra, e
+    p.wait_log(r"10\.244\.90\.0/24 -> i-sim0002 \(Instance, 2 next hops\)",
+               timeout=10)
+
+
+def test_marked_route_of_node_deleted_while_down_collected(rccm, cluster,
+                                                           sim):
+    names = three_nodes(cluster, "rt-down")
+    hand = add_entry(sim, "10.244.200.0/24", "i-sim0001")  # not ours
+    p = rccm(period="1h")
+    wait_for(lambda: len(routes(sim)) == 4, 60, what="3 routes")
+    wait_for(cluster_ok(cluster, names), 60)
+    p.kill()
+    delete_node(cluster, names[0])
+    # the CCM never saw the DELETE: only the marker says the route is ours
+    p = rccm(period="1h")
+    wait_for(lambda: "10.244.1.0/24" not in routes(sim), 60,
+             what="marked route of the deleted node collected")
+    p.wait_log(r"deleted route 10\.244\.1\.0/24 -> i-sim0002 .*\(no node\)",
+               timeout=10)
+    assert set(routes(sim)) == {"10.244.2.0/24", "10.244.3.0/24",
+                                "10.244.200.0/24"}
+    assert [e["id"] for e in entries(sim)
+            if e["cidr"] == "10.244.200.0/24"] == [hand]
+
+
+def test_legacy_unmarked_route_adopted(rccm, cluster, sim):
+    # routes an older CCM made (no marker), exactly at each node's pod
+    # CIDR with its instance: adopted, not recreated
+    before = event_names(cluster, "ForeignRouteEntry")
+    legacy = {f"10.244.{i + 1}.0/24": add_entry(sim, f"10.244.{i + 1}.0/24",
+                                                inst)
+              for i, inst in enumerate(INSTANCES)}
+    names = three_nodes(cluster, "rt-legacy")
+    p = rccm(period="2s")
+    wait_for(cluster_ok(cluster, names), 60, what="nodes routed")
+    wait_passes(p, 2)
+    assert {e["cidr"]: e["id"] for e in entries(sim)} == legacy
+    assert not mutations(sim)
+    assert not foreign_events(cluster, before)
+    # an adopted route goes with its node (the DELETE names its instance)
+    delete_node(cluster, names[1])
+    wait_for(lambda: "10.244.2.0/24" not in routes(sim), 60,
+             what="adopted route removed with its node")
+    assert set(routes(sim)) == {"10.244.1.0/24", "10.244.3.0/24"}
+
+
+def test_table_read_whole_across_pages(rccm, cluster, sim):
+    sim.client.config(page_size=2)
+    for i, inst in enumerate(INSTANCES):
+        add_entry(sim, f"10.244.{i + 1}.0/24", inst, name=MARK)
+    add_entry(sim, "10.244.99.0/24", "i-sim0002", name=MARK)  # stale, last
+    names = three_nodes(cluster, "rt-pages")
+    p = rccm(period="1h")
+    wait_for(lambda: "10.244.99.0/24" not in routes(sim), 60,
+             what="stale route on the last page removed")
+    wait_for(cluster_ok(cluster, names), 60)
+    assert not [c for c in mutations(sim) if c["action"].startswith("Create")]
+    assert [c for c in sim.calls("DescribeRouteEntryList")
+            if c["params"].get("NextToken")], "the listing was not paged"
+    assert p.alive()

@@ -14,6 +14,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -350,6 +351,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- metadata ---------------------------------------------------------------------
     def metadata(self, method, url, arrival):
+        # a stalled metadata service: hold the request, then answer it
+        stall = self.sim.world.config.get("metadata_stall_until", 0) - time.time()
+        if stall > 0:
+            time.sleep(stall)
         with self.sim.world.lock:
             status, ctype, body = sim_meta.handle(self.sim.world, method, url.path, self.headers)
         rec = self.base_record(method, arrival)
@@ -444,15 +449,40 @@ class Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+def _write_port(path, port):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, path)
+
+
+def _serve_tls(opts):
+    """A second listener on a free port speaking HTTPS to the same state,
+    for clients that must verify the simulator's certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
+    tls = Server((opts.host, 0), Handler)
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    if opts.tls_port_file:
+        _write_port(opts.tls_port_file, tls.server_address[1])
+    threading.Thread(target=tls.serve_forever, args=(0.2,),
+                     daemon=True).start()
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--state", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--tls-cert", help="also serve HTTPS with this PEM chain")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-port-file", help="where the HTTPS port is written")
     opts = ap.parse_args(argv)
     Handler.sim = Sim(opts.state)
     srv = Server((opts.host, opts.port), Handler)
+    if opts.tls_cert:
+        _serve_tls(opts)
     port = srv.server_address[1]
     if opts.port_file:
         tmp = opts.port_file + ".tmp"

@@ -164,6 +164,7 @@ DEFAULT_CONFIG = {
     "clock_offset_s": 0,       # the server's clock minus the real one
     "public_pool_cidr": "47.99.0.0/16",
     "sts_ttl_s": 3600,
+    "metadata_stall_until": 0,  # unix time: metadata requests wait until then
     "calls_max": 200000,
     "seed": 1,
     "quotas": {
@@ -257,11 +258,14 @@ class World:
         for e in t.get("entries", []):
             self.add_route_entry(table, e.get("cidr"), e.get("next_hop_id"),
                                  e.get("next_hop_type", "Instance"), pending_ms=0,
-                                 name=e.get("name", ""))
+                                 name=e.get("name", ""), description=e.get("description", ""),
+                                 extra_hops=[(h["id"], h.get("type", "Instance"))
+                                             for h in e.get("extra_hops", [])])
         return table
 
     def add_route_entry(self, table, cidr, hop, hop_type="Instance", pending_ms=None,
-                        name="", description=""):
+                        name="", description="", extra_hops=()):
+        """extra_hops: further (id, type) next hops of an ECMP entry."""
         if pending_ms is None:
             pending_ms = self.config["route_pending_ms"]
         now = time.monotonic()
@@ -269,7 +273,8 @@ class World:
         entry = {"id": self.ids.make("rte"), "cidr": cidr, "next_hop_id": hop,
                  "next_hop_type": hop_type, "type": "Custom", "pending_until": until,
                  "deleting_until": None, "name": name, "description": description,
-                 "modified": now_iso()}
+                 "modified": now_iso(),
+                 "extra_hops": [{"id": h[0], "type": h[1]} for h in extra_hops]}
         table["entries"].append(entry)
         table["busy_until"] = max(table["busy_until"], until)
         return entry

@@ -130,8 +130,10 @@ def add_route_table(w, a):
 def add_route_entry(w, a):
     _need(a, "route_table_id", "cidr", "next_hop_id")
     t = w.route_tables[a["route_table_id"]]
+    extra = [(h["id"], h.get("type", "Instance")) for h in a.get("extra_hops", [])]
     e = w.add_route_entry(t, a["cidr"], a["next_hop_id"], a.get("next_hop_type", "Instance"),
-                          pending_ms=int(a.get("pending_ms", 0)), name=a.get("name", ""))
+                          pending_ms=int(a.get("pending_ms", 0)), name=a.get("name", ""),
+                          description=a.get("description", ""), extra_hops=extra)
     if not a.get("pending_ms"):
         t["busy_until"] = min(t["busy_until"], time.monotonic())
     return {"id": e["id"]}
@@ -223,6 +225,8 @@ def dump(w):
                        "entries": [{"id": e["id"], "cidr": e["cidr"],
                                     "next_hop_id": e["next_hop_id"],
                                     "next_hop_type": e["next_hop_type"], "name": e["name"],
+                                    "description": e.get("description", ""),
+                                    "extra_hops": list(e.get("extra_hops", ())),
                                     "status": ("Deleting" if e["deleting_until"] else
                                                "Pending" if e["pending_until"] > now
                                                else "Available")}

@@ -466,6 +466,8 @@ _SCHEDULERS = ("wrr", "rr", "wlc", "sch", "tch", "qch")
 def _typed(proto, name, value):
     ref = DEFAULTS[proto].get(name)
     if isinstance(ref, bool):
+        if str(value).lower() not in ("true", "false"):
+            raise invalid(name, "It must be true or false.")
         return str(value).lower() == "true"
     if isinstance(ref, int):
         try:
@@ -510,10 +512,27 @@ def _check_port_free(lb, port, proto):
                            "A listener with the specified port already exists.")
 
 
-def _validate_new(proto, params):
+def _check_forward(lb, proto, params):
+    """HTTP -> HTTPS redirection: the target must be an HTTPS listener of
+    the same CLB; a forwarding listener needs no backends."""
+    fwd = on_off(params, "ListenerForward", "off")
+    if fwd == "off":
+        return False
+    if proto != "http":
+        raise invalid("ListenerForward", "Only HTTP listeners can forward.")
+    port = int_param(params, "ForwardPort", lo=1, hi=65535)
+    if port is None:
+        raise missing("ForwardPort")
+    if (port, "https") not in lb["listeners"]:
+        raise invalid("ForwardPort", "The ForwardPort must be an HTTPS listener port "
+                      "of the load balancer.")
+    return True
+
+
+def _validate_new(proto, params, forward=False):
     if proto in ("tcp", "udp", "https"):
         req(params, "Bandwidth")
-    if not params.get("VServerGroupId"):
+    if not params.get("VServerGroupId") and not forward:
         req(params, "BackendServerPort")
     if proto in ("http", "https"):
         on_off(params, "HealthCheck") or req(params, "HealthCheck")
@@ -533,7 +552,7 @@ def create_listener(proto):
         port = int_param(params, "ListenerPort", lo=1, hi=65535)
         if port is None:
             raise missing("ListenerPort")
-        _validate_new(proto, params)
+        _validate_new(proto, params, _check_forward(lb, proto, params))
         _check_port_free(lb, port, proto)
         if len(lb["listeners"]) >= world.config["quotas"]["listeners_per_lb"]:
             raise SimError("ListenerNumberOverLimit",
@@ -575,6 +594,9 @@ def set_listener(proto):
 def listener_view(lsn):
     out = public(lsn)
     out.update(lsn["attrs"])
+    if lsn["ListenerProtocol"] == "https":
+        out["DomainExtensions"] = {"DomainExtension": [
+            dict(d) for d in lsn.get("domexts", {}).values()]}
     return out
 
 
@@ -599,6 +621,13 @@ def _listener_status(status):
 def delete_listener(world, params, ctx):
     lb = get_lb(world, params)
     lsn = find_listener(lb, params)
+    if lsn["ListenerProtocol"] == "https" and any(
+            o["attrs"].get("ListenerForward") == "on" and
+            o["attrs"].get("ForwardPort") == lsn["ListenerPort"]
+            for o in lb["listeners"].values()):
+        raise SimError("ListenerForwardExist", "The specified listener is forwarded by the "
+                       "other listener, the ListenerForward relationship should be deleted "
+                       "firstly.")
     del lb["listeners"][(lsn["ListenerPort"], lsn["ListenerProtocol"])]
     return {}
 
@@ -629,6 +658,68 @@ def _listener_item(lb, lsn):
     item["Tags"] = []
     item["%sListenerConfig" % lsn["ListenerProtocol"].upper()] = dict(lsn["attrs"])
     return item
+
+
+# -- domain extensions (SNI certificates of HTTPS listeners) -----------------------
+
+def _domext(world, params):
+    de_id = req(params, "DomainExtensionId")
+    for lb in world.lbs.values():
+        for lsn in lb["listeners"].values():
+            if de_id in lsn.get("domexts", {}):
+                return lsn["domexts"][de_id]
+    raise SimError("InvalidParameter.DomainExtensionId",
+                   "The specified DomainExtensionId %s does not exist." % de_id)
+
+
+def _https_listener(lb, params):
+    lsn = find_listener(lb, params)
+    if lsn["ListenerProtocol"] != "https":
+        raise invalid("ListenerPort", "Domain extensions need an HTTPS listener.")
+    return lsn
+
+
+def create_domain_extension(world, params, ctx):
+    lb = get_lb(world, params)
+    lsn = _https_listener(lb, params)
+    domain = req(params, "Domain")
+    cert = req(params, "ServerCertificateId")
+    exts = lsn.setdefault("domexts", {})
+    if any(d["Domain"].lower() == domain.lower() for d in exts.values()):
+        raise invalid("Domain", "The domain already has an extension on this listener.")
+    if len(exts) >= world.config["quotas"].get("domain_extensions_per_listener", 16):
+        raise SimError("QuotaExceeded.DomainExtension",
+                       "The number of domain extensions exceeds the quota.")
+    de_id = world.ids.make("de")
+    exts[de_id] = {"DomainExtensionId": de_id, "Domain": domain, "ServerCertificateId": cert}
+    return {"DomainExtensionId": de_id, "ListenerPort": lsn["ListenerPort"]}
+
+
+def describe_domain_extensions(world, params, ctx):
+    lb = get_lb(world, params)
+    port = int_param(params, "ListenerPort", lo=1, hi=65535)
+    out = []
+    for (p, proto), lsn in sorted(lb["listeners"].items()):
+        if proto != "https" or (port and p != port):
+            continue
+        for d in lsn.get("domexts", {}).values():
+            if params.get("DomainExtensionId") in (None, "", d["DomainExtensionId"]):
+                out.append(dict(d))
+    return {"DomainExtensions": {"DomainExtension": out}}
+
+
+def set_domain_extension(world, params, ctx):
+    d = _domext(world, params)
+    d["ServerCertificateId"] = req(params, "ServerCertificateId")
+    return {}
+
+
+def delete_domain_extension(world, params, ctx):
+    de_id = _domext(world, params)["DomainExtensionId"]
+    for lb in world.lbs.values():
+        for lsn in lb["listeners"].values():
+            lsn.get("domexts", {}).pop(de_id, None)
+    return {}
 
 
 # -- vServer groups -----------------------------------------------------------------
@@ -884,6 +975,10 @@ ACTIONS = {
     "RemoveVServerGroupBackendServers": remove_backends,
     "SetVServerGroupAttribute": set_vserver_group_attribute,
     "ModifyVServerGroupBackendServers": modify_backends,
+    "CreateDomainExtension": create_domain_extension,
+    "DescribeDomainExtensions": describe_domain_extensions,
+    "SetDomainExtensionAttribute": set_domain_extension,
+    "DeleteDomainExtension": delete_domain_extension,
 }
 for _p in PROTOCOLS:
     _u = _p.upper()

@@ -175,17 +175,22 @@ def _status(e, now):
     return "Pending" if e["pending_until"] > now else "Available"
 
 
+def _hop_view(world, hop_id, hop_type):
+    return {"NextHopId": hop_id, "NextHopType": hop_type, "Enabled": 1,
+            "Weight": 100, "NextHopRegionId": world.region,
+            "NextHopRelatedInfo": {"InstanceId": "", "InstanceType": "", "RegionId": ""}}
+
+
 def entry_view(world, t, e, now=None):
     now = time.monotonic() if now is None else now
-    hop = {"NextHopId": e["next_hop_id"], "NextHopType": e["next_hop_type"], "Enabled": 1,
-           "Weight": 100, "NextHopRegionId": world.region,
-           "NextHopRelatedInfo": {"InstanceId": "", "InstanceType": "", "RegionId": ""}}
+    hops = [_hop_view(world, e["next_hop_id"], e["next_hop_type"])] if e["next_hop_id"] else []
+    hops += [_hop_view(world, h["id"], h["type"]) for h in e.get("extra_hops", ())]
     return {"RouteEntryId": e["id"], "RouteTableId": t["id"], "DestinationCidrBlock": e["cidr"],
             "Type": e["type"], "Status": _status(e, now), "IpVersion": "IPv4",
             "RouteEntryName": e["name"], "Description": e["description"],
             "InstanceId": e["next_hop_id"], "NextHopType": e["next_hop_type"],
             "GmtModified": e["modified"], "Origin": "", "ServiceType": "",
-            "NextHops": {"NextHop": [hop] if e["next_hop_id"] else []}}
+            "NextHops": {"NextHop": hops}}
 
 
 def _system_entries(world, t):

@@ -254,6 +254,23 @@ def test_metadata_token_and_role_credentials(sim):
     assert fresh["AccessKeyId"] != cred["AccessKeyId"]
 
 
+def test_metadata_stall(sim):
+    """metadata_stall_until holds metadata requests, then answers them;
+    the RPC endpoint is not held meanwhile."""
+    t0 = time.time()
+    sim.config(metadata_stall_until=t0 + 1.5)
+    try:
+        assert sim.rpc("DescribeVpcs", VPC)["TotalCount"] >= 1
+        assert time.time() - t0 < 1.5
+        assert meta_get(sim, "/latest/meta-data/region-id") == (200, "cn-hangzhou")
+        assert time.time() >= t0 + 1.5
+    finally:
+        sim.config(metadata_stall_until=0)
+    t1 = time.time()
+    assert meta_get(sim, "/latest/meta-data/region-id")[0] == 200
+    assert time.time() - t1 < 1.5
+
+
 def test_metadata_imdsv2_required(sim):
     sim.mutate("set_metadata", imdsv2_required=True)
     assert meta_get(sim, "/latest/meta-data/region-id")[0] == 403
@@ -424,6 +441,66 @@ def test_listeners_lifecycle(sim):
     sim.rpc("DeleteVServerGroup", SLB, {"VServerGroupId": vg})
 
 
+def test_listener_forward_and_proxy_protocol(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid)
+    http = {"LoadBalancerId": lid, "ListenerPort": 80, "HealthCheck": "off",
+            "StickySession": "off", "ListenerForward": "on", "ForwardPort": 443}
+    e = err(sim.rpc, "CreateLoadBalancerHTTPListener", SLB, http)
+    assert e.code == "InvalidParameter" and "ForwardPort" in e.body["Message"]
+    e = err(sim.rpc, "CreateLoadBalancerHTTPListener", SLB,
+            {k: v for k, v in http.items() if k != "ForwardPort"})
+    assert e.code == "MissingParameter" and "ForwardPort" in e.body["Message"]
+    sim.rpc("CreateLoadBalancerHTTPSListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 443, "Bandwidth": -1, "VServerGroupId": vg,
+        "HealthCheck": "off", "StickySession": "off", "ServerCertificateId": "cert-1"})
+    sim.rpc("CreateLoadBalancerHTTPListener", SLB, http)  # no backends needed
+    got = sim.rpc("DescribeLoadBalancerHTTPListenerAttribute", SLB,
+                  {"LoadBalancerId": lid, "ListenerPort": 80})
+    assert (got["ListenerForward"], got["ForwardPort"]) == ("on", 443)
+    e = err(sim.rpc, "DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 443, "ListenerProtocol": "https"})
+    assert e.code == "ListenerForwardExist"
+    sim.rpc("DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 80, "ListenerProtocol": "http"})
+    sim.rpc("DeleteLoadBalancerListener", SLB,
+            {"LoadBalancerId": lid, "ListenerPort": 443, "ListenerProtocol": "https"})
+    tcp = {"LoadBalancerId": lid, "ListenerPort": 81, "Bandwidth": -1, "VServerGroupId": vg}
+    e = err(sim.rpc, "CreateLoadBalancerTCPListener", SLB,
+            dict(tcp, ProxyProtocolV2Enabled="yes"))
+    assert e.code == "InvalidParameter"
+    sim.rpc("CreateLoadBalancerTCPListener", SLB, dict(tcp, ProxyProtocolV2Enabled="true"))
+    got = sim.rpc("DescribeLoadBalancerTCPListenerAttribute", SLB,
+                  {"LoadBalancerId": lid, "ListenerPort": 81})
+    assert got["ProxyProtocolV2Enabled"] is True
+
+
+def test_domain_extensions(sim):
+    lid = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid)
+    sim.rpc("CreateLoadBalancerHTTPSListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 443, "Bandwidth": -1, "VServerGroupId": vg,
+        "HealthCheck": "off", "StickySession": "off", "ServerCertificateId": "cert-1"})
+    sim.rpc("CreateLoadBalancerTCPListener", SLB, {
+        "LoadBalancerId": lid, "ListenerPort": 80, "Bandwidth": -1, "VServerGroupId": vg})
+    base = {"LoadBalancerId": lid, "ListenerPort": 443, "Domain": "a.example.com",
+            "ServerCertificateId": "cert-a"}
+    de = sim.rpc("CreateDomainExtension", SLB, base)["DomainExtensionId"]
+    assert err(sim.rpc, "CreateDomainExtension", SLB, base).code == "InvalidParameter"
+    assert err(sim.rpc, "CreateDomainExtension", SLB,
+               dict(base, ListenerPort=80, Domain="b.example.com")).code == "InvalidParameter"
+    sim.rpc("SetDomainExtensionAttribute", SLB,
+            {"DomainExtensionId": de, "ServerCertificateId": "cert-a2"})
+    got = sim.rpc("DescribeDomainExtensions", SLB, {"LoadBalancerId": lid, "ListenerPort": 443})
+    assert got["DomainExtensions"]["DomainExtension"] == [
+        {"DomainExtensionId": de, "Domain": "a.example.com", "ServerCertificateId": "cert-a2"}]
+    sim.rpc("DeleteDomainExtension", SLB, {"DomainExtensionId": de})
+    e = err(sim.rpc, "DeleteDomainExtension", SLB, {"DomainExtensionId": de})
+    assert e.code == "InvalidParameter.DomainExtensionId"
+    got = sim.rpc("DescribeDomainExtensions", SLB, {"LoadBalancerId": lid})
+    assert got["DomainExtensions"]["DomainExtension"] == []
+
+
 def test_listener_quota(sim):
     lid = create_intranet(sim)["LoadBalancerId"]
     sim.config(quotas={"listeners_per_lb": 2})
@@ -578,6 +655,30 @@ def test_route_entry_quota(sim):
                                                "NextHopId": "i-sim0002",
                                                "DestinationCidrBlock": "172.21.9.0/24"})
     assert e.code == "QuotaExceeded"
+    assert e.body["Message"] == "Route entry quota exceeded in this route table."
+    out = sim.rpc("CreateRouteEntries", VPC, {
+        "RouteEntries.1.RouteTableId": "vtb-sim0001", "RouteEntries.1.NextHop": "i-sim0002",
+        "RouteEntries.1.DstCidrBlock": "172.21.8.0/24"})
+    assert out["FailedRouteEntries"][0]["FailedCode"] == "QuotaExceeded"
+
+
+def test_route_entry_ecmp_and_marks(sim):
+    sim.config(route_pending_ms=0)
+    sim.mutate("add_route_entry", route_table_id="vtb-sim0001", cidr="172.24.0.0/24",
+               next_hop_id="i-sim0002", extra_hops=[{"id": "i-sim0003"}])
+    sim.rpc("CreateRouteEntry", VPC, {"RouteTableId": "vtb-sim0001", "NextHopId": "i-sim0002",
+                                      "DestinationCidrBlock": "172.24.1.0/24",
+                                      "RouteEntryName": "k8s-route.c1",
+                                      "Description": "node n1"})
+    wait_available(sim)
+    custom = {e["DestinationCidrBlock"]: e for e in entries(sim, RouteEntryType="Custom")}
+    hops = custom["172.24.0.0/24"]["NextHops"]["NextHop"]
+    assert [h["NextHopId"] for h in hops] == ["i-sim0002", "i-sim0003"]
+    assert custom["172.24.1.0/24"]["RouteEntryName"] == "k8s-route.c1"
+    assert custom["172.24.1.0/24"]["Description"] == "node n1"
+    st = [t for t in sim.state()["route_tables"] if t["id"] == "vtb-sim0001"][0]
+    ecmp = [e for e in st["entries"] if e["cidr"] == "172.24.0.0/24"][0]
+    assert ecmp["extra_hops"] == [{"id": "i-sim0003", "type": "Instance"}]
 
 
 def test_route_entry_list_paging_and_filters(sim):
@@ -847,3 +948,47 @@ def test_many_calls_on_one_connection(sim):
     for _ in range(200):
         sim.rpc("DescribeVpcs", VPC)
     assert len(sim.calls("DescribeVpcs")) == 200
+
+
+def test_tls_listener_serves_same_state(tmp_path):
+    """--tls-cert/--tls-key add an HTTPS listener over the same state,
+    verified here against the test CA that signed its certificate."""
+    import ssl
+    import subprocess
+    d = str(tmp_path)
+
+    def ossl(*a):
+        subprocess.run(["openssl", *a], check=True, capture_output=True, cwd=d)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=sim test CA", "-keyout", "ca.key", "-out", "ca.crt")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-keyout", "srv.key", "-out", "srv.csr")
+    with open(os.path.join(d, "ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+         "-CAcreateserial", "-days", "1", "-extfile", "ext", "-out", "srv.crt")
+    state = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "default-state.json")
+    tls_port = os.path.join(d, "tls.port")
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                      "alisim.py"),
+         "--state", state, "--port", "0", "--tls-cert", d + "/srv.crt",
+         "--tls-key", d + "/srv.key", "--tls-port-file", tls_port],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("PORT ")
+        with open(tls_port) as f:
+            port = int(f.read())
+        ctx = ssl.create_default_context(cafile=d + "/ca.crt")
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/_sim/state",
+                                    context=ctx, timeout=10) as r:
+            assert json.load(r)["region"] == "cn-hangzhou"
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"https://127.0.0.1:{port}/_sim/state",
+                                   context=ssl.create_default_context(),
+                                   timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()

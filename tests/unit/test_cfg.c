@@ -381,6 +381,46 @@ static void test_cloud_config_fields(void **state)
 	assert_string_equal(cc.vswitches[0].id, "vsw-plain");
 }
 
+static void test_quota_keys(void **state)
+{
+	struct cfg_cloud cc;
+	struct cfg_err e;
+	const char *dflt = "{\"Global\": {}}";
+	const char *set = "{\"Global\": {\"maxBackendServersPerLoadBalancer\": "
+			  "300, \"MAXLOADBALANCERSPERINSTANCE\": \"5\", "
+			  "\"maxListenersPerLoadBalancer\": 60, "
+			  "\"maxRouteEntriesPerRouteTable\": \"1000\"}}";
+
+	(void)state;
+	assert_int_equal(cfg_cloud_parse(dflt, strlen(dflt), "d", &cc, &e), 0);
+	assert_int_equal(cc.quotas.backends_per_lb, 200);
+	assert_int_equal(cc.quotas.lbs_per_instance, 50);
+	assert_int_equal(cc.quotas.listeners_per_lb, 50);
+	assert_int_equal(cc.quotas.route_entries_per_table, 200);
+	assert_int_equal(cfg_cloud_parse(set, strlen(set), "s", &cc, &e), 0);
+	assert_int_equal(cc.quotas.backends_per_lb, 300);
+	assert_int_equal(cc.quotas.lbs_per_instance, 5);
+	assert_int_equal(cc.quotas.listeners_per_lb, 60);
+	assert_int_equal(cc.quotas.route_entries_per_table, 1000);
+	cc_case("q0.json", "{\"Global\":{\"maxLoadBalancersPerInstance\":0}}",
+		0644, "maxLoadBalancersPerInstance: \"0\" is not valid");
+	cc_case("qneg.json",
+		"{\"Global\":{\"maxListenersPerLoadBalancer\":-3}}", 0644,
+		"expected a whole number from 1 to 100000");
+	cc_case("qfrac.json",
+		"{\"Global\":{\"maxBackendServersPerLoadBalancer\":2.5}}", 0644,
+		"maxBackendServersPerLoadBalancer: \"2.5\"");
+	cc_case("qbig.json",
+		"{\"Global\":{\"maxRouteEntriesPerRouteTable\":\"100001\"}}",
+		0644, "maxRouteEntriesPerRouteTable");
+	cc_case("qtext.json",
+		"{\"Global\":{\"maxRouteEntriesPerRouteTable\":\"lots\"}}",
+		0644, "\"lots\" is not valid");
+	cc_case("qbool.json",
+		"{\"Global\":{\"maxLoadBalancersPerInstance\":true}}", 0644,
+		"(not a number)");
+}
+
 static void test_env_keys(void **state)
 {
 	struct cfg_cloud cc;
@@ -490,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_cluster_cidr_pair),
 		cmocka_unit_test(test_bad_cloud_config),
 		cmocka_unit_test(test_cloud_config_fields),
+		cmocka_unit_test(test_quota_keys),
 		cmocka_unit_test(test_env_keys),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_dry_run_turns_off_election),

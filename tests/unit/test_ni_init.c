@@ -361,7 +361,7 @@ static void provided_ip(void **st)
 {
 	struct ni_instance *v;
 	struct ni_node *n;
-	struct ni_addr a[NI_MAX_ADDRS];
+	struct ni_addr *a;
 	size_t cnt, na;
 	char err[128];
 
@@ -369,18 +369,93 @@ static void provided_ip(void **st)
 	parse_instances(&v, &cnt);
 	n = node("{\"metadata\":{\"name\":\"n\",\"annotations\":{"
 		 "\"alpha.kubernetes.io/provided-node-ip\":\"47.1.2.3\"}}}");
-	assert_int_equal(ni_addresses(n, &v[0], a, &na, err, sizeof(err)), 0);
+	assert_int_equal(ni_addresses(n, &v[0], &a, &na, err, sizeof(err)), 0);
 	assert_int_equal(na, 2);
 	assert_string_equal(a[0].address, "47.1.2.3");
 	assert_string_equal(a[1].type, "InternalIP");
+	free(a);
 	ni_node_free(n);
 	n = node("{\"metadata\":{\"name\":\"n\",\"annotations\":{"
 		 "\"alpha.kubernetes.io/provided-node-ip\":\"10.9.9.9\"}}}");
-	assert_int_equal(ni_addresses(n, &v[0], a, &na, err, sizeof(err)),
+	assert_int_equal(ni_addresses(n, &v[0], &a, &na, err, sizeof(err)),
 			 -EINVAL);
+	assert_null(a);
 	assert_non_null(strstr(err, "10.9.9.9"));
 	ni_node_free(n);
 	free(v);
+}
+
+/* issue 11: node addresses and instance IPs are read whole, never cut */
+static void addresses_read_whole(void **st)
+{
+	char js[8192], inst[8192];
+	size_t i, len = 0, cnt = 0, na;
+	struct ni_instance *v = NULL;
+	struct ni_node *n;
+	struct ni_addr *a;
+	struct json *j;
+	char next[64], err[160];
+	long long total;
+
+	(void)st;
+	len += (size_t)snprintf(js + len, sizeof(js) - len,
+				"{\"metadata\":{\"name\":\"n\"},"
+				"\"status\":{\"addresses\":[");
+	for (i = 0; i < 40; i++)
+		len += (size_t)snprintf(js + len, sizeof(js) - len,
+					"%s{\"type\":\"Hostname\","
+					"\"address\":\"h%zu\"}",
+					i ? "," : "", i);
+	snprintf(js + len, sizeof(js) - len, "]}}");
+	n = node(js);
+	assert_int_equal(n->n_addrs, 40);
+	assert_string_equal(n->addrs[39].address, "h39");
+
+	len = (size_t)snprintf(inst, sizeof(inst),
+			       "{\"Instances\":{\"Instance\":[{"
+			       "\"InstanceId\":\"i-1\",\"VpcAttributes\":{"
+			       "\"PrivateIpAddress\":{\"IpAddress\":[");
+	for (i = 0; i < 20; i++)
+		len += (size_t)snprintf(inst + len, sizeof(inst) - len,
+					"%s\"10.0.0.%zu\"", i ? "," : "", i);
+	snprintf(inst + len, sizeof(inst) - len, "]}}}]}}");
+	j = parse(inst);
+	assert_int_equal(
+		ni_instances_parse(j, &v, &cnt, next, sizeof(next), &total), 0);
+	json_free(j);
+	assert_int_equal(v[0].n_private, 20);
+	assert_false(v[0].ips_overflow);
+	assert_int_equal(ni_addresses(n, &v[0], &a, &na, err, sizeof(err)), 0);
+	assert_int_equal(na, 20 + 40); /* every IP, every Hostname */
+	assert_string_equal(a[19].address, "10.0.0.19");
+	assert_string_equal(a[59].address, "h39");
+	free(a);
+	/* more than the model holds: refused loudly, nothing cut */
+	v[0].ips_overflow = 1;
+	assert_int_equal(ni_addresses(n, &v[0], &a, &na, err, sizeof(err)),
+			 -E2BIG);
+	assert_non_null(strstr(err, "i-1"));
+	free(v);
+	ni_node_free(n);
+}
+
+static void overlong_address_refused(void **st)
+{
+	char js[1024], big[300];
+	struct ni_node *n = NULL;
+	struct json *j;
+
+	(void)st;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(js, sizeof(js),
+		 "{\"metadata\":{\"name\":\"n\"},\"status\":{\"addresses\":["
+		 "{\"type\":\"Hostname\",\"address\":\"%s\"}]}}",
+		 big);
+	j = parse(js);
+	assert_int_equal(ni_node_from_json(j, &n), -E2BIG);
+	assert_null(n);
+	json_free(j);
 }
 
 int main(void)
@@ -388,6 +463,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(instances_parsed),
 		cmocka_unit_test(classify),
+		cmocka_unit_test(addresses_read_whole),
+		cmocka_unit_test(overlong_address_refused),
 		cmocka_unit_test(discover_by_ip_in_vpc),
 		cmocka_unit_test(discover_by_name),
 		cmocka_unit_test(spec_patch_initializes),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "workers/route/rt_cidr.h"
+#include "workers/route/rt_mark.h"
 #include "workers/route/rt_plan.h"
 
 #define MAXN 512
@@ -76,6 +77,7 @@ static struct rt_entry *add_entry(size_t t, const char *dst,
 	snprintf(e->hop_type, sizeof(e->hop_type), "%s", hop_type);
 	snprintf(e->hop_id, sizeof(e->hop_id), "%s", hop);
 	e->custom = 1;
+	e->marked = 1; /* made by this cluster; tests of others unset it */
 	e->n_hops = hop[0] ? 1 : 0;
 	e->status = st;
 	S.tables[t].n++;
@@ -668,6 +670,152 @@ static void test_empty_inputs(void **state)
 	assert_int_equal(S.plan.n_creates, 0);
 }
 
+/* ---- ownership (issue 11) ---- */
+
+static struct rt_entry *add_unmarked(size_t t, const char *dst, const char *hop)
+{
+	struct rt_entry *e =
+		add_entry(t, dst, "Instance", hop, RT_ST_AVAILABLE);
+
+	e->marked = 0;
+	return e;
+}
+
+static void test_unmarked_stale_is_foreign(void **state)
+{
+	(void)state;
+	scen_init(1);
+	add_node("10.244.1.0/24", "i-1", 1);
+	add_entry(0, "10.244.1.0/24", "Instance", "i-1", RT_ST_AVAILABLE);
+	/* hand-made: inside the cluster CIDR, its instance is no node */
+	add_unmarked(0, "10.244.0.0/17", "i-foreign");
+	add_unmarked(0, "172.20.0.0/16", "i-foreign"); /* outside: silence */
+	build();
+	assert_int_equal(S.plan.n_deletes, 0);
+	assert_int_equal(S.plan.n_foreign, 1);
+	assert_string_equal(S.plan.foreign[0].dst, "10.244.0.0/17");
+	assert_string_equal(S.plan.foreign[0].hop_id, "i-foreign");
+	assert_string_equal(S.plan.foreign[0].entry_id, "rte-0-1");
+	assert_int_equal(S.plan.foreign[0].n_hops, 1);
+	assert_int_equal(S.plan.managed[0], 1);
+	assert_int_equal(S.plan.custom[0], 3);
+}
+
+static void test_ecmp_left_alone(void **state)
+{
+	struct rt_entry *e;
+
+	(void)state;
+	scen_init(1);
+	e = add_unmarked(0, "10.244.7.0/24", "i-a");
+	e->n_hops = 2;
+	e = add_entry(0, "10.244.8.0/24", "Instance", "i-b", RT_ST_AVAILABLE);
+	e->n_hops = 2; /* marked but not a shape this worker creates */
+	add_gone("10.244.7.0/24", "i-a");
+	build();
+	assert_int_equal(S.plan.n_deletes, 0);
+	assert_int_equal(S.plan.n_foreign, 2);
+	assert_int_equal(S.plan.foreign[0].n_hops, 2);
+	assert_int_equal(S.plan.managed[0], 0);
+}
+
+static void test_unmarked_exact_match_adopted(void **state)
+{
+	(void)state;
+	scen_init(1);
+	add_node("10.244.1.0/24", "i-1", 1);
+	add_unmarked(0, "10.244.1.0/24", "i-1");
+	build();
+	assert_int_equal(S.plan.n_deletes, 0);
+	assert_int_equal(S.plan.n_creates, 0);
+	assert_int_equal(S.plan.n_foreign, 0);
+	assert_int_equal(S.plan.managed[0], 1);
+	assert_int_equal(rt_plan_state(&S.plan, 0, 0), RT_NS_READY);
+}
+
+static void test_unmarked_conflict_replaced(void **state)
+{
+	(void)state;
+	scen_init(1);
+	add_node("10.244.1.0/24", "i-1", 1);
+	add_unmarked(0, "10.244.1.0/24", "i-other");
+	build();
+	assert_int_equal(S.plan.n_deletes, 1);
+	assert_int_equal(S.plan.deletes[0].reason, RT_DEL_CONFLICT);
+	assert_int_equal(S.plan.deletes[0].node, 0);
+	assert_int_equal(rt_plan_state(&S.plan, 0, 0), RT_NS_PENDING);
+	assert_int_equal(S.plan.n_foreign, 0);
+}
+
+static void test_unmarked_gone_needs_exact_instance(void **state)
+{
+	(void)state;
+	scen_init(1);
+	add_unmarked(0, "10.244.1.0/24", "i-1");
+	add_unmarked(0, "10.244.2.0/24", "i-2");
+	add_unmarked(0, "10.244.3.0/24", "i-3");
+	add_gone("10.244.1.0/24", "i-1"); /* adopted by that node: goes */
+	add_gone("10.244.2.0/24", "");	  /* instance unknown: stays */
+	add_gone("10.244.3.0/24", "i-9"); /* another instance: stays */
+	build();
+	assert_int_equal(S.plan.n_deletes, 1);
+	assert_string_equal(S.plan.deletes[0].dst, "10.244.1.0/24");
+	assert_int_equal(S.plan.deletes[0].reason, RT_DEL_GONE);
+	assert_int_equal(S.plan.n_foreign, 2);
+}
+
+static void test_marked_outside_cluster_kept(void **state)
+{
+	(void)state;
+	scen_init(1);
+	add_entry(0, "10.245.1.0/24", "Instance", "i-1", RT_ST_AVAILABLE);
+	build();
+	assert_int_equal(S.plan.n_deletes, 0);
+	assert_int_equal(S.plan.n_foreign, 0);
+}
+
+static void test_entries_after_plan(void **state)
+{
+	(void)state;
+	scen_init(2);
+	add_node("10.244.1.0/24", "i-1", 1);
+	add_node("10.244.2.0/24", "i-2", 1);
+	add_entry(0, "10.244.9.0/24", "Instance", "i-9", RT_ST_AVAILABLE);
+	add_unmarked(0, "10.244.128.0/17", "i-x");
+	build();
+	/* table 0: 2 entries, one stale deleted, two created */
+	assert_int_equal(S.plan.custom[0], 2);
+	assert_int_equal(rt_plan_entries_after(&S.plan, 0), 3);
+	assert_int_equal(rt_plan_entries_after(&S.plan, 1), 2);
+	assert_int_equal(rt_plan_entries_after(&S.plan, 7), 0);
+}
+
+static void test_mark_name(void **state)
+{
+	char name[RT_MARK_NAME_MAX], desc[RT_MARK_DESC_MAX], id[300];
+
+	(void)state;
+	assert_int_equal(rt_mark_name("route-test", name), 0);
+	assert_string_equal(name, "k8s-route.route-test");
+	assert_int_equal(rt_mark_name("c1/prod:eu x", name), 0);
+	assert_string_equal(name, "k8s-route.c1-prod-eu-x");
+	assert_int_equal(rt_mark_name("", name), -EINVAL);
+	assert_string_equal(name, "");
+	memset(id, 'a', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	assert_int_equal(rt_mark_name(id, name), 0);
+	assert_int_equal(strlen(name), 128); /* the cloud's limit */
+	assert_true(rt_mark_is("k8s-route.route-test", "k8s-route.route-test"));
+	assert_false(
+		rt_mark_is("k8s-route.route-test2", "k8s-route.route-test"));
+	assert_false(rt_mark_is("", ""));
+	assert_false(rt_mark_is(NULL, "k8s-route.x"));
+	rt_mark_desc("route-test", "node-1", desc);
+	assert_non_null(strstr(desc, "node node-1"));
+	rt_mark_desc("route-test", id, desc);
+	assert_int_equal(strlen(desc), RT_MARK_DESC_MAX - 1);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void)
@@ -707,6 +855,14 @@ int main(void)
 		T(test_unlisted_table_left_alone),
 		T(test_large_scale),
 		T(test_empty_inputs),
+		T(test_unmarked_stale_is_foreign),
+		T(test_ecmp_left_alone),
+		T(test_unmarked_exact_match_adopted),
+		T(test_unmarked_conflict_replaced),
+		T(test_unmarked_gone_needs_exact_instance),
+		T(test_marked_outside_cluster_kept),
+		T(test_entries_after_plan),
+		cmocka_unit_test(test_mark_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

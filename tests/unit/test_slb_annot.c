@@ -78,6 +78,10 @@ static void test_svc_class(void **st)
 	s = svc_json("\"service.beta.kubernetes.io/class\":\"other\"", "");
 	assert_false(slb_svc_wants_lb(s));
 	slb_svc_free(s);
+	/* tunnel Services belong to another controller, as in the Go CCM */
+	s = svc_json("\"" PFX "loadbalancer-tunnel-type\":\"tunnel\"", "");
+	assert_false(slb_svc_wants_lb(s));
+	slb_svc_free(s);
 }
 
 static void test_defaults(void **st)
@@ -280,6 +284,104 @@ static void test_endpoints_v1(void **st)
 	json_free(j);
 }
 
+/* Go CCM keys of issue 14: forward-port, proxy-protocol, external-ip-type,
+ * network-type, backend-ip-version. */
+static void test_forward_port(void **st)
+{
+	struct slb_annot a;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(parse("\"" PFX "loadbalancer-protocol-port\":"
+			       "\"http:80,https:443\",\"" PFX
+			       "loadbalancer-cert-id\":\"c1\",\"" PFX
+			       "loadbalancer-forward-port\":\"80:443\"",
+			       &a, err),
+			 0);
+	assert_int_equal(a.n_fwd, 1);
+	assert_int_equal(slb_annot_fwd_for(&a, 80), 443);
+	assert_int_equal(slb_annot_fwd_for(&a, 443), 0);
+	/* format, direction and protocol errors name key, value, form */
+	assert_int_equal(parse("\"" PFX "loadbalancer-protocol-port\":"
+			       "\"http:80,https:443\",\"" PFX
+			       "loadbalancer-cert-id\":\"c1\",\"" PFX
+			       "loadbalancer-forward-port\":\"80-443\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, PFX "loadbalancer-forward-port"));
+	assert_non_null(strstr(err, "\"80-443\""));
+	assert_non_null(strstr(err, "<http port>:<https port>"));
+	assert_int_equal(parse("\"" PFX "loadbalancer-protocol-port\":"
+			       "\"http:80,https:443\",\"" PFX
+			       "loadbalancer-cert-id\":\"c1\",\"" PFX
+			       "loadbalancer-forward-port\":\"443:80\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "whose listener is http"));
+	assert_int_equal(parse("\"" PFX
+			       "loadbalancer-forward-port\":\"80:443\"",
+			       &a, err),
+			 -EINVAL); /* both ports are tcp listeners */
+	assert_int_equal(
+		parse("\"" PFX "loadbalancer-forward-port\":\"\"", &a, err),
+		-EINVAL);
+}
+
+static void test_more_keys(void **st)
+{
+	struct slb_annot a;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(
+		parse("\"" PFX "loadbalancer-proxy-protocol\":\"on\","
+		      "\"" PFX "loadbalancer-external-ip-type\":\"eip\","
+		      "\"" PFX "loadbalancer-network-type\":\"classic\","
+		      "\"" PFX "loadbalancer-backend-ip-version\":"
+		      "\"ipv4\"",
+		      &a, err),
+		0);
+	assert_int_equal(a.n_lparams, 1);
+	assert_string_equal(a.lparams[0].key, "ProxyProtocolV2Enabled");
+	assert_string_equal(a.lparams[0].val, "true");
+	assert_int_equal(a.lparams[0].protos, SLB_LP_TCP | SLB_LP_UDP);
+	assert_true(a.eip_status);
+	assert_string_equal(a.network_type, "classic");
+	assert_string_equal(a.backend_ip_version, "ipv4");
+	assert_int_equal(parse("\"" PFX "loadbalancer-proxy-protocol\":\"off\"",
+			       &a, err),
+			 0);
+	assert_string_equal(a.lparams[0].val, "false");
+	assert_int_equal(parse("\"" PFX "loadbalancer-external-ip-type\":"
+			       "\"fip\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "must be \"eip\""));
+	assert_int_equal(parse("\"" PFX "loadbalancer-network-type\":"
+			       "\"alibaba\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "\"classic\" or \"vpc\""));
+	assert_int_equal(parse("\"" PFX "loadbalancer-network-type\":"
+			       "\"classic\",\"" PFX
+			       "loadbalancer-vswitch-id\":\"vsw-1\"",
+			       &a, err),
+			 -EINVAL);
+	assert_int_equal(parse("\"" PFX "loadbalancer-backend-ip-version\":"
+			       "\"ipv6\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "not supported"));
+	assert_int_equal(
+		parse("\"" PFX "loadbalancer-proxy-protocol\":\"1\"", &a, err),
+		-EINVAL);
+	/* enum messages list what is allowed */
+	assert_int_equal(
+		parse("\"" PFX "loadbalancer-scheduler\":\"x\"", &a, err),
+		-EINVAL);
+	assert_non_null(strstr(err, "must be one of rr, wrr, wlc, sch"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +395,8 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_slice_v1),
 		cmocka_unit_test(test_endpoints_v1),
+		cmocka_unit_test(test_forward_port),
+		cmocka_unit_test(test_more_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -690,10 +690,158 @@ static void test_desc_ownership(void **st)
 	world_done(&w);
 }
 
+static int op_index(const struct slb_plan *p, enum slb_op op, int port)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].op == op && p->v[i].port == port)
+			return (int)i;
+	return -1;
+}
+
+#define FWD_TLS                                                                \
+	"\"" PFX "loadbalancer-protocol-port\":\"http:80,https:443\",\"" PFX   \
+	"loadbalancer-cert-id\":\"cert-1\""
+
+/* forward-port: the HTTPS target first, the forwarder re-created alone
+ * on a change, and deleted before its target. */
+static void test_forward_port_plan(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+	struct slb_want *want;
+
+	(void)st;
+	set_svc(&w, FWD_TLS ",\"" PFX "loadbalancer-forward-port\":\"80:443\"",
+		"Cluster");
+	ten_nodes(&w);
+	sync_world(&w, 20, &p);
+	assert_true(op_index(&p, SLB_OP_START_LISTENER, 443) <
+		    op_index(&p, SLB_OP_CREATE_LISTENER, 80));
+	assert_int_equal(slb_cloud_listener(&w.cloud, 80)->fwd_port, 443);
+	slb_plan_done(&p);
+	assert_int_equal(sync_count(&w, 20), 0);
+
+	set_svc(&w, FWD_TLS, "Cluster");
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.v[0].op, SLB_OP_DELETE_LISTENER);
+	assert_int_equal(p.v[1].op, SLB_OP_CREATE_LISTENER);
+	assert_int_equal(p.v[2].op, SLB_OP_START_LISTENER);
+	assert_int_equal(p.v[0].port, 80);
+	assert_int_equal(p.v[1].port, 80);
+	assert_int_equal(slb_cloud_listener(&w.cloud, 80)->fwd_port, 0);
+	slb_plan_done(&p);
+	assert_int_equal(sync_count(&w, 20), 0);
+
+	set_svc(&w,
+		FWD_TLS ",\"" PFX
+			"loadbalancer-forward-port\":\"80:443\",\"" PFX
+			"loadbalancer-preserve-lb-on-delete\":\"on\"",
+		"Cluster");
+	assert_int_equal(sync_count(&w, 20), 3);
+	want = build(&w);
+	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_true(op_index(&p, SLB_OP_DELETE_LISTENER, 80) <
+		    op_index(&p, SLB_OP_DELETE_LISTENER, 443));
+	slb_plan_done(&p);
+	slb_model_free(want);
+	world_done(&w);
+}
+
+static void test_domain_extensions_plan(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w,
+		FWD_TLS ",\"" PFX "loadbalancer-domain-extensions\":"
+			"\"a.x:c1,b.x:c2\"",
+		"Cluster");
+	ten_nodes(&w);
+	sync_world(&w, 20, &p);
+	assert_int_equal(count(&p, SLB_OP_CREATE_DOMEXT), 2);
+	assert_true(op_index(&p, SLB_OP_START_LISTENER, 443) <
+		    op_index(&p, SLB_OP_CREATE_DOMEXT, 443));
+	assert_int_equal(w.cloud.n_dx, 2);
+	slb_plan_done(&p);
+	assert_int_equal(sync_count(&w, 20), 0);
+
+	set_svc(&w,
+		FWD_TLS ",\"" PFX "loadbalancer-domain-extensions\":"
+			"\"A.x:c9,c.x:c3\"",
+		"Cluster");
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.v[0].op, SLB_OP_DELETE_DOMEXT);
+	assert_string_equal(p.v[0].str, "b.x");
+	assert_int_equal(p.v[1].op, SLB_OP_SET_DOMEXT);
+	assert_string_equal(p.v[1].cert, "c9");
+	assert_true(p.v[1].vg_id[0] != '\0');
+	assert_int_equal(p.v[2].op, SLB_OP_CREATE_DOMEXT);
+	assert_string_equal(p.v[2].str, "c.x");
+	slb_plan_done(&p);
+	/* without the annotation they are not ours to manage */
+	set_svc(&w, FWD_TLS, "Cluster");
+	assert_int_equal(sync_count(&w, 20), 0);
+	/* empty: none wanted */
+	set_svc(&w, FWD_TLS ",\"" PFX "loadbalancer-domain-extensions\":\"\"",
+		"Cluster");
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(count(&p, SLB_OP_DELETE_DOMEXT), 2);
+	assert_int_equal(w.cloud.n_dx, 0);
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
+static void test_modification_protection_plan(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+	struct slb_want *want;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_count(&w, 20);
+	strcpy(w.cloud.mod_protection, "ConsoleProtection");
+	/* the default is for creates only */
+	assert_int_equal(sync_count(&w, 20), 0);
+	set_svc(&w,
+		"\"" PFX "loadbalancer-modification-protection\":"
+		"\"NonProtection\"",
+		"Cluster");
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].op, SLB_OP_SET_MOD_PROTECTION);
+	assert_string_equal(p.v[0].str, "NonProtection");
+	slb_plan_done(&p);
+	assert_int_equal(sync_count(&w, 20), 0);
+	/* preserved: the lock comes off before the ownership tags */
+	strcpy(w.cloud.mod_protection, "ConsoleProtection");
+	set_svc(&w, "\"" PFX "loadbalancer-preserve-lb-on-delete\":\"on\"",
+		"Cluster");
+	want = build(&w);
+	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_true(op_index(&p, SLB_OP_SET_MOD_PROTECTION, 0) >= 0);
+	assert_true(op_index(&p, SLB_OP_SET_MOD_PROTECTION, 0) <
+		    op_index(&p, SLB_OP_UNTAG, 0));
+	assert_int_equal(count(&p, SLB_OP_DELETE_LB), 0);
+	slb_plan_done(&p);
+	slb_model_free(want);
+	world_done(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_counts),
+		cmocka_unit_test(test_forward_port_plan),
+		cmocka_unit_test(test_domain_extensions_plan),
+		cmocka_unit_test(test_modification_protection_plan),
 		cmocka_unit_test(test_node_added),
 		cmocka_unit_test(test_ready_states),
 		cmocka_unit_test(test_excluded_cordoned),

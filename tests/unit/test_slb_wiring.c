@@ -49,6 +49,12 @@ static void test_status_bodies(void **st)
 	assert_string_equal(
 		b, "{\"status\":{\"loadBalancer\":{\"ingress\":null}}}");
 	assert_int_equal(slb_status_body("1.2.3.4", "", b, 20), -E2BIG);
+	/* external-ip-type eip: every EIP bound to the CLB */
+	assert_int_equal(slb_status_body("47.1.1.1,47.1.1.2", "", b, sizeof(b)),
+			 0);
+	assert_string_equal(b,
+			    "{\"status\":{\"loadBalancer\":{\"ingress\":"
+			    "[{\"ip\":\"47.1.1.1\"},{\"ip\":\"47.1.1.2\"}]}}}");
 }
 
 static void test_resync_jitter(void **st)

@@ -9,7 +9,9 @@
 #include "ipc/ipc_bus.h"
 #include "kube/kube_client.h"
 #include "kube/kube_event.h"
+#include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "workers/node_init/ni_ctl.h"
 #include "workers/wk_runtime.h"
@@ -161,16 +163,51 @@ int ni_apply(struct ni_ctl *c, const char *name, const struct ni_instance *inst,
 	return dry ? -EPERM : 0;
 }
 
-int ni_delete_node(struct ni_ctl *c, const struct ni_node *n, const char *why)
+int ni_delete_options(const struct wk_node *n, struct buf *b)
+{
+	int r;
+
+	if (!n->uid || !n->uid[0])
+		return -EINVAL;
+	r = buf_puts(b, "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
+			"\"preconditions\":{\"uid\":");
+	if (!r)
+		r = json_buf_str(b, n->uid);
+	if (!r && n->resource_version && n->resource_version[0]) {
+		r = buf_puts(b, ",\"resourceVersion\":");
+		if (!r)
+			r = json_buf_str(b, n->resource_version);
+	}
+	if (!r)
+		r = buf_puts(b, "}}");
+	if (!r)
+		r = buf_append(b, "", 1); /* NUL: the body is a C string */
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static int delete_judged(struct ni_ctl *c, const struct ni_node *n)
 {
 	char path[512];
 	struct kube_resp r;
+	struct buf body;
 	int rc;
 
-	snprintf(path, sizeof(path), "/api/v1/nodes/%s", n->wk->name);
-	kube_resp_init(&r);
-	rc = kube_delete(c->kube, path, &r);
-	kube_resp_done(&r);
+	buf_init(&body, 4096);
+	rc = ni_delete_options(n->wk, &body);
+	if (rc == 0) {
+		snprintf(path, sizeof(path), "/api/v1/nodes/%s", n->wk->name);
+		kube_resp_init(&r);
+		rc = kube_delete_opts(c->kube, path, body.data, &r);
+		kube_resp_done(&r);
+	}
+	buf_done(&body);
+	return rc;
+}
+
+int ni_delete_node(struct ni_ctl *c, const struct ni_node *n, const char *why)
+{
+	int rc = delete_judged(c, n);
+
 	if (rc == -EPERM) {
 		ni_event(c, n, KUBE_EVENT_TYPE_NORMAL, "DryRun",
 			 "would delete node: %s", why);
@@ -182,8 +219,17 @@ int ni_delete_node(struct ni_ctl *c, const struct ni_node *n, const char *why)
 		wk_publish(c->rt, IPC_TOPIC_NODE_DEL, n->wk->name, 0);
 		return 0;
 	}
+	if (rc == -EAGAIN) {
+		log_info("node %s: not deleted, the object changed or was "
+			 "re-created since it was judged (uid %s); judged "
+			 "again from the start",
+			 n->wk->name, n->wk->uid);
+		return rc;
+	}
 	ni_event(c, n, KUBE_EVENT_TYPE_WARNING, "DeleteNodeFailed",
-		 "Error deleting node %s: %s", n->wk->name, strerror(-rc));
+		 "Error deleting node %s: %s", n->wk->name,
+		 rc == -EINVAL ? "the cached object has no uid"
+			       : strerror(-rc));
 	return rc;
 }
 

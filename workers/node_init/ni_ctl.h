@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "lib/backoff.h"
+#include "lib/buf.h"
 #include "workers/node_init/ni_init.h"
 #include "workers/node_init/ni_lifecycle.h"
 #include "workers/node_init/ni_model.h"
@@ -72,7 +73,13 @@ void ni_event(struct ni_ctl *c, const struct ni_node *n, const char *type,
 /* Status then spec patch; 0, -EPERM (dry-run, logged) or < 0 with err. */
 int ni_apply(struct ni_ctl *c, const char *name, const struct ni_instance *inst,
 	     const struct ni_want *w, char *err, size_t errlen);
+/* Deletes the Node object that was judged: the request carries its uid and
+ * resourceVersion as preconditions, so a Node re-created under the same
+ * name (or changed) since is left alone (-EAGAIN, judged again later). */
 int ni_delete_node(struct ni_ctl *c, const struct ni_node *n, const char *why);
+/* The DeleteOptions body of that request, in b; 0 or -EINVAL without a
+ * uid (then nothing may be deleted), -ENOMEM. */
+int ni_delete_options(const struct wk_node *n, struct buf *b);
 /* Route worker on and the node would get a route (shared predicate). */
 int ni_wants_network_unavailable(struct ni_ctl *c, const struct ni_node *n,
 				 const struct ni_instance *inst);

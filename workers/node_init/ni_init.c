@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/json.h"
@@ -161,13 +162,12 @@ out:
 static void add_addr(struct ni_addr *out, size_t *n, const char *type,
 		     const char *addr)
 {
-	if (*n >= NI_MAX_ADDRS)
-		return;
 	snprintf(out[*n].type, sizeof(out[*n].type), "%s", type);
 	snprintf(out[*n].address, sizeof(out[*n].address), "%s", addr);
 	(*n)++;
 }
 
+/* out holds n_private + n_public + n->n_addrs entries. */
 static void cloud_addrs(const struct ni_node *n, const struct ni_instance *in,
 			struct ni_addr *out, size_t *cnt)
 {
@@ -190,7 +190,7 @@ static void cloud_addrs(const struct ni_node *n, const struct ni_instance *in,
 static int apply_provided(const char *ip, struct ni_addr *a, size_t *cnt,
 			  char *err, size_t errlen)
 {
-	struct ni_addr tmp[NI_MAX_ADDRS];
+	struct ni_addr *tmp;
 	size_t i, k = 0, hit = *cnt;
 
 	for (i = 0; i < *cnt; i++)
@@ -205,22 +205,47 @@ static int apply_provided(const char *ip, struct ni_addr *a, size_t *cnt,
 			 ip);
 		return -EINVAL;
 	}
+	tmp = calloc(*cnt, sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
 	tmp[k++] = a[hit];
 	for (i = 0; i < *cnt; i++)
 		if (i != hit && strcmp(a[i].type, a[hit].type) != 0)
 			tmp[k++] = a[i];
 	memcpy(a, tmp, k * sizeof(*a));
+	free(tmp);
 	*cnt = k;
 	return 0;
 }
 
 int ni_addresses(const struct ni_node *n, const struct ni_instance *inst,
-		 struct ni_addr *out, size_t *nout, char *err, size_t errlen)
+		 struct ni_addr **out, size_t *nout, char *err, size_t errlen)
 {
-	cloud_addrs(n, inst, out, nout);
+	int r;
+
+	*out = NULL;
+	*nout = 0;
+	if (inst->ips_overflow) {
+		snprintf(err, errlen,
+			 "instance %s reports more than %d IPs of a kind; its "
+			 "addresses are left as they are",
+			 inst->id, NI_MAX_IPS);
+		return -E2BIG;
+	}
+	*out = calloc(inst->n_private + inst->n_public + n->n_addrs + 1,
+		      sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	cloud_addrs(n, inst, *out, nout);
 	if (!*nout || !n->wk->provided_ip[0])
 		return 0;
-	return apply_provided(n->wk->provided_ip, out, nout, err, errlen);
+	r = apply_provided(n->wk->provided_ip, *out, nout, err, errlen);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*nout = 0;
+	}
+	return r;
 }
 
 static int addrs_equal(const struct ni_node *n, const struct ni_addr *a,
@@ -268,13 +293,13 @@ int ni_status_patch(const struct ni_node *n, const struct ni_instance *inst,
 		    const struct ni_want *w, const char *now, struct buf *out,
 		    char *err, size_t errlen)
 {
-	struct ni_addr a[NI_MAX_ADDRS];
+	struct ni_addr *a = NULL;
 	size_t cnt = 0;
 	int r, addrs = 0, cond;
 
 	buf_reset(out);
 	if (inst) {
-		r = ni_addresses(n, inst, a, &cnt, err, errlen);
+		r = ni_addresses(n, inst, &a, &cnt, err, errlen);
 		if (r < 0)
 			return r;
 		addrs = cnt && !addrs_equal(n, a, cnt);
@@ -283,11 +308,14 @@ int ni_status_patch(const struct ni_node *n, const struct ni_instance *inst,
 	cond = w->network_unavailable &&
 	       n->wk->network_unavailable != WK_COND_FALSE &&
 	       n->wk->network_unavailable != WK_COND_TRUE;
-	if (!addrs && !cond)
+	if (!addrs && !cond) {
+		free(a);
 		return 0;
+	}
 	buf_puts(out, "{\"status\":{");
 	if (addrs)
 		addrs_json(out, a, cnt);
+	free(a);
 	if (cond) {
 		buf_puts(out, addrs ? "," : "");
 		cond_json(out, now);

@@ -18,8 +18,10 @@
  *
  * Both return 1 when the patch changes something, 0 when the Node already
  * matches (out is then empty) or a negative errno. ni_addresses returns
- * -EINVAL when alpha.kubernetes.io/provided-node-ip is not one of the
- * cloud's addresses; err then says why.
+ * the whole wanted list in *out (free()), -EINVAL when
+ * alpha.kubernetes.io/provided-node-ip is not one of the cloud's addresses,
+ * -E2BIG when the instance's IP lists could not be read whole; err then
+ * says why.
  */
 #ifndef CCM_NI_INIT_H
 #define CCM_NI_INIT_H
@@ -46,7 +48,7 @@ struct ni_want {
 int ni_spec_patch(const struct ni_node *n, const struct ni_instance *inst,
 		  const struct ni_want *w, struct buf *out);
 int ni_addresses(const struct ni_node *n, const struct ni_instance *inst,
-		 struct ni_addr *out, size_t *nout, char *err, size_t errlen);
+		 struct ni_addr **out, size_t *nout, char *err, size_t errlen);
 /* now: RFC 3339 time for the condition's timestamps. */
 int ni_status_patch(const struct ni_node *n, const struct ni_instance *inst,
 		    const struct ni_want *w, const char *now, struct buf *out,

@@ -12,23 +12,31 @@ static void cpy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
-static void read_addrs(const struct json *addrs, struct ni_node *n)
+static int read_addrs(const struct json *addrs, struct ni_node *n)
 {
-	size_t i;
+	size_t i, cnt = json_len(addrs);
 
-	for (i = 0; i < json_len(addrs) && n->n_addrs < NI_MAX_ADDRS; i++) {
+	if (!cnt)
+		return 0;
+	n->addrs = calloc(cnt, sizeof(*n->addrs));
+	if (!n->addrs)
+		return -ENOMEM;
+	for (i = 0; i < cnt; i++) {
 		const struct json *a = json_at(addrs, i);
 		const char *t = json_path_str(a, "type");
 		const char *v = json_path_str(a, "address");
 
-		if (!t || !v || strlen(t) >= sizeof(n->addrs[0].type) ||
+		if (!t || !v)
+			continue; /* not an address at all */
+		if (strlen(t) >= sizeof(n->addrs[0].type) ||
 		    strlen(v) >= sizeof(n->addrs[0].address))
-			continue;
+			return -E2BIG;
 		cpy(n->addrs[n->n_addrs].type, sizeof(n->addrs[0].type), t);
 		cpy(n->addrs[n->n_addrs].address, sizeof(n->addrs[0].address),
 		    v);
 		n->n_addrs++;
 	}
+	return 0;
 }
 
 static int read_taints(const struct json *taints, struct ni_node *n)
@@ -69,11 +77,12 @@ int ni_node_from_json(const struct json *obj, struct ni_node **ret)
 	r = wk_node_from_json(obj, &n->wk);
 	if (r == 0)
 		r = read_taints(json_path(obj, "spec.taints"), n);
+	if (r == 0)
+		r = read_addrs(json_path(obj, "status.addresses"), n);
 	if (r < 0) {
 		ni_node_free(n);
 		return r;
 	}
-	read_addrs(json_path(obj, "status.addresses"), n);
 	h = wk_node_label(n->wk, "kubernetes.io/hostname");
 	cpy(n->hostname_label, sizeof(n->hostname_label), h);
 	*ret = n;
@@ -86,6 +95,7 @@ void ni_node_free(struct ni_node *n)
 		return;
 	wk_node_free(n->wk);
 	free(n->taints);
+	free(n->addrs);
 	free(n);
 }
 
@@ -96,16 +106,25 @@ const char *ni_node_ip(const struct ni_node *n)
 	return n->wk->internal_ip;
 }
 
-static void push_ips(const struct json *list, char (*dst)[NI_IP_LEN], size_t *n)
+static void push_ip(struct ni_instance *o, char (*dst)[NI_IP_LEN], size_t *n,
+		    const char *ip)
+{
+	if (!ip || !*ip)
+		return;
+	if (*n >= NI_MAX_IPS || strlen(ip) >= NI_IP_LEN) {
+		o->ips_overflow = 1;
+		return;
+	}
+	cpy(dst[(*n)++], NI_IP_LEN, ip);
+}
+
+static void push_ips(struct ni_instance *o, const struct json *list,
+		     char (*dst)[NI_IP_LEN], size_t *n)
 {
 	size_t i;
 
-	for (i = 0; i < json_len(list) && *n < NI_MAX_IPS; i++) {
-		const char *ip = json_str(json_at(list, i));
-
-		if (ip && *ip && strlen(ip) < NI_IP_LEN)
-			cpy(dst[(*n)++], NI_IP_LEN, ip);
-	}
+	for (i = 0; i < json_len(list); i++)
+		push_ip(o, dst, n, json_str(json_at(list, i)));
 }
 
 static void primary_eni(const struct json *inst, struct ni_instance *o)
@@ -129,7 +148,6 @@ static void primary_eni(const struct json *inst, struct ni_instance *o)
 static void parse_one(const struct json *inst, struct ni_instance *o)
 {
 	const struct json *eip = json_get(inst, "EipAddress");
-	char ip[NI_IP_LEN];
 
 	ali_jstr(inst, "InstanceId", o->id, sizeof(o->id));
 	ali_jstr(inst, "RegionId", o->region, sizeof(o->region));
@@ -141,16 +159,16 @@ static void parse_one(const struct json *inst, struct ni_instance *o)
 	ali_jstr(inst, "HostName", o->hostname, sizeof(o->hostname));
 	ali_jstr(json_get(inst, "VpcAttributes"), "VpcId", o->vpc_id,
 		 sizeof(o->vpc_id));
-	push_ips(ali_jlist(json_get(inst, "VpcAttributes"), "PrivateIpAddress",
+	push_ips(o,
+		 ali_jlist(json_get(inst, "VpcAttributes"), "PrivateIpAddress",
 			   "IpAddress"),
 		 o->private_ips, &o->n_private);
-	push_ips(ali_jlist(inst, "InnerIpAddress", "IpAddress"), o->private_ips,
-		 &o->n_private);
-	push_ips(ali_jlist(inst, "PublicIpAddress", "IpAddress"), o->public_ips,
-		 &o->n_public);
-	ali_jstr(eip, "IpAddress", ip, sizeof(ip));
-	if (ip[0] && o->n_public < NI_MAX_IPS)
-		cpy(o->public_ips[o->n_public++], NI_IP_LEN, ip);
+	push_ips(o, ali_jlist(inst, "InnerIpAddress", "IpAddress"),
+		 o->private_ips, &o->n_private);
+	push_ips(o, ali_jlist(inst, "PublicIpAddress", "IpAddress"),
+		 o->public_ips, &o->n_public);
+	push_ip(o, o->public_ips, &o->n_public,
+		json_path_str(eip, "IpAddress"));
 	primary_eni(inst, o);
 }
 

@@ -12,6 +12,10 @@
  * the worker uses; ni_instances_parse appends a response page to a
  * growable array.
  *
+ * Nothing is cut: a Node whose address list cannot be held whole (an
+ * entry longer than struct ni_addr keeps) fails ni_node_from_json with
+ * -E2BIG, since the worker rewrites that list whole.
+ *
  * Ownership: ni_node_from_json returns a node freed by ni_node_free (NULL
  * is a no-op); ni_instances_parse grows *v, which the caller free()s.
  */
@@ -23,9 +27,11 @@
 #include "lib/json.h"
 #include "workers/wk_node.h"
 
-#define NI_MAX_IPS   8
-#define NI_MAX_ADDRS 16
-#define NI_IP_LEN    64
+/* Above what one instance reports (primary private IPs, public IP, EIP);
+ * an instance with more is flagged ips_overflow and its addresses are not
+ * written (never a cut list). */
+#define NI_MAX_IPS 64
+#define NI_IP_LEN  64
 
 struct ni_addr {
 	char type[16]; /* InternalIP, ExternalIP, Hostname, ... */
@@ -41,7 +47,7 @@ struct ni_taint {
 
 struct ni_node {
 	struct wk_node *wk;
-	struct ni_addr addrs[NI_MAX_ADDRS];
+	struct ni_addr *addrs; /* status.addresses, read whole */
 	size_t n_addrs;
 	struct ni_taint *taints;
 	size_t n_taints;
@@ -62,6 +68,7 @@ struct ni_instance {
 	size_t n_private;
 	char public_ips[NI_MAX_IPS][NI_IP_LEN]; /* public IPs then the EIP */
 	size_t n_public;
+	int ips_overflow; /* more IPs than NI_MAX_IPS: lists incomplete */
 };
 
 int ni_node_from_json(const struct json *obj, struct ni_node **ret);

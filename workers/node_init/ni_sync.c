@@ -52,10 +52,10 @@ static void act(struct ni_ctl *c, const struct ni_node *n,
 		snprintf(why, sizeof(why),
 			 "instance %s no longer exists in region %s",
 			 n->wk->instance_id, n->wk->region);
-		if (ni_delete_node(c, n, why) == 0) {
+		rc = ni_delete_node(c, n, why);
+		if (rc == 0 || rc == -EAGAIN) /* -EAGAIN: start over */
 			ni_lc_forget(c->lc, n->wk->name);
-			c->pass_deleted++;
-		}
+		c->pass_deleted += rc == 0;
 		return;
 	case NI_ACT_DEFER:
 		c->pass_deferred++;

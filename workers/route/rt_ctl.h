@@ -7,6 +7,9 @@
  *   rt_exec.c       the pass's cloud mutations, one per table at a time
  *   rt_condition.c  NetworkUnavailable patches and Node Events (a queue
  *                   drained a few per loop turn, so the loop never stalls)
+ *   rt_report.c     foreign entries and the route-entry quota: Warnings
+ *                   and gauges
+ *   rt_mark.c       the marker (RouteEntryName) of this cluster's entries
  *
  * A pass is asynchronous: its mutations run from a timer so that a table
  * that just changed can settle (the VPC answers TaskConflict while a route
@@ -24,6 +27,7 @@
 
 #include "alicloud/ali_error.h"
 #include "lib/backoff.h"
+#include "workers/route/rt_mark.h"
 #include "workers/route/rt_plan.h"
 
 struct ali_client;
@@ -39,6 +43,12 @@ struct wk_rt;
 #define RT_STEP_ATTEMPTS 6    /* busy answers before a step gives up */
 #define RT_MAX_GONE	 4096 /* remembered DELETE events */
 #define RT_JOBS_PER_TURN 5
+#define RT_MAX_WARNED	 4096 /* foreign entries remembered as warned */
+
+/* A foreign entry already warned about: table, entry id, destination. */
+struct rt_warned {
+	char key[3 * RT_ID_MAX + 8];
+};
 
 enum rt_result {
 	RT_RES_OK = 0,	/* done, or the error means done */
@@ -112,6 +122,12 @@ struct rt_ctl {
 	char (*tables)[64];
 	size_t n_tables;
 
+	char mark[RT_MARK_NAME_MAX]; /* RouteEntryName of our entries */
+	struct rt_warned *warned;    /* foreign entries already reported */
+	size_t n_warned;
+	size_t quota_short[8]; /* last shortfall reported, per table (first 8)
+				*/
+
 	struct rt_gone *gone;
 	size_t n_gone;
 
@@ -139,6 +155,12 @@ int rt_tables_resolve(struct rt_ctl *c);
 void rt_pass_start(struct rt_ctl *c);
 void rt_pass_finish(struct rt_ctl *c);
 void rt_pass_free(struct rt_pass *p);
+
+/* rt_report.c */
+/* custom route entries per route table, from cloud-config */
+size_t rt_quota_route_entries(const struct rt_ctl *c);
+void rt_report_foreign(struct rt_ctl *c, const struct rt_pass *p);
+void rt_report_quota(struct rt_ctl *c, const struct rt_pass *p);
 
 /* rt_exec.c */
 enum rt_result rt_result_of(int rc, const struct ali_error *err);

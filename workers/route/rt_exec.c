@@ -230,8 +230,9 @@ static int call_single(struct rt_ctl *c, struct rt_pass *p,
 {
 	const struct rt_op *op = step_ops(p, s);
 	const char *table = c->tables[s->table];
-	char seq[48], token[64];
+	char seq[48], token[64], desc[RT_MARK_DESC_MAX];
 	const char *parts[7];
+	struct ali_route_marks marks = {.name = c->mark, .description = desc};
 
 	if (s->del)
 		return ali_vpc_delete_route(c->ali, table, op->dst, op->hop_id,
@@ -249,7 +250,8 @@ static int call_single(struct rt_ctl *c, struct rt_pass *p,
 	parts[6] = seq;
 	if (ali_client_token(parts, 7, token) < 0)
 		token[0] = '\0';
-	return ali_vpc_create_route(c->ali, table, op->dst, op->hop_id,
+	rt_mark_desc(c->cfg->cloud.cluster_id, p->nodes[op->node].name, desc);
+	return ali_vpc_create_route(c->ali, table, op->dst, op->hop_id, &marks,
 				    token[0] ? token : NULL, NULL, err);
 }
 
@@ -259,12 +261,21 @@ static int call_batch(struct rt_ctl *c, struct rt_pass *p,
 {
 	const struct rt_op *ops = step_ops(p, s);
 	struct ali_route_req rows[RT_MAX_BATCH];
+	/* 12 KiB: off the stack; the worker has one thread */
+	static char desc[RT_MAX_BATCH][RT_MARK_DESC_MAX];
 	size_t i;
 
+	memset(rows, 0, sizeof(rows));
 	for (i = 0; i < s->count && i < RT_MAX_BATCH; i++) {
 		rows[i].table_id = c->tables[s->table];
 		rows[i].cidr = ops[i].dst;
 		rows[i].next_hop_id = ops[i].hop_id;
+		if (s->del)
+			continue;
+		rt_mark_desc(c->cfg->cloud.cluster_id,
+			     p->nodes[ops[i].node].name, desc[i]);
+		rows[i].name = c->mark;
+		rows[i].description = desc[i];
 	}
 	if (s->del)
 		return ali_vpc_delete_routes(c->ali, rows, i, f, nf, err);

@@ -226,6 +226,8 @@ static int route_init(struct wk_rt *rt, void **state)
 	c->gone = calloc(RT_MAX_GONE, sizeof(*c->gone));
 	r = c->gone ? 0 : -ENOMEM;
 	if (r == 0)
+		r = rt_mark_name(c->cfg->cloud.cluster_id, c->mark);
+	if (r == 0)
 		r = wk_cloud_client_new(rt, &c->ali);
 	if (r == 0)
 		r = kube_recorder_new(c->kube, CONTROLLER_REF, wk_identity(rt),
@@ -242,10 +244,17 @@ static int route_init(struct wk_rt *rt, void **state)
 	if (wk_subscribe(rt, IPC_TOPIC_NODE_INIT) < 0)
 		log_warn("route controller: no node-init hints (the node "
 			 "watch still covers it)");
-	log_info("route controller started: cluster CIDR %s, period %llds%s",
+	log_info("route controller started: cluster CIDR %s, period %llds%s, "
+		 "entries named %s",
 		 c->cfg->cluster_cidr,
 		 (long long)(c->cfg->route_reconciliation_period_ms / 1000),
-		 wk_dry_run(rt) ? ", dry-run" : "");
+		 wk_dry_run(rt) ? ", dry-run" : "", c->mark);
+	if (c->cfg->cloud.cluster_id_defaulted)
+		log_warn("route controller: clusterID is not set in "
+			 "cloud-config; route entries are marked %s, which "
+			 "every cluster without a clusterID shares: set one "
+			 "when clusters share a route table",
+			 c->mark);
 	*state = c;
 	return 0;
 }
@@ -272,6 +281,7 @@ static void route_done(void *state)
 	ali_client_free(c->ali);
 	free(c->tables);
 	free(c->gone);
+	free(c->warned);
 	free(c->jobs);
 	free(c);
 }

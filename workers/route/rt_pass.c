@@ -101,7 +101,8 @@ static enum rt_status status_of(const char *s)
 	return RT_ST_AVAILABLE;
 }
 
-static void convert(const struct ali_route_entry *a, struct rt_entry *e)
+static void convert(const struct rt_ctl *c, const struct ali_route_entry *a,
+		    struct rt_entry *e)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->id, sizeof(e->id), "%s", a->id);
@@ -109,7 +110,8 @@ static void convert(const struct ali_route_entry *a, struct rt_entry *e)
 	snprintf(e->hop_type, sizeof(e->hop_type), "%s", a->next_hop_type);
 	snprintf(e->hop_id, sizeof(e->hop_id), "%s", a->next_hop_id);
 	e->custom = strcmp(a->type, "Custom") == 0;
-	e->n_hops = a->next_hop_id[0] ? 1 : 0;
+	e->marked = rt_mark_is(a->name, c->mark);
+	e->n_hops = a->n_hops > 1000 ? 1000 : (int)a->n_hops;
 	e->status = status_of(a->status);
 }
 
@@ -125,7 +127,8 @@ static void list_table(struct rt_ctl *c, struct rt_pass *p, size_t t)
 	p->obs[t].id = c->tables[t];
 	r = ali_vpc_route_entries(c->ali, c->tables[t], &f, &l, &err);
 	if (r < 0) {
-		log_error("route table %s: DescribeRouteEntryList: %s: %s",
+		log_error("route table %s: DescribeRouteEntryList: %s: %s; "
+			  "nothing in this table is changed this pass",
 			  c->tables[t], err.code, err.message);
 		p->failed = 1;
 		return;
@@ -137,7 +140,7 @@ static void list_table(struct rt_ctl *c, struct rt_pass *p, size_t t)
 		return;
 	}
 	for (i = 0; i < l.n; i++)
-		convert(&l.v[i], &p->entries[t][i]);
+		convert(c, &l.v[i], &p->entries[t][i]);
 	p->obs[t].entries = p->entries[t];
 	p->obs[t].n = l.n;
 	p->obs[t].listed = 1;
@@ -284,6 +287,8 @@ void rt_pass_start(struct rt_ctl *c)
 	      "delete",
 	      p->n_nodes, c->n_tables, p->plan.n_creates, p->plan.n_deletes);
 	report_blocked(c, p);
+	rt_report_foreign(c, p);
+	rt_report_quota(c, p);
 	rt_exec_kick(c, 0);
 }
 

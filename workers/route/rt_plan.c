@@ -11,7 +11,7 @@ struct pctx {
 	struct rt_plan *out;
 	size_t *node_ix; /* nodes with a pod CIDR, sorted by CIDR */
 	size_t n_node_ix;
-	size_t cap_creates, cap_deletes;
+	size_t cap_creates, cap_deletes, cap_foreign;
 	/* current table */
 	const struct rt_table_obs *t;
 	size_t ti;
@@ -26,17 +26,26 @@ size_t rt_plan_guard_limit(size_t managed)
 	return tenth > 3 ? tenth : 3;
 }
 
-int rt_entry_managed(const struct rt_entry *e, int have_cluster_cidr,
-		     const struct rt_cidr *cluster)
+static int single_instance(const struct rt_entry *e)
+{
+	return e->custom && e->n_hops == 1 &&
+	       strcasecmp(e->hop_type, "Instance") == 0 && e->hop_id[0];
+}
+
+static int in_cluster(const struct rt_entry *e, int have_cluster_cidr,
+		      const struct rt_cidr *cluster)
 {
 	struct rt_cidr c;
 
-	if (!have_cluster_cidr || !e->custom || e->n_hops != 1 ||
-	    strcasecmp(e->hop_type, "Instance") != 0 || !e->hop_id[0])
-		return 0;
-	if (rt_cidr_parse(e->dst, &c) || c.prefix == 0)
+	if (!have_cluster_cidr || rt_cidr_parse(e->dst, &c) || c.prefix == 0)
 		return 0;
 	return rt_cidr_within(&c, cluster);
+}
+
+int rt_entry_managed(const struct rt_entry *e, int have_cluster_cidr,
+		     const struct rt_cidr *cluster)
+{
+	return single_instance(e) && in_cluster(e, have_cluster_cidr, cluster);
 }
 
 static int cmp_node_cidr(const void *a, const void *b, void *arg)
@@ -108,49 +117,108 @@ static void copy_str(char *dst, size_t n, const char *src)
 	dst[l] = '\0';
 }
 
+/* strict: an unmarked entry needs the exact instance of the gone node. */
 static int gone_match(const struct rt_gone *g, const char *cidr,
-		      const char *hop)
+		      const char *hop, int strict)
 {
-	return strcmp(g->cidr, cidr) == 0 &&
-	       (!g->instance[0] || strcmp(g->instance, hop) == 0);
+	if (strcmp(g->cidr, cidr) != 0)
+		return 0;
+	if (!g->instance[0])
+		return !strict;
+	return strcmp(g->instance, hop) == 0;
 }
 
 static int backed_by_gone(const struct pctx *c, const char *cidr,
-			  const char *hop)
+			  const char *hop, int strict)
 {
 	size_t g;
 
 	for (g = 0; g < c->in->n_gone; g++)
-		if (gone_match(&c->in->gone[g], cidr, hop))
+		if (gone_match(&c->in->gone[g], cidr, hop, strict))
 			return 1;
 	return 0;
 }
 
-/* Why entry i must go (0: it stays); *node gets the conflicting node. */
-static enum rt_reason classify(const struct pctx *c, size_t i, size_t *node)
+enum kind {
+	K_OTHER = 0, /* not ours, outside the cluster CIDR: silence */
+	K_OURS,	     /* ours (marked or adopted) and wanted */
+	K_HELD,	     /* at a live node's CIDR, not replaceable: node blocked */
+	K_FOREIGN,   /* not ours, inside the cluster CIDR: reported */
+	K_STALE,
+	K_CONFLICT,
+	K_GONE,
+};
+
+/* The live node whose pod CIDR the entry holds with another hop
+ * (RT_NO_NODE: none); *own is set when a node there is its hop. */
+static size_t live_owner(const struct pctx *c, size_t i, int *own, int *any)
 {
 	const struct rt_entry *e = &c->t->entries[i];
 	size_t lo, hi, k, owner = RT_NO_NODE;
 
-	*node = RT_NO_NODE;
+	*own = 0;
 	nodes_with(c, c->ecidr[i], &lo, &hi);
-	if (lo == hi)
-		return backed_by_gone(c, c->ecidr[i], e->hop_id) ? RT_DEL_GONE
-								 : RT_DEL_STALE;
+	*any = lo < hi;
 	for (k = lo; k < hi; k++) {
 		const struct rt_pnode *n = &c->in->nodes[c->node_ix[k]];
 
-		if (n->instance && strcmp(n->instance, e->hop_id) == 0)
-			return RT_CREATE;
+		if (single_instance(e) && n->instance &&
+		    strcmp(n->instance, e->hop_id) == 0)
+			*own = 1;
 		/* a node without an instance yet says nothing about hops */
-		if (n->eligible && n->instance && n->instance[0] &&
-		    owner == RT_NO_NODE)
+		else if (n->eligible && n->instance && n->instance[0] &&
+			 owner == RT_NO_NODE)
 			owner = c->node_ix[k];
 	}
-	if (owner == RT_NO_NODE)
-		return RT_CREATE;
-	*node = owner;
-	return RT_DEL_CONFLICT;
+	return owner;
+}
+
+static enum kind classify(const struct pctx *c, size_t i, size_t *node)
+{
+	const struct rt_entry *e = &c->t->entries[i];
+	const struct rt_plan_in *in = c->in;
+	int inside = in_cluster(e, in->have_cluster_cidr, &in->cluster);
+	int single = single_instance(e);
+	int mine = e->marked && single && inside;
+	int own, any;
+
+	*node = live_owner(c, i, &own, &any);
+	if (!e->custom)
+		return K_OTHER;
+	if (own)
+		return K_OURS;
+	if (*node != RT_NO_NODE)
+		return single && inside ? K_CONFLICT : K_HELD;
+	if (any) /* its node has no instance yet: wait */
+		return mine ? K_OURS : K_OTHER;
+	if (single && inside &&
+	    backed_by_gone(c, c->ecidr[i], e->hop_id, !mine))
+		return K_GONE;
+	if (mine)
+		return K_STALE;
+	return inside ? K_FOREIGN : K_OTHER;
+}
+
+static enum rt_reason reason_of(enum kind k)
+{
+	return k == K_CONFLICT ? RT_DEL_CONFLICT
+	       : k == K_GONE   ? RT_DEL_GONE
+			       : RT_DEL_STALE;
+}
+
+static int add_foreign(struct pctx *c, size_t i)
+{
+	const struct rt_entry *e = &c->t->entries[i];
+	struct rt_op op = {.table = c->ti,
+			   .node = RT_NO_NODE,
+			   .reason = RT_FOREIGN,
+			   .n_hops = e->n_hops};
+
+	copy_str(op.dst, sizeof(op.dst), e->dst);
+	copy_str(op.hop_id, sizeof(op.hop_id), e->hop_id);
+	copy_str(op.hop_type, sizeof(op.hop_type), e->hop_type);
+	copy_str(op.entry_id, sizeof(op.entry_id), e->id);
+	return push(&c->out->foreign, &c->out->n_foreign, &c->cap_foreign, &op);
 }
 
 static int add_delete(struct pctx *c, size_t i, size_t node, enum rt_reason why)
@@ -171,25 +239,29 @@ static int collect_deletes(struct pctx *c, size_t *cand, size_t *n_unconf,
 			   size_t *n_gone, size_t *cand_node,
 			   enum rt_reason *cand_why)
 {
-	const struct rt_plan_in *in = c->in;
 	size_t i, node, n = c->t->n, tail = n;
+	int r = 0;
 
 	*n_unconf = *n_gone = 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r == 0; i++) {
 		const struct rt_entry *e = &c->t->entries[i];
-		enum rt_reason why;
+		enum kind k = classify(c, i, &node);
 
-		if (!rt_entry_managed(e, in->have_cluster_cidr, &in->cluster))
+		c->out->custom[c->ti] += e->custom != 0;
+		if (k == K_FOREIGN)
+			r = add_foreign(c, i);
+		if (k < K_STALE) {
+			c->out->managed[c->ti] += k == K_OURS;
 			continue;
+		}
 		c->out->managed[c->ti]++;
-		why = classify(c, i, &node);
-		if (why == RT_CREATE || e->status == RT_ST_DELETING)
+		if (e->status == RT_ST_DELETING)
 			continue;
 		if (e->status != RT_ST_AVAILABLE) {
 			c->out->retry = 1; /* delete once it settles */
 			continue;
 		}
-		if (why == RT_DEL_GONE) {
+		if (k == K_GONE) {
 			cand[--tail] = i;
 			(*n_gone)++;
 		} else {
@@ -197,10 +269,10 @@ static int collect_deletes(struct pctx *c, size_t *cand, size_t *n_unconf,
 			(*n_unconf)++;
 		}
 		cand_node[i] = node;
-		cand_why[i] = why;
+		cand_why[i] = reason_of(k);
 	}
 	memmove(cand + *n_unconf, cand + tail, *n_gone * sizeof(*cand));
-	return 0;
+	return r;
 }
 
 static int plan_deletes(struct pctx *c)
@@ -297,7 +369,7 @@ static void mark_gone_use(struct pctx *c)
 	for (g = 0; g < c->in->n_gone; g++)
 		for (i = 0; i < c->t->n && !c->out->gone_use[g]; i++)
 			if (gone_match(&c->in->gone[g], c->ecidr[i],
-				       c->t->entries[i].hop_id))
+				       c->t->entries[i].hop_id, 0))
 				c->out->gone_use[g] = 1;
 }
 
@@ -349,8 +421,10 @@ static int alloc_out(const struct rt_plan_in *in, struct rt_plan *p)
 	p->state = calloc(in->n_nodes * in->n_tables + 1, sizeof(*p->state));
 	p->managed = calloc(in->n_tables + 1, sizeof(*p->managed));
 	p->blocked = calloc(in->n_tables + 1, sizeof(*p->blocked));
+	p->custom = calloc(in->n_tables + 1, sizeof(*p->custom));
 	p->gone_use = calloc(in->n_gone + 1, 1);
-	if (!p->state || !p->managed || !p->blocked || !p->gone_use)
+	if (!p->state || !p->managed || !p->blocked || !p->custom ||
+	    !p->gone_use)
 		return -ENOMEM;
 	return 0;
 }
@@ -384,6 +458,8 @@ void rt_plan_done(struct rt_plan *p)
 	free(p->state);
 	free(p->managed);
 	free(p->blocked);
+	free(p->custom);
+	free(p->foreign);
 	free(p->gone_use);
 	memset(p, 0, sizeof(*p));
 }
@@ -393,4 +469,18 @@ enum rt_nstate rt_plan_state(const struct rt_plan *p, size_t node, size_t table)
 	if (node >= p->n_nodes || table >= p->n_tables || !p->state)
 		return RT_NS_SKIP;
 	return p->state[node * p->n_tables + table];
+}
+
+size_t rt_plan_entries_after(const struct rt_plan *p, size_t t)
+{
+	size_t i, n;
+
+	if (t >= p->n_tables || !p->custom)
+		return 0;
+	n = p->custom[t];
+	for (i = 0; i < p->n_deletes; i++)
+		n -= p->deletes[i].table == t && n > 0;
+	for (i = 0; i < p->n_creates; i++)
+		n += p->creates[i].table == t;
+	return n;
 }

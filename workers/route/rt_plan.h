@@ -8,14 +8,24 @@
  * Output: per table the entries to delete and the routes to create, plus
  * each eligible node's state per table.
  *
- * Rules (issue 6):
- *   - only "managed" entries may be deleted: Custom, exactly one next hop of
- *     type Instance, destination inside --cluster-cidr and not 0.0.0.0/0;
+ * Ownership (issues 6 and 11). An entry is OURS when it is Custom, has
+ * exactly one next hop of type Instance, and either
+ *   - carries this cluster's marker (RouteEntryName, see rt_mark.h) and
+ *     sits inside --cluster-cidr (without one nothing is deleted), or
+ *   - (unmarked, "adopted") sits exactly at a current Node's pod CIDR with
+ *     that Node's instance as its hop.
+ * Rules:
  *   - nothing is deleted before the node cache is synced;
- *   - a managed entry is deleted when no Node has its destination as pod
- *     CIDR (stale; "gone" when a DELETE event names it), or when the Node
- *     owning that pod CIDR is eligible and runs on another instance
- *     (conflict);
+ *   - a marked entry is deleted when no Node has its destination as pod
+ *     CIDR (stale; "gone" when a DELETE event names it). An unmarked entry
+ *     is deleted as "gone" only when a DELETE event named exactly its
+ *     destination and its instance (it was adopted by that node);
+ *   - an entry exactly at the pod CIDR of an eligible Node running on
+ *     another instance is a conflict and is deleted, marked or not, when
+ *     it has a single Instance hop and lies inside --cluster-cidr (the
+ *     node needs its pod network); anything else there blocks the node;
+ *   - any other Custom entry inside --cluster-cidr (unmarked, ECMP, other
+ *     hop types) is FOREIGN: reported in plan.foreign, never touched;
  *   - stale and conflict deletions of one table are held back together
  *     when they exceed rt_plan_guard_limit(managed): the caller warns with
  *     RouteDeletionBlocked. Deletions backed by a DELETE event are exempt,
@@ -55,7 +65,8 @@ struct rt_entry {
 	char hop_type[32];
 	char hop_id[RT_ID_MAX];
 	int custom; /* Type == "Custom" */
-	int n_hops;
+	int marked; /* RouteEntryName is this cluster's marker */
+	int n_hops; /* every next hop counts (ECMP has several) */
 	enum rt_status status;
 };
 
@@ -97,6 +108,7 @@ enum rt_reason {
 	RT_DEL_STALE,	 /* no Node has this pod CIDR */
 	RT_DEL_CONFLICT, /* the Node with this CIDR runs elsewhere */
 	RT_DEL_GONE,	 /* a DELETE event removed its Node */
+	RT_FOREIGN,	 /* not ours, inside the cluster CIDR: left alone */
 };
 
 struct rt_op {
@@ -105,7 +117,9 @@ struct rt_op {
 	enum rt_reason reason;
 	char dst[RT_DST_MAX]; /* create: canonical; delete: as observed */
 	char hop_id[RT_ID_MAX];
-	char entry_id[RT_ID_MAX]; /* deletes only */
+	char entry_id[RT_ID_MAX]; /* deletes and foreign entries */
+	int n_hops;		  /* foreign entries */
+	char hop_type[32];	  /* foreign entries */
 };
 
 enum rt_nstate {
@@ -123,8 +137,11 @@ struct rt_plan {
 	size_t n_creates;
 	struct rt_op *deletes;
 	size_t n_deletes;
+	struct rt_op *foreign; /* reported, never changed */
+	size_t n_foreign;
 	enum rt_nstate *state;	 /* [node * n_tables + table] */
-	size_t *managed;	 /* per table */
+	size_t *managed;	 /* per table: entries that are ours */
+	size_t *custom;		 /* per table: every Custom entry */
 	size_t *blocked;	 /* per table: deletions held by the guard */
 	unsigned char *gone_use; /* per gone record: still describes a route */
 	int retry;		 /* something waits: plan again soon */
@@ -132,7 +149,8 @@ struct rt_plan {
 
 /* Largest number of unconfirmed deletions allowed in one table. */
 size_t rt_plan_guard_limit(size_t managed);
-/* 1 when the entry is one the worker may delete. */
+/* 1 when the entry has the shape the worker may delete (Custom, one
+ * Instance hop, inside the cluster CIDR); ownership is decided apart. */
 int rt_entry_managed(const struct rt_entry *e, int have_cluster_cidr,
 		     const struct rt_cidr *cluster);
 /* 0 or -ENOMEM (out is then empty). */
@@ -140,5 +158,7 @@ int rt_plan_build(const struct rt_plan_in *in, struct rt_plan *out);
 void rt_plan_done(struct rt_plan *p);
 enum rt_nstate rt_plan_state(const struct rt_plan *p, size_t node,
 			     size_t table);
+/* Custom entries of table t once the plan ran: what the quota sees. */
+size_t rt_plan_entries_after(const struct rt_plan *p, size_t t);
 
 #endif

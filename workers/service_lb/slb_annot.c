@@ -8,7 +8,8 @@
 
 #include "workers/service_lb/slb_svc.h"
 
-enum lp_kind { LP_INT, LP_ONOFF, LP_ENUM, LP_STR };
+/* LP_BOOL: "on"/"off" in the annotation, "true"/"false" to the API. */
+enum lp_kind { LP_INT, LP_ONOFF, LP_ENUM, LP_STR, LP_BOOL };
 
 struct lp_def {
 	const char *suffix;
@@ -85,6 +86,8 @@ static const struct lp_def lp_defs[] = {
 	 0, SLB_LP_HTTPS},
 	{"loadbalancer-http2-enabled", "EnableHttp2", NULL, LP_ONOFF, 0, 0,
 	 SLB_LP_HTTPS},
+	{"loadbalancer-proxy-protocol", "ProxyProtocolV2Enabled", NULL, LP_BOOL,
+	 0, 0, P_TU},
 };
 
 struct actx {
@@ -302,6 +305,27 @@ static int tag_item(struct actx *c, const char *suffix, const char *item,
 	return kv_item(c, suffix, item, a->tags, &a->n_tags, SLB_MAX_TAGS, 0);
 }
 
+/* "must be one of rr, wrr, wlc" from "|rr|wrr|wlc|". */
+static int bad_enum(struct actx *c, const struct lp_def *d, const char *v)
+{
+	char why[160];
+	size_t l = 0, i;
+
+	l = (size_t)snprintf(why, sizeof(why), "must be one of ");
+	for (i = 1; d->values[i] && l + 3 < sizeof(why); i++) {
+		if (d->values[i] != '|') {
+			why[l++] = d->values[i];
+			continue;
+		}
+		if (d->values[i + 1]) {
+			why[l++] = ',';
+			why[l++] = ' ';
+		}
+	}
+	why[l] = '\0';
+	return bad(c, d->suffix, v, why);
+}
+
 static int check_lp(struct actx *c, const struct lp_def *d, const char *v)
 {
 	char pat[80];
@@ -316,6 +340,7 @@ static int check_lp(struct actx *c, const struct lp_def *d, const char *v)
 		}
 		return 0;
 	case LP_ONOFF:
+	case LP_BOOL:
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 			return bad(c, d->suffix, v,
 				   "must be \"on\" or \"off\"");
@@ -323,7 +348,7 @@ static int check_lp(struct actx *c, const struct lp_def *d, const char *v)
 	case LP_ENUM:
 		snprintf(pat, sizeof(pat), "|%.64s|", v);
 		if (!*v || strchr(v, '|') || !strstr(d->values, pat))
-			return bad(c, d->suffix, v, "is not one of the values");
+			return bad_enum(c, d, v);
 		return 0;
 	case LP_STR:
 		return *v ? 0 : bad(c, d->suffix, v, "must not be empty");
@@ -345,6 +370,8 @@ static int parse_lparams(struct actx *c, struct slb_annot *a)
 		r = check_lp(c, &lp_defs[i], v);
 		if (r < 0)
 			return r;
+		if (lp_defs[i].kind == LP_BOOL)
+			v = strcmp(v, "on") == 0 ? "true" : "false";
 		if (slb_strcpy(lp->val, sizeof(lp->val), v) < 0)
 			return bad(c, lp_defs[i].suffix, v, "is too long");
 		slb_strcpy(lp->key, sizeof(lp->key), lp_defs[i].param);
@@ -512,6 +539,161 @@ static int parse_lists(struct actx *c, struct slb_annot *a)
 	return 0;
 }
 
+static enum slb_proto port_proto(const struct actx *c,
+				 const struct slb_annot *a, int port)
+{
+	size_t i;
+
+	for (i = 0; i < c->s->n_ports; i++)
+		if (c->s->ports[i].port == port)
+			return slb_annot_port_proto(a, &c->s->ports[i]);
+	return SLB_PROTO_BAD;
+}
+
+static int fwd_item(struct actx *c, const char *suffix, const char *item,
+		    void *arg)
+{
+	struct slb_annot *a = arg;
+	char from[16];
+	const char *to;
+	int f, t;
+
+	if (split_pair(item, ':', from, sizeof(from), &to) < 0 || !to ||
+	    parse_int(from, 1, 65535, &f) < 0 ||
+	    parse_int(to, 1, 65535, &t) < 0)
+		return bad(c, suffix, item,
+			   "is not <http port>:<https port> (e.g. 80:443)");
+	if (port_proto(c, a, f) != SLB_HTTP)
+		return bad(c, suffix, item,
+			   "must start with a Service port whose listener is "
+			   "http (loadbalancer-protocol-port)");
+	if (port_proto(c, a, t) != SLB_HTTPS)
+		return bad(c, suffix, item,
+			   "must end with a Service port whose listener is "
+			   "https (loadbalancer-protocol-port)");
+	if (slb_annot_fwd_for(a, f))
+		return bad(c, suffix, item, "names an http port twice");
+	a->fwd[a->n_fwd].from = f;
+	a->fwd[a->n_fwd++].to = t;
+	return 0;
+}
+
+static int get_enum2(struct actx *c, const char *suffix, const char *x,
+		     const char *y, char *dst, size_t n)
+{
+	const char *v = slb_annot_get(c->s, suffix);
+	char why[96];
+
+	if (!v)
+		return 0;
+	if (strcmp(v, x) != 0 && (!y || strcmp(v, y) != 0)) {
+		if (y)
+			snprintf(why, sizeof(why), "must be \"%s\" or \"%s\"",
+				 x, y);
+		else
+			snprintf(why, sizeof(why), "must be \"%s\"", x);
+		return bad(c, suffix, v, why);
+	}
+	return slb_strcpy(dst, n, v);
+}
+
+static int domain_ok(const char *d)
+{
+	for (; *d; d++)
+		if (!(*d >= 'a' && *d <= 'z') && !(*d >= 'A' && *d <= 'Z') &&
+		    !(*d >= '0' && *d <= '9') && !strchr(".-*_", *d))
+			return 0;
+	return 1;
+}
+
+static int domext_item(struct actx *c, const char *suffix, const char *item,
+		       void *arg)
+{
+	struct slb_annot *a = arg;
+	struct slb_domext *d = &a->domext[a->n_domext];
+	const char *cert;
+	size_t i;
+
+	if (a->n_domext == SLB_MAX_DOMEXT)
+		return bad(c, suffix, item, "has more than 16 entries");
+	if (split_pair(item, ':', d->domain, sizeof(d->domain), &cert) < 0 ||
+	    !cert || !*cert || !d->domain[0] || !domain_ok(d->domain) ||
+	    strchr(cert, ' ') || slb_strcpy(d->cert, sizeof(d->cert), cert) < 0)
+		return bad(c, suffix, item,
+			   "is not <domain>:<certificate id> (e.g. "
+			   "www.example.com:123_cert)");
+	for (i = 0; i < a->n_domext; i++)
+		if (strcasecmp(a->domext[i].domain, d->domain) == 0)
+			return bad(c, suffix, item, "names a domain twice");
+	a->n_domext++;
+	return 0;
+}
+
+static int has_https(const struct actx *c, const struct slb_annot *a)
+{
+	size_t i;
+
+	for (i = 0; i < c->s->n_ports; i++)
+		if (slb_annot_port_proto(a, &c->s->ports[i]) == SLB_HTTPS)
+			return 1;
+	return 0;
+}
+
+/* An empty value is kept: it asks for no domain extensions at all. */
+static int parse_domext(struct actx *c, struct slb_annot *a)
+{
+	const char *k = "loadbalancer-domain-extensions";
+	const char *v = slb_annot_get(c->s, k);
+	int r;
+
+	if (!v)
+		return 0;
+	a->domext_set = 1;
+	r = each_item(c, k, v, domext_item, a);
+	if (r < 0)
+		return r;
+	if (a->n_domext && !has_https(c, a))
+		return bad(c, k, v,
+			   "needs an https port (loadbalancer-protocol-port)");
+	return 0;
+}
+
+/* Keys of the Go CCM that reach here after protocol-port is known. */
+static int parse_more(struct actx *c, struct slb_annot *a)
+{
+	char eip[8] = "";
+	const char *v;
+	int r;
+
+	v = slb_annot_get(c->s, "loadbalancer-forward-port");
+	if (v && !*v)
+		return bad(c, "loadbalancer-forward-port", v,
+			   "is empty (expected <http port>:<https port>)");
+	if (v &&
+	    (r = each_item(c, "loadbalancer-forward-port", v, fwd_item, a)) < 0)
+		return r;
+	if (get_enum2(c, "loadbalancer-external-ip-type", "eip", NULL, eip,
+		      sizeof(eip)) < 0 ||
+	    get_enum2(c, "loadbalancer-network-type", "classic", "vpc",
+		      a->network_type, sizeof(a->network_type)) < 0 ||
+	    get_enum2(c, "loadbalancer-backend-ip-version", "ipv4", "ipv6",
+		      a->backend_ip_version, sizeof(a->backend_ip_version)) < 0)
+		return -EINVAL;
+	a->eip_status = eip[0] != '\0';
+	r = parse_domext(c, a);
+	if (r < 0)
+		return r;
+	if (!strcmp(a->backend_ip_version, "ipv6"))
+		return bad(c, "loadbalancer-backend-ip-version", "ipv6",
+			   "is not supported by this controller (IPv6 "
+			   "backends); use \"ipv4\" or remove it");
+	if (!strcmp(a->network_type, "classic") && a->vswitch_id[0])
+		return bad(c, "loadbalancer-network-type", "classic",
+			   "cannot be combined with loadbalancer-vswitch-id "
+			   "(a classic-network CLB has no vSwitch)");
+	return 0;
+}
+
 static int check_https(struct actx *c, const struct slb_annot *a)
 {
 	size_t i;
@@ -553,6 +735,8 @@ int slb_annot_parse(const struct slb_svc *s, const struct cfg_cloud *cloud,
 		r = parse_lparams(&c, a);
 	if (r == 0)
 		r = check_https(&c, a);
+	if (r == 0)
+		r = parse_more(&c, a);
 	if (r < 0)
 		return r;
 	v = slb_annot_get(s, "loadbalancer-ip");
@@ -569,6 +753,16 @@ enum slb_proto slb_annot_port_proto(const struct slb_annot *a,
 		if (a->proto_ports[i].port == p->port)
 			return a->proto_ports[i].proto;
 	return p->proto;
+}
+
+int slb_annot_fwd_for(const struct slb_annot *a, int port)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_fwd; i++)
+		if (a->fwd[i].from == port)
+			return a->fwd[i].to;
+	return 0;
 }
 
 const char *slb_annot_vg_for(const struct slb_annot *a, int port)

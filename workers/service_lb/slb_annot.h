@@ -26,6 +26,7 @@
 #define SLB_ANNOT_BACKEND_TYPE	"service.beta.kubernetes.io/backend-type"
 #define SLB_MAX_LPARAMS		40
 #define SLB_MAX_TAGS		16
+#define SLB_MAX_DOMEXT		16
 
 enum slb_lp_proto {
 	SLB_LP_TCP = 1 << SLB_TCP,
@@ -53,6 +54,19 @@ struct slb_vg_port {
 struct slb_kv {
 	char key[128];
 	char val[256];
+};
+
+/* loadbalancer-forward-port: the HTTP listener on from forwards to the
+ * HTTPS listener on to. */
+struct slb_fwd {
+	int from, to;
+};
+
+/* loadbalancer-domain-extensions: an SNI certificate on every HTTPS
+ * listener of the Service. */
+struct slb_domext {
+	char domain[128];
+	char cert[128];
 };
 
 struct slb_annot {
@@ -92,6 +106,14 @@ struct slb_annot {
 	size_t n_lparams;
 	struct slb_kv tags[SLB_MAX_TAGS];
 	size_t n_tags;
+	struct slb_fwd fwd[SLB_MAX_PORTS];
+	size_t n_fwd;
+	int eip_status;		    /* loadbalancer-external-ip-type: eip */
+	char network_type[8];	    /* "", classic, vpc */
+	char backend_ip_version[8]; /* "", ipv4, ipv6 */
+	int domext_set; /* annotation present (even empty): managed */
+	struct slb_domext domext[SLB_MAX_DOMEXT];
+	size_t n_domext;
 };
 
 /* The value of <prefix><suffix> under either prefix, or NULL. */
@@ -104,6 +126,8 @@ int slb_annot_parse(const struct slb_svc *s, const struct cfg_cloud *cloud,
 /* The listener protocol of a Service port (annotation, else spec). */
 enum slb_proto slb_annot_port_proto(const struct slb_annot *a,
 				    const struct slb_port *p);
+/* The HTTPS port an HTTP listener forwards to, or 0. */
+int slb_annot_fwd_for(const struct slb_annot *a, int port);
 /* The reused vServer group id for a port, or NULL. */
 const char *slb_annot_vg_for(const struct slb_annot *a, int port);
 

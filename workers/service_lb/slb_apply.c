@@ -8,6 +8,8 @@
 #include "lib/log.h"
 #include "workers/service_lb/slb_note.h"
 
+#define SLB_MOD_REASON "managed.by.ack"
+
 void slb_to_ali_backends(const struct slb_bes *in, struct ali_backend *out)
 {
 	size_t i;
@@ -52,6 +54,19 @@ static void fill_tags(const struct slb_want *w, struct ali_tag *t, size_t *n)
 	}
 }
 
+/* Like the Go CCM: console edits locked by default, with the reason the
+ * console shows. */
+static const char *mod_protection(const struct slb_annot *an)
+{
+	return an->modification_protection[0] ? an->modification_protection
+					      : "ConsoleProtection";
+}
+
+static const char *mod_reason(const char *status)
+{
+	return strcmp(status, "ConsoleProtection") == 0 ? SLB_MOD_REASON : NULL;
+}
+
 static int create_lb(struct slb_apply *a, struct ali_error *err)
 {
 	const struct slb_annot *an = &a->w->annot;
@@ -70,7 +85,7 @@ static int create_lb(struct slb_apply *a, struct ali_error *err)
 	o.client_token = token;
 	o.name = an->name[0] ? an->name : a->w->default_name;
 	o.address_type = an->intranet ? "intranet" : "internet";
-	if (an->intranet) {
+	if (an->intranet && strcmp(an->network_type, "classic") != 0) {
 		o.vpc_id = cc->vpc_id[0] ? cc->vpc_id : NULL;
 		o.vswitch_id = an->vswitch_id[0] ? an->vswitch_id
 			       : cc->n_vswitches ? cc->vswitches[0].id
@@ -87,6 +102,9 @@ static int create_lb(struct slb_apply *a, struct ali_error *err)
 			      : cc->resource_group_id[0] ? cc->resource_group_id
 							 : NULL;
 	o.delete_protection = an->delete_protection ? "on" : "off";
+	o.modification_protection = mod_protection(an);
+	o.modification_protection_reason =
+		mod_reason(o.modification_protection);
 	o.master_zone_id = an->master_zone[0] ? an->master_zone : NULL;
 	o.slave_zone_id = an->slave_zone[0] ? an->slave_zone : NULL;
 	o.address_ip_version = an->ip_version[0] ? an->ip_version : NULL;
@@ -97,7 +115,12 @@ static int create_lb(struct slb_apply *a, struct ali_error *err)
 		slb_strcpy(a->c->name, sizeof(a->c->name), o.name);
 		a->c->intranet = an->intranet;
 		a->c->delete_protection = an->delete_protection;
+		slb_strcpy(a->c->mod_protection, sizeof(a->c->mod_protection),
+			   o.modification_protection);
+		slb_strcpy(a->c->network_type, sizeof(a->c->network_type),
+			   out.network_type);
 		a->c->ccm_tagged = 1;
+		a->c->dx_read = 1; /* a new CLB has no domain extensions */
 	}
 	ali_lb_done(&out);
 	return r;
@@ -152,6 +175,7 @@ static const struct lp_field lp_fields[] = {
 	LPI("HealthCheckTimeout", health_check_timeout),
 	LPS("TLSCipherPolicy", tls_cipher_policy),
 	LPS("EnableHttp2", enable_http2),
+	LPS("ProxyProtocolV2Enabled", proxy_protocol_v2),
 };
 
 static void set_lparam(struct ali_listener *l, const struct slb_lparam *p)
@@ -193,6 +217,11 @@ static void fill_listener(struct slb_apply *a, const struct slb_call *call,
 				 "off");
 			snprintf(l->sticky_session, sizeof(l->sticky_session),
 				 "off");
+		}
+		if (wp->fwd_port) {
+			snprintf(l->listener_forward,
+				 sizeof(l->listener_forward), "on");
+			l->forward_port = wp->fwd_port;
 		}
 	}
 	if (wp->proto == SLB_HTTPS)
@@ -268,6 +297,18 @@ static int do_call(struct slb_apply *a, const struct slb_call *call,
 	case SLB_OP_SET_DELETE_PROTECTION:
 		return ali_slb_set_delete_protection(a->ali, a->c->lb_id,
 						     call->flag, err);
+	case SLB_OP_CREATE_DOMEXT:
+		return ali_slb_create_domext(a->ali, a->c->lb_id, call->port,
+					     call->str, call->cert, new_id,
+					     err);
+	case SLB_OP_SET_DOMEXT:
+		return ali_slb_set_domext(a->ali, call->vg_id, call->cert, err);
+	case SLB_OP_DELETE_DOMEXT:
+		return ali_slb_delete_domext(a->ali, call->vg_id, err);
+	case SLB_OP_SET_MOD_PROTECTION:
+		return ali_slb_set_modification_protection(
+			a->ali, a->c->lb_id, call->str, mod_reason(call->str),
+			err);
 	case SLB_OP_SET_NAME:
 		return ali_slb_set_name(a->ali, a->c->lb_id, call->str, err);
 	case SLB_OP_MODIFY_SPEC:

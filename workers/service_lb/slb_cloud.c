@@ -12,6 +12,7 @@ void slb_cloud_clear(struct slb_cloud *c)
 		slb_bes_done(&c->gs[i].be);
 	free(c->gs);
 	free(c->ls);
+	free(c->dx);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -82,15 +83,51 @@ struct slb_cl_group *slb_cloud_group(struct slb_cloud *c, const char *id)
 	return NULL;
 }
 
+/* A listener takes its domain extensions with it. */
 void slb_cloud_del_listener(struct slb_cloud *c, int port)
 {
 	size_t i;
 
+	for (i = 0; i < c->n_dx;)
+		if (c->dx[i].port == port)
+			c->dx[i] = c->dx[--c->n_dx];
+		else
+			i++;
 	for (i = 0; i < c->n_ls; i++)
 		if (c->ls[i].port == port) {
 			c->ls[i] = c->ls[--c->n_ls];
 			return;
 		}
+}
+
+int slb_cloud_add_domext(struct slb_cloud *c, const struct slb_cl_domext *d)
+{
+	void *v = c->dx;
+	int r = grow(&v, &c->cap_dx, c->n_dx, sizeof(*c->dx));
+
+	c->dx = v;
+	if (r < 0)
+		return r;
+	c->dx[c->n_dx++] = *d;
+	return 0;
+}
+
+struct slb_cl_domext *slb_cloud_domext(struct slb_cloud *c, const char *id)
+{
+	size_t i;
+
+	for (i = 0; id && i < c->n_dx; i++)
+		if (strcmp(c->dx[i].id, id) == 0)
+			return &c->dx[i];
+	return NULL;
+}
+
+void slb_cloud_del_domext(struct slb_cloud *c, const char *id)
+{
+	struct slb_cl_domext *d = slb_cloud_domext(c, id);
+
+	if (d)
+		*d = c->dx[--c->n_dx];
 }
 
 void slb_cloud_del_group(struct slb_cloud *c, const char *id)

@@ -23,6 +23,14 @@ struct slb_cl_listener {
 	char vg_id[SLB_ID_LEN];
 	char desc[SLB_DESC_LEN];
 	char lp_sig[20]; /* params as last applied ("" unknown) */
+	int fwd_port;	 /* HTTP forwarding to this HTTPS port; 0 none */
+};
+
+struct slb_cl_domext {
+	int port;
+	char id[SLB_ID_LEN];
+	char domain[128];
+	char cert[128];
 };
 
 struct slb_cl_group {
@@ -40,10 +48,15 @@ struct slb_cloud {
 	int delete_protection;
 	int ccm_tagged; /* kubernetes.do.not.delete or ack.aliyun.com */
 	char spec[64];
+	char mod_protection[32]; /* ConsoleProtection, NonProtection, "" */
+	char network_type[16];	 /* classic, vpc, "" unknown */
 	struct slb_cl_listener *ls;
 	size_t n_ls, cap_ls;
 	struct slb_cl_group *gs;
 	size_t n_gs, cap_gs;
+	struct slb_cl_domext *dx;
+	size_t n_dx, cap_dx;
+	int dx_read; /* dx is complete (described, or a new CLB) */
 };
 
 void slb_cloud_clear(struct slb_cloud *c);
@@ -55,6 +68,9 @@ int slb_cloud_add_group(struct slb_cloud *c, const char *id, const char *name,
 struct slb_cl_listener *slb_cloud_listener(struct slb_cloud *c, int port);
 struct slb_cl_group *slb_cloud_group(struct slb_cloud *c, const char *id);
 void slb_cloud_del_listener(struct slb_cloud *c, int port);
+int slb_cloud_add_domext(struct slb_cloud *c, const struct slb_cl_domext *d);
+struct slb_cl_domext *slb_cloud_domext(struct slb_cloud *c, const char *id);
+void slb_cloud_del_domext(struct slb_cloud *c, const char *id);
 void slb_cloud_del_group(struct slb_cloud *c, const char *id);
 /* Backend list edits on a cached group. */
 int slb_group_add(struct slb_cl_group *g, const struct slb_bes *be);

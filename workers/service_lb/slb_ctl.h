@@ -100,11 +100,16 @@ void slb_entry_failed(struct slb_ctl *c, struct slb_entry *e, int64_t retry_ms);
 /* Pure: the next resync after now, period +-10 %. */
 int64_t slb_resync_at(int64_t now, int64_t period, unsigned *seed);
 
+/* slb_eip.c: the EIPs bound to CLB lb_id, comma-separated ("" none). */
+int slb_eip_ips(struct slb_ctl *c, const char *lb_id, char *out, size_t n,
+		struct ali_error *err);
+
 /* slb_sync.c: 0 done, < 0 failed (entry already rescheduled). */
 int slb_sync(struct slb_ctl *c, struct slb_entry *e);
 
 /* slb_status.c */
 int slb_finalizer_body(int add, char *out, size_t n);
+/* ip: one address or several, comma-separated. */
 int slb_status_body(const char *ip, const char *host, char *out, size_t n);
 int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add);
 int slb_patch_status(struct slb_ctl *c, const struct slb_svc *s, const char *ip,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const op_names[] = {
 	"CreateLoadBalancer",
@@ -21,11 +22,17 @@ static const char *const op_names[] = {
 	"RemoveVServerGroupBackendServers",
 	"DeleteVServerGroup",
 	"DeleteLoadBalancer",
+	"SetLoadBalancerModificationProtection",
+	"CreateDomainExtension",
+	"SetDomainExtensionAttribute",
+	"DeleteDomainExtension",
 };
 
 const char *slb_op_name(enum slb_op op)
 {
-	return op <= SLB_OP_DELETE_LB ? op_names[op] : "?";
+	return (size_t)op < sizeof(op_names) / sizeof(op_names[0])
+		       ? op_names[op]
+		       : "?";
 }
 
 void slb_plan_done(struct slb_plan *p)
@@ -235,13 +242,57 @@ static int push_listener(struct slb_plan *p, enum slb_op op, int wport,
 	return 0;
 }
 
+static const struct slb_want_port *want_of(const struct slb_want *w, int port)
+{
+	size_t i;
+
+	for (i = 0; i < w->n_ports; i++)
+		if (w->ports[i].port == port)
+			return &w->ports[i];
+	return NULL;
+}
+
+/* A listener that forwards, or should, and must be re-created: the API
+ * cannot turn forwarding on or off in place, and an HTTPS listener cannot
+ * go while an HTTP one forwards to it, so these go first of all. */
+static int fwd_recreate(const struct slb_want *w,
+			const struct slb_cl_listener *l)
+{
+	const struct slb_want_port *wp = want_of(w, l->port);
+
+	if (!w->manage_listeners)
+		return 0;
+	if (!wp)
+		return l->fwd_port && listener_ours(w, l);
+	if (!l->fwd_port && !wp->fwd_port)
+		return 0;
+	return wp->proto != l->proto || wp->fwd_port != l->fwd_port;
+}
+
+static int fwd_deletes(const struct slb_want *w, const struct slb_cloud *c,
+		       struct slb_plan *p)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < c->n_ls; i++)
+		if (fwd_recreate(w, &c->ls[i]))
+			r = push_listener(p, SLB_OP_DELETE_LISTENER, -1,
+					  c->ls[i].port, c->ls[i].proto);
+	return r;
+}
+
 static int plan_listener(const struct slb_want *w, const struct slb_cloud *c,
 			 size_t i, struct slb_plan *p)
 {
 	const struct slb_want_port *wp = &w->ports[i];
 	const struct slb_cl_listener *l =
 		slb_cloud_listener((struct slb_cloud *)c, wp->port);
-	int r = 0, create = !l;
+	int r = 0, create;
+
+	if (l && fwd_recreate(w, l))
+		l = NULL; /* deleted by fwd_deletes */
+	create = !l;
 
 	if (l && l->proto != wp->proto) {
 		r = push_listener(p, SLB_OP_DELETE_LISTENER, -1, l->port,
@@ -257,9 +308,10 @@ static int plan_listener(const struct slb_want *w, const struct slb_cloud *c,
 					  wp->port, wp->proto);
 		return r;
 	}
-	if (strcmp(l->vg_id, p->vg[i]) != 0 ||
-	    strcmp(l->desc, wp->ldesc) != 0 ||
-	    strcmp(l->lp_sig, wp->lp_sig) != 0)
+	/* a forwarding listener has nothing of ours to update */
+	if (!wp->fwd_port && (strcmp(l->vg_id, p->vg[i]) != 0 ||
+			      strcmp(l->desc, wp->ldesc) != 0 ||
+			      strcmp(l->lp_sig, wp->lp_sig) != 0))
 		r = push_listener(p, SLB_OP_SET_LISTENER, (int)i, wp->port,
 				  wp->proto);
 	if (r == 0 && !l->running)
@@ -278,19 +330,25 @@ static int wanted_port(const struct slb_want *w, int port)
 	return 0;
 }
 
+/* Forwarding listeners go before the HTTPS ones they point at (pass 0);
+ * after fwd_deletes (done_fwd) they are gone already. */
 static int stale_listeners(const struct slb_want *w, const struct slb_cloud *c,
-			   struct slb_plan *p)
+			   struct slb_plan *p, int done_fwd)
 {
 	size_t i;
-	int r = 0;
+	int r = 0, pass;
 
 	if (!w->manage_listeners)
 		return 0;
-	for (i = 0; r == 0 && i < c->n_ls; i++)
-		if (!wanted_port(w, c->ls[i].port) &&
-		    listener_ours(w, &c->ls[i]))
-			r = push_listener(p, SLB_OP_DELETE_LISTENER, -1,
-					  c->ls[i].port, c->ls[i].proto);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; r == 0 && i < c->n_ls; i++)
+			if (!wanted_port(w, c->ls[i].port) &&
+			    listener_ours(w, &c->ls[i]) &&
+			    (c->ls[i].fwd_port != 0) == (pass == 0) &&
+			    !(done_fwd && fwd_recreate(w, &c->ls[i])))
+				r = push_listener(p, SLB_OP_DELETE_LISTENER, -1,
+						  c->ls[i].port,
+						  c->ls[i].proto);
 	return r;
 }
 
@@ -405,6 +463,134 @@ static int plan_attrs(const struct slb_want *w, const struct slb_cloud *c,
 	return 0;
 }
 
+static int push_domext(struct slb_plan *p, enum slb_op op, int port,
+		       const char *id, const char *domain, const char *cert)
+{
+	struct slb_call *call = push(p, op, -1);
+
+	if (!call)
+		return -ENOMEM;
+	call->port = port;
+	call->proto = SLB_HTTPS;
+	slb_strcpy(call->vg_id, sizeof(call->vg_id), id);
+	slb_strcpy(call->str, sizeof(call->str), domain);
+	slb_strcpy(call->cert, sizeof(call->cert), cert);
+	return 0;
+}
+
+static const struct slb_domext *want_domext(const struct slb_annot *a,
+					    const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_domext; i++)
+		if (strcasecmp(a->domext[i].domain, domain) == 0)
+			return &a->domext[i];
+	return NULL;
+}
+
+static const struct slb_cl_domext *have_domext(const struct slb_cloud *c,
+					       int port, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_dx; i++)
+		if (c->dx[i].port == port &&
+		    strcasecmp(c->dx[i].domain, domain) == 0)
+			return &c->dx[i];
+	return NULL;
+}
+
+/* One HTTPS listener's SNI certificates: stale ones go, changed ones get
+ * the new certificate in place, missing ones are added. A listener this
+ * plan (re)creates has none yet. */
+static int plan_port_domexts(const struct slb_want *w,
+			     const struct slb_cloud *c, int port, int fresh,
+			     struct slb_plan *p)
+{
+	const struct slb_annot *a = &w->annot;
+	const struct slb_cl_domext *have;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && !fresh && i < c->n_dx; i++)
+		if (c->dx[i].port == port && !want_domext(a, c->dx[i].domain))
+			r = push_domext(p, SLB_OP_DELETE_DOMEXT, port,
+					c->dx[i].id, c->dx[i].domain, "");
+	for (i = 0; r == 0 && i < a->n_domext; i++) {
+		have = fresh ? NULL : have_domext(c, port, a->domext[i].domain);
+		if (!have)
+			r = push_domext(p, SLB_OP_CREATE_DOMEXT, port, "",
+					a->domext[i].domain, a->domext[i].cert);
+		else if (strcmp(have->cert, a->domext[i].cert) != 0)
+			r = push_domext(p, SLB_OP_SET_DOMEXT, port, have->id,
+					have->domain, a->domext[i].cert);
+	}
+	return r;
+}
+
+/* Only with the annotation (as the Go CCM): without it, extensions made
+ * by hand are left alone. */
+static int plan_domexts(const struct slb_want *w, const struct slb_cloud *c,
+			struct slb_plan *p)
+{
+	size_t i;
+	int r = 0;
+
+	if (!w->manage_listeners || !w->annot.domext_set)
+		return 0;
+	for (i = 0; r == 0 && i < w->n_ports; i++) {
+		const struct slb_cl_listener *l;
+
+		if (w->ports[i].proto != SLB_HTTPS)
+			continue;
+		l = slb_cloud_listener((struct slb_cloud *)c, w->ports[i].port);
+		r = plan_port_domexts(w, c, w->ports[i].port,
+				      !l || l->proto != SLB_HTTPS, p);
+	}
+	return r;
+}
+
+static int push_mod_protection(struct slb_plan *p, const char *status)
+{
+	struct slb_call *call = push(p, SLB_OP_SET_MOD_PROTECTION, -1);
+
+	if (!call)
+		return -ENOMEM;
+	slb_strcpy(call->str, sizeof(call->str), status);
+	return 0;
+}
+
+/* Modification protection follows the annotation when it is set (the
+ * default is applied on create only); the network type cannot change
+ * and is reported like the address type. */
+static int plan_protection(const struct slb_want *w, const struct slb_cloud *c,
+			   struct slb_plan *p)
+{
+	const struct slb_annot *a = &w->annot;
+
+	if (a->network_type[0] && a->intranet && c->network_type[0] &&
+	    strcmp(a->network_type, c->network_type) != 0 && !p->warn[0])
+		snprintf(p->warn, sizeof(p->warn),
+			 "network type %s cannot change on CLB %s (%s); "
+			 "recreate the Service",
+			 a->network_type, c->lb_id, c->network_type);
+	if (!a->modification_protection[0] || !c->mod_protection[0] ||
+	    strcmp(a->modification_protection, c->mod_protection) == 0)
+		return 0;
+	return push_mod_protection(p, a->modification_protection);
+}
+
+/* A preserved CLB goes back to its owner without the console lock we
+ * put on it. */
+static int plan_release_protection(const struct slb_cloud *c,
+				   struct slb_plan *p)
+{
+	if (strcmp(c->mod_protection, "ConsoleProtection") != 0)
+		return 0;
+	return push_mod_protection(p, "NonProtection");
+}
+
 static int check_reuse(const struct slb_want *w, const struct slb_cloud *c,
 		       char *err, size_t errlen)
 {
@@ -472,14 +658,25 @@ int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 		r = push(p, SLB_OP_CREATE_LB, -1) ? 0 : -ENOMEM;
 	else
 		r = plan_attrs(w, c, p);
+	if (r == 0 && c->exists)
+		r = plan_protection(w, c, p);
 	if (r == 0)
 		r = plan_groups(w, c, batch, p, &late);
+	if (r == 0)
+		r = fwd_deletes(w, c, p);
+	/* HTTPS targets before the HTTP listeners forwarding to them */
 	for (i = 0; r == 0 && w->manage_listeners && i < w->n_ports; i++)
-		r = plan_listener(w, c, i, p);
+		if (!w->ports[i].fwd_port)
+			r = plan_listener(w, c, i, p);
+	for (i = 0; r == 0 && w->manage_listeners && i < w->n_ports; i++)
+		if (w->ports[i].fwd_port)
+			r = plan_listener(w, c, i, p);
+	if (r == 0)
+		r = plan_domexts(w, c, p);
 	if (r == 0)
 		r = append(p, &late);
 	if (r == 0)
-		r = stale_listeners(w, c, p);
+		r = stale_listeners(w, c, p, 1);
 	if (r == 0)
 		r = stale_groups(w, c, batch, p);
 	slb_plan_done(&late);
@@ -509,9 +706,11 @@ static int cleanup(const struct slb_want *w, const struct slb_cloud *c,
 		}
 		return push(p, SLB_OP_DELETE_LB, -1) ? 0 : -ENOMEM;
 	}
-	r = stale_listeners(w, c, p);
+	r = stale_listeners(w, c, p, 0);
 	if (r == 0)
 		r = stale_groups(w, c, batch < 1 ? 1 : batch, p);
+	if (r == 0 && !w->reused)
+		r = plan_release_protection(c, p);
 	if (r == 0 && !w->reused && c->ccm_tagged && !push(p, SLB_OP_UNTAG, -1))
 		r = -ENOMEM;
 	if (r < 0)

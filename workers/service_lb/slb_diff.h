@@ -3,9 +3,12 @@
  * ordered list of mutating calls.
  *
  * Order: create the CLB; fix attributes; create groups (first batch of
- * backends on the create) and add backends; re-weight; delete/create/
- * re-point/start listeners; remove backends; delete stale listeners and
- * groups. Adding before removing keeps traffic flowing.
+ * backends on the create) and add backends; re-weight; delete forwarding
+ * HTTP listeners that must go (forward-port); delete/create/re-point/start
+ * the other listeners, then the forwarding ones (their HTTPS targets
+ * exist by then); domain extensions of HTTPS listeners; remove backends;
+ * delete stale listeners (forwarders first) and groups. Adding before
+ * removing keeps traffic flowing.
  *
  * Ownership rules (never broken): backends whose description is not this
  * Service's in this cluster are never removed or re-weighted; groups and
@@ -40,6 +43,10 @@ enum slb_op {
 	SLB_OP_REMOVE_BE,
 	SLB_OP_DELETE_VG,
 	SLB_OP_DELETE_LB,
+	SLB_OP_SET_MOD_PROTECTION,
+	SLB_OP_CREATE_DOMEXT,
+	SLB_OP_SET_DOMEXT,
+	SLB_OP_DELETE_DOMEXT,
 };
 
 const char *slb_op_name(enum slb_op op);
@@ -51,7 +58,8 @@ struct slb_call {
 	int port;		/* listener */
 	enum slb_proto proto;
 	int flag;	   /* delete protection on/off */
-	char str[128];	   /* name, spec */
+	char str[128];	   /* name, spec, domain */
+	char cert[128];	   /* domain extension certificate */
 	struct slb_bes be; /* one batch */
 };
 

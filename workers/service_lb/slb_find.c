@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
@@ -15,6 +16,9 @@ void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
 	slb_strcpy(c->spec, sizeof(c->spec), lb->spec);
 	c->intranet = strcmp(lb->address_type, "intranet") == 0;
 	c->delete_protection = strcmp(lb->delete_protection, "on") == 0;
+	slb_strcpy(c->mod_protection, sizeof(c->mod_protection),
+		   lb->modification_protection);
+	slb_strcpy(c->network_type, sizeof(c->network_type), lb->network_type);
 	for (i = 0; i < lb->n_tags; i++)
 		if (!strcmp(lb->tags[i].key, "kubernetes.do.not.delete") ||
 		    !strcmp(lb->tags[i].key, "ack.aliyun.com"))
@@ -91,6 +95,27 @@ static void trust_params(const struct slb_want *w,
 	}
 }
 
+/* Only when the Service manages them: one call per HTTPS listener. */
+static int read_domexts(struct ali_client *ali, struct slb_cloud *c, int port,
+			struct ali_error *err)
+{
+	struct ali_domext *d = NULL;
+	struct slb_cl_domext cd;
+	size_t i, n = 0;
+	int r = ali_slb_describe_domexts(ali, c->lb_id, port, &d, &n, err);
+
+	for (i = 0; r == 0 && i < n; i++) {
+		memset(&cd, 0, sizeof(cd));
+		cd.port = port;
+		slb_strcpy(cd.id, sizeof(cd.id), d[i].id);
+		slb_strcpy(cd.domain, sizeof(cd.domain), d[i].domain);
+		slb_strcpy(cd.cert, sizeof(cd.cert), d[i].cert_id);
+		r = slb_cloud_add_domext(c, &cd);
+	}
+	free(d);
+	return r;
+}
+
 static int read_listeners(struct ali_client *ali, struct slb_cloud *c,
 			  const struct slb_want *w, const struct slb_tick *tick,
 			  struct ali_error *err)
@@ -109,9 +134,18 @@ static int read_listeners(struct ali_client *ali, struct slb_cloud *c,
 		cl.running = strcmp(l.v[i].status, "running") == 0;
 		slb_strcpy(cl.vg_id, sizeof(cl.vg_id), l.v[i].vserver_group_id);
 		slb_strcpy(cl.desc, sizeof(cl.desc), l.v[i].description);
+		if (strcmp(l.v[i].listener_forward, "on") == 0 &&
+		    l.v[i].forward_port > 0)
+			cl.fwd_port = l.v[i].forward_port;
 		trust_params(w, &l.v[i], &cl);
 		r = slb_cloud_add_listener(c, &cl);
+		if (r == 0 && cl.proto == SLB_HTTPS && w->annot.domext_set) {
+			slb_tick(tick);
+			r = read_domexts(ali, c, cl.port, err);
+		}
 	}
+	if (r == 0)
+		c->dx_read = w->annot.domext_set;
 	ali_listener_list_done(&l);
 	return r;
 }

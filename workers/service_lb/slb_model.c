@@ -96,6 +96,8 @@ static int build_port(const struct slb_be_in *in, struct slb_want *w,
 		       sizeof(wp->ldesc));
 	slb_strcpy(wp->reuse_vg_id, sizeof(wp->reuse_vg_id), reuse);
 	slb_model_lparams_sig(&w->annot, wp->proto, wp->lp_sig);
+	if (wp->proto == SLB_HTTP)
+		wp->fwd_port = slb_annot_fwd_for(&w->annot, p->port);
 	r = slb_backends_for_port(in, p, &wp->be, err, errlen);
 	if (r == 0)
 		w->n_ports++;

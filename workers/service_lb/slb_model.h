@@ -25,6 +25,7 @@ struct slb_want_port {
 	char reuse_vg_id[SLB_ID_LEN]; /* vgroup-port: a user group */
 	char ldesc[SLB_DESC_LEN];     /* listener description */
 	char lp_sig[20];	      /* signature of listener params */
+	int fwd_port;		      /* HTTP: forward to this HTTPS port */
 	struct slb_bes be;
 };
 

@@ -42,6 +42,8 @@ static int note_listener(struct slb_cloud *c, const struct slb_want *w,
 	slb_strcpy(l->vg_id, sizeof(l->vg_id), p->vg[call->wport]);
 	memcpy(l->desc, wp->ldesc, sizeof(l->desc));
 	memcpy(l->lp_sig, wp->lp_sig, sizeof(l->lp_sig));
+	if (call->op == SLB_OP_CREATE_LISTENER)
+		l->fwd_port = wp->fwd_port;
 	return 0;
 }
 
@@ -74,6 +76,29 @@ static int note_group(struct slb_cloud *c, const struct slb_want *w,
 	return 0;
 }
 
+static int note_domext(struct slb_cloud *c, const struct slb_call *call,
+		       const char *new_id)
+{
+	struct slb_cl_domext d, *have;
+
+	if (call->op == SLB_OP_DELETE_DOMEXT) {
+		slb_cloud_del_domext(c, call->vg_id);
+		return 0;
+	}
+	if (call->op == SLB_OP_SET_DOMEXT) {
+		have = slb_cloud_domext(c, call->vg_id);
+		if (have)
+			memcpy(have->cert, call->cert, sizeof(have->cert));
+		return 0;
+	}
+	memset(&d, 0, sizeof(d));
+	d.port = call->port;
+	slb_strcpy(d.id, sizeof(d.id), new_id);
+	memcpy(d.domain, call->str, sizeof(d.domain));
+	memcpy(d.cert, call->cert, sizeof(d.cert));
+	return slb_cloud_add_domext(c, &d);
+}
+
 int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 	     const struct slb_call *call, const char *new_id)
 {
@@ -84,6 +109,14 @@ int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 		return 0;
 	case SLB_OP_SET_DELETE_PROTECTION:
 		c->delete_protection = call->flag;
+		return 0;
+	case SLB_OP_CREATE_DOMEXT:
+	case SLB_OP_SET_DOMEXT:
+	case SLB_OP_DELETE_DOMEXT:
+		return note_domext(c, call, new_id);
+	case SLB_OP_SET_MOD_PROTECTION:
+		slb_strcpy(c->mod_protection, sizeof(c->mod_protection),
+			   call->str);
 		return 0;
 	case SLB_OP_SET_NAME:
 		slb_strcpy(c->name, sizeof(c->name), call->str);

@@ -26,6 +26,31 @@ int slb_finalizer_body(int add, char *out, size_t n)
 	return w < 0 || (size_t)w >= n ? -E2BIG : 0;
 }
 
+/* [{"ip":a},{"ip":b}] from "a,b". */
+static int ip_list(struct buf *b, const char *ips)
+{
+	char one[64];
+	const char *p = ips, *comma;
+	size_t l;
+	int r = buf_puts(b, "[");
+
+	while (r == 0 && p && *p) {
+		comma = strchr(p, ',');
+		l = comma ? (size_t)(comma - p) : strlen(p);
+		if (l >= sizeof(one))
+			return -E2BIG;
+		memcpy(one, p, l);
+		one[l] = '\0';
+		r = buf_puts(b, p == ips ? "{\"ip\":" : ",{\"ip\":");
+		if (r == 0)
+			r = json_buf_str(b, one);
+		if (r == 0)
+			r = buf_puts(b, "}");
+		p = comma ? comma + 1 : NULL;
+	}
+	return r == 0 ? buf_puts(b, "]") : r;
+}
+
 int slb_status_body(const char *ip, const char *host, char *out, size_t n)
 {
 	struct buf b;
@@ -35,13 +60,14 @@ int slb_status_body(const char *ip, const char *host, char *out, size_t n)
 	r = buf_puts(&b, "{\"status\":{\"loadBalancer\":{\"ingress\":");
 	if (r == 0 && !ip[0] && !host[0])
 		r = buf_puts(&b, "null");
-	else if (r == 0) {
-		r = buf_puts(&b, host[0] ? "[{\"hostname\":" : "[{\"ip\":");
+	else if (r == 0 && host[0]) {
+		r = buf_puts(&b, "[{\"hostname\":");
 		if (r == 0)
-			r = json_buf_str(&b, host[0] ? host : ip);
+			r = json_buf_str(&b, host);
 		if (r == 0)
 			r = buf_puts(&b, "}]");
-	}
+	} else if (r == 0)
+		r = ip_list(&b, ip);
 	if (r == 0)
 		r = buf_puts(&b, "}}}");
 	if (r == 0 && b.len < n)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 void slb_svc_free(struct slb_svc *s)
@@ -108,11 +109,33 @@ static int read_spec(const struct json *spec, struct slb_svc *s)
 	return 0;
 }
 
+/* All ingress IPs joined by commas (EIPs can be several); one that does
+ * not fit makes the list compare unequal, so status gets rewritten. */
+static void read_ingress_ips(const struct json *ings, char *out, size_t n)
+{
+	size_t i, l = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < json_len(ings); i++) {
+		const char *ip = json_path_str(json_at(ings, i), "ip");
+		int w;
+
+		if (!ip || !*ip)
+			continue;
+		w = snprintf(out + l, n - l, "%s%s", l ? "," : "", ip);
+		if (w < 0 || (size_t)w >= n - l) {
+			snprintf(out, n, "?");
+			return;
+		}
+		l += (size_t)w;
+	}
+}
+
 static void read_meta(const struct json *obj, struct slb_svc *s)
 {
 	const struct json *fin = json_path(obj, "metadata.finalizers");
-	const struct json *ing =
-		json_at(json_path(obj, "status.loadBalancer.ingress"), 0);
+	const struct json *ings = json_path(obj, "status.loadBalancer.ingress");
+	const struct json *ing = json_at(ings, 0);
 	size_t i;
 
 	slb_strcpy(s->ns, sizeof(s->ns),
@@ -127,8 +150,7 @@ static void read_meta(const struct json *obj, struct slb_svc *s)
 		if (f && strcmp(f, SLB_FINALIZER) == 0)
 			s->has_finalizer = 1;
 	}
-	slb_strcpy(s->ingress_ip, sizeof(s->ingress_ip),
-		   json_path_str(ing, "ip"));
+	read_ingress_ips(ings, s->ingress_ip, sizeof(s->ingress_ip));
 	slb_strcpy(s->ingress_host, sizeof(s->ingress_host),
 		   json_path_str(ing, "hostname"));
 }
@@ -156,6 +178,9 @@ int slb_svc_from_json(const struct json *obj, struct slb_svc **ret)
 	}
 	cls = slb_svc_annot(s, SLB_ANNOT_CLASS);
 	if (cls && cls[0])
+		s->has_class = 1;
+	/* the Go CCM leaves tunnel Services to another controller */
+	if (slb_svc_annot(s, SLB_ANNOT_TUNNEL))
 		s->has_class = 1;
 	*ret = s;
 	return 0;

@@ -16,6 +16,8 @@
 #include "workers/service_lb/slb_types.h"
 
 #define SLB_ANNOT_CLASS "service.beta.kubernetes.io/class"
+#define SLB_ANNOT_TUNNEL                                                       \
+	"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-tunnel-type"
 
 int slb_svc_from_json(const struct json *obj, struct slb_svc **ret);
 void slb_svc_free(struct slb_svc *s);

@@ -339,12 +339,34 @@ static void note_drift(struct sync *s)
 	wk_counter_add(s->c->rt, "service_lb_drift_repairs_total", "", 1);
 }
 
+/* The status addresses: the CLB's, or with external-ip-type eip the EIPs
+ * bound to it (falling back to the CLB's with a Warning, as the Go CCM). */
+static const char *status_ips(struct sync *s, char *eips, size_t n)
+{
+	int r;
+
+	if (!s->annot.eip_status || s->annot.hostname[0] ||
+	    !s->e->cloud.lb_id[0])
+		return s->e->cloud.address;
+	slb_tick(&s->tick);
+	ali_error_clear(&s->err);
+	r = slb_eip_ips(s->c, s->e->cloud.lb_id, eips, n, &s->err);
+	if (r == 0 && eips[0])
+		return eips;
+	slb_event(s->c, s->svc, 1, "FailedSetEIPAddress",
+		  "get eip error, set external ip to slb ip: %s",
+		  r < 0 ? s->err.message : "no EIP is bound to the CLB");
+	return s->e->cloud.address;
+}
+
 static int finish_ensure(struct sync *s, int changed)
 {
-	const char *ip = s->e->cloud.address;
+	char eips[256];
+	const char *ip = status_ips(s, eips, sizeof(eips));
 	int r;
 
 	slb_tick(&s->tick);
+	changed = changed || strcmp(s->svc->ingress_ip, ip) != 0;
 	r = slb_patch_status(s->c, s->svc, ip, s->annot.hostname);
 	if (r < 0)
 		return kube_failed(s, "FailedUpdateStatus", r);
@@ -358,13 +380,18 @@ static int finish_ensure(struct sync *s, int changed)
 
 static int ensure(struct sync *s)
 {
-	int r, status_changed;
+	int r;
 
 	r = build(s);
 	if (r == 0 && s->svc->rv[0] && strcmp(s->e->warn_rv, s->svc->rv) != 0) {
 		warn_inputs(s);
 		slb_strcpy(s->e->warn_rv, sizeof(s->e->warn_rv), s->svc->rv);
 	}
+	/* domain extensions are read only while annotated: a cache from
+	 * before the annotation does not know them */
+	if (r == 0 && s->annot.domext_set && s->e->cloud.exists &&
+	    !s->e->cloud.dx_read)
+		s->e->stale = 1;
 	if (r == 0)
 		r = describe_if_stale(s);
 	if (r == 0)
@@ -388,8 +415,7 @@ static int ensure(struct sync *s)
 		if (r < 0)
 			return r;
 	}
-	status_changed = strcmp(s->svc->ingress_ip, s->e->cloud.address) != 0;
-	return finish_ensure(s, s->plan.n || status_changed);
+	return finish_ensure(s, s->plan.n != 0);
 }
 
 /* ---- cleanup ---- */

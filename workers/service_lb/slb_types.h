@@ -61,7 +61,7 @@ struct slb_svc {
 	struct slb_port ports[SLB_MAX_PORTS];
 	size_t n_ports;
 	int too_many_ports;
-	char ingress_ip[64];
+	char ingress_ip[256]; /* every ingress[].ip, comma-separated */
 	char ingress_host[256];
 };
 

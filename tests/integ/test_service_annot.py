@@ -1,0 +1,424 @@
+"""Service-LB worker (issue 14): the Go CCM's CLB annotations that were
+missing - forward-port, proxy-protocol, modification-protection,
+external-ip-type eip, network-type, backend-ip-version - against the real
+kube-apiserver and the simulator. Per key: create -> the simulator's
+state; change -> only the calls that change needs (call log); invalid
+value -> a Warning naming the key, the value and what is allowed, and no
+mutating call (checked after the Warning proves the sync ran)."""
+
+import pytest
+
+from harness import wait_for
+from test_service import (FINALIZER, NS, PFX, events, get_svc, ingress_ip,
+                          listeners, mutating, svc_body, the_lb, three_nodes,
+                          uniq, wait_settled)
+from test_service import slb, token, world  # noqa: F401 - fixtures
+
+
+def listener_of(lb, port):
+    ls = [x for x in lb["Listeners"] if x["ListenerPort"] == port]
+    assert len(ls) == 1, lb["Listeners"]
+    return ls[0]
+
+
+def annotate(cluster, name, **kv):
+    """Sets (value) or removes (None) annotations by suffix."""
+    st, out = cluster.api(
+        "PATCH", f"/api/v1/namespaces/{NS}/services/{name}",
+        {"metadata": {"annotations": {PFX + k.replace("_", "-"): v
+                                      for k, v in kv.items()}}})
+    assert st == 200, out
+
+
+def actions(sim):
+    return [c["action"] for c in mutating(sim)]
+
+
+def ingress_ips(cluster, name):
+    s = get_svc(cluster, name) or {}
+    return sorted(i.get("ip") for i in (s.get("status", {})
+                                        .get("loadBalancer", {})
+                                        .get("ingress") or []))
+
+
+def test_forward_port_end_to_end(cluster, sim, world, slb):
+    three_nodes(world, uniq("fwd"))
+    name = uniq("fwd")
+    world.svc(svc_body(name, ports=((443, "TCP"), (80, "TCP")), annotations={
+        PFX + "loadbalancer-protocol-port": "https:443,http:80",
+        PFX + "loadbalancer-cert-id": "cert-one",
+        PFX + "loadbalancer-forward-port": "80:443"}))
+    slb(resync="3s")
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_for(lambda: sorted(listeners(the_lb(sim))) == [
+        (80, "http", "running"), (443, "https", "running")], 60,
+        what="both listeners running")
+    wait_settled(sim)
+    lb = the_lb(sim)
+    http = listener_of(lb, 80)
+    assert http["ListenerForward"] == "on" and http["ForwardPort"] == 443
+    assert listener_of(lb, 443)["ServerCertificateId"] == "cert-one"
+    acts = actions(sim)
+    assert acts.index("CreateLoadBalancerHTTPSListener") < \
+        acts.index("CreateLoadBalancerHTTPListener"), acts
+
+    # resyncs find nothing to do on a forwarding listener
+    sim.client.clear_calls()
+    wait_for(lambda: len(sim.calls("DescribeLoadBalancerListeners")) >= 2,
+             30, what="two resyncs")
+    assert mutating(sim) == []
+
+    # annotation removed: only the HTTP listener is re-created, plain
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_forward_port=None)
+    wait_for(lambda: listener_of(the_lb(sim), 80)["ListenerForward"] ==
+             "off", 60, what="plain HTTP listener")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "DeleteLoadBalancerListener", "CreateLoadBalancerHTTPListener",
+        "StartLoadBalancerListener"], calls
+    assert all(c["params"]["ListenerPort"] == "80" for c in calls)
+    lb = the_lb(sim)
+    g80 = [g for g in lb["groups"]
+           if g["VServerGroupName"].startswith("k8s/80/")][0]
+    assert listener_of(lb, 80)["VServerGroupId"] == g80["VServerGroupId"]
+    assert sorted(listeners(lb)) == [(80, "http", "running"),
+                                     (443, "https", "running")]
+
+    # forwarding again: again only the HTTP listener
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_forward_port="80:443")
+    wait_for(lambda: listener_of(the_lb(sim), 80)["ListenerForward"] ==
+             "on", 60, what="forwarding HTTP listener")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "DeleteLoadBalancerListener", "CreateLoadBalancerHTTPListener",
+        "StartLoadBalancerListener"], calls
+    assert calls[1]["params"]["ListenerForward"] == "on"
+    assert calls[1]["params"]["ForwardPort"] == "443"
+
+    # a format error: Warning naming key, value and form; nothing changes
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_forward_port="80-443")
+    wait_for(lambda: [e for e in events(cluster, "SyncLoadBalancerFailed",
+                                        name) if "80-443" in e["message"]],
+             60, what="Warning for the bad forward-port")
+    ev = [e for e in events(cluster, "SyncLoadBalancerFailed", name)
+          if "80-443" in e["message"]][0]
+    assert ev["type"] == "Warning"
+    assert PFX + "loadbalancer-forward-port" in ev["message"]
+    assert "<http port>:<https port>" in ev["message"]
+    assert mutating(sim) == []
+    assert listener_of(the_lb(sim), 80)["ListenerForward"] == "on"
+
+    # deleting the Service: the forwarder goes before its target
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_forward_port="80:443",
+             loadbalancer_preserve_lb_on_delete="true")
+    wait_settled(sim)
+    cluster.api("DELETE", f"/api/v1/namespaces/{NS}/services/{name}")
+    wait_for(lambda: get_svc(cluster, name) is None, 60,
+             what="Service gone")
+    dels = [c["params"]["ListenerPort"]
+            for c in mutating(sim, "DeleteLoadBalancerListener")]
+    assert dels == ["80", "443"], dels
+    assert the_lb(sim)["Listeners"] == []
+
+
+BAD = [
+    ("loadbalancer-forward-port", "80:8080", "whose listener is http"),
+    ("loadbalancer-external-ip-type", "fip", 'must be "eip"'),
+    ("loadbalancer-proxy-protocol", "yes", 'must be "on" or "off"'),
+    ("loadbalancer-network-type", "alibaba",
+     'must be "classic" or "vpc"'),
+    ("loadbalancer-backend-ip-version", "ipv5",
+     'must be "ipv4" or "ipv6"'),
+    ("loadbalancer-backend-ip-version", "ipv6", "not supported"),
+    ("loadbalancer-modification-protection", "on",
+     "must be ConsoleProtection or NonProtection"),
+]
+
+
+def test_invalid_values_warn_and_change_nothing(cluster, sim, world, slb):
+    three_nodes(world, uniq("bad"))
+    names = []
+    for key, val, _ in BAD:
+        name = uniq("bad")
+        names.append(name)
+        world.svc(svc_body(name, ports=((80, "TCP"), (8080, "TCP")),
+                           annotations={PFX + key: val}))
+    slb()
+    for name, (key, val, allowed) in zip(names, BAD):
+        wait_for(lambda: events(cluster, "SyncLoadBalancerFailed", name),
+                 60, what=f"Warning for {key}={val}")
+        ev = events(cluster, "SyncLoadBalancerFailed", name)[0]
+        assert ev["type"] == "Warning"
+        msg = ev["message"]
+        assert PFX + key in msg and f'"{val}"' in msg and allowed in msg, \
+            msg
+        assert FINALIZER not in (get_svc(cluster, name)["metadata"]
+                                 .get("finalizers") or [])
+    assert mutating(sim) == []
+
+
+def test_proxy_protocol(cluster, sim, world, slb):
+    three_nodes(world, uniq("pp"))
+    name = uniq("pp")
+    # one UDP listener through protocol-port (the API server refuses mixed
+    # protocols in a LoadBalancer Service's ports)
+    world.svc(svc_body(name, ports=((80, "TCP"), (53, "TCP")), annotations={
+        PFX + "loadbalancer-protocol-port": "udp:53",
+        PFX + "loadbalancer-proxy-protocol": "on"}))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_for(lambda: len(listeners(the_lb(sim))) == 2, 60,
+             what="two listeners")
+    wait_settled(sim)
+    lb = the_lb(sim)
+    assert listener_of(lb, 80)["ProxyProtocolV2Enabled"] is True
+    assert listener_of(lb, 53)["ProxyProtocolV2Enabled"] is True
+
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_proxy_protocol="off")
+    wait_for(lambda: listener_of(the_lb(sim), 80)["ProxyProtocolV2Enabled"]
+             is False and listener_of(the_lb(sim), 53)[
+                 "ProxyProtocolV2Enabled"] is False, 60,
+             what="proxy protocol off")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert sorted(c["action"] for c in calls) == [
+        "SetLoadBalancerTCPListenerAttribute",
+        "SetLoadBalancerUDPListenerAttribute"], calls
+    assert all(c["params"]["ProxyProtocolV2Enabled"] == "false"
+               for c in calls)
+
+
+def test_modification_protection(cluster, sim, world, slb):
+    three_nodes(world, uniq("mp"))
+    name = uniq("mp")
+    world.svc(svc_body(name))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_settled(sim)
+    lb = the_lb(sim)
+    # the Go CCM's default, with its reason
+    assert lb["ModificationProtectionStatus"] == "ConsoleProtection"
+    assert lb["ModificationProtectionReason"] == "managed.by.ack"
+    create = mutating(sim, "CreateLoadBalancer")[0]["params"]
+    assert create["ModificationProtectionStatus"] == "ConsoleProtection"
+
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_modification_protection="NonProtection")
+    wait_for(lambda: the_lb(sim)["ModificationProtectionStatus"] ==
+             "NonProtection", 60, what="protection off")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "SetLoadBalancerModificationProtection"], calls
+    assert "ModificationProtectionReason" not in calls[0]["params"]
+
+    sim.client.clear_calls()
+    annotate(cluster, name,
+             loadbalancer_modification_protection="ConsoleProtection")
+    wait_for(lambda: the_lb(sim)["ModificationProtectionStatus"] ==
+             "ConsoleProtection", 60, what="protection on")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "SetLoadBalancerModificationProtection"], calls
+    assert calls[0]["params"]["ModificationProtectionReason"] == \
+        "managed.by.ack"
+    assert the_lb(sim)["ModificationProtectionReason"] == "managed.by.ack"
+
+
+def test_preserve_on_delete_releases_modification_protection(
+        cluster, sim, world, slb):
+    three_nodes(world, uniq("mpk"))
+    name = uniq("mpk")
+    world.svc(svc_body(name, annotations={
+        PFX + "loadbalancer-preserve-lb-on-delete": "true"}))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_settled(sim)
+    assert the_lb(sim)["ModificationProtectionStatus"] == "ConsoleProtection"
+    sim.client.clear_calls()
+    cluster.api("DELETE", f"/api/v1/namespaces/{NS}/services/{name}")
+    wait_for(lambda: get_svc(cluster, name) is None, 60,
+             what="Service gone")
+    lb = the_lb(sim)
+    assert lb["ModificationProtectionStatus"] == "NonProtection"
+    acts = actions(sim)
+    assert "DeleteLoadBalancer" not in acts
+    assert acts.index("SetLoadBalancerModificationProtection") < \
+        acts.index("RemoveTags"), acts
+
+
+def test_external_ip_type_eip(cluster, sim, world, slb):
+    three_nodes(world, uniq("eip"))
+    name = uniq("eip")
+    world.svc(svc_body(name, annotations={
+        PFX + "loadbalancer-external-ip-type": "eip"}))
+    slb(resync="3s")
+    # no EIP bound yet: the CLB address, with the Go CCM's Warning
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    lb = the_lb(sim)
+    assert ingress_ips(cluster, name) == [lb["Address"]]
+    wait_for(lambda: events(cluster, "FailedSetEIPAddress", name), 60,
+             what="FailedSetEIPAddress")
+    assert events(cluster, "FailedSetEIPAddress", name)[0]["type"] == \
+        "Warning"
+    call = sim.calls("DescribeEipAddresses")[-1]["params"]
+    assert call["AssociatedInstanceType"] == "SlbInstance"
+    assert call["AssociatedInstanceId"] == lb["LoadBalancerId"]
+
+    # two EIPs bound to the CLB (and one elsewhere): status shows the two
+    a = sim.client.mutate("add_eip", instance_id=lb["LoadBalancerId"],
+                          instance_type="SlbInstance")
+    b = sim.client.mutate("add_eip", instance_id=lb["LoadBalancerId"],
+                          instance_type="SlbInstance")
+    sim.client.mutate("add_eip", instance_id="i-sim0002",
+                      instance_type="EcsInstance")
+    want = sorted([a["ip"], b["ip"]])
+    wait_for(lambda: ingress_ips(cluster, name) == want, 60,
+             what="EIPs in status")
+    # status only: no cloud change for it
+    sim.client.clear_calls()
+    wait_for(lambda: len(sim.calls("DescribeEipAddresses")) >= 2, 30,
+             what="two resyncs")
+    assert mutating(sim) == []
+    assert ingress_ips(cluster, name) == want
+
+    # annotation removed: back to the CLB address
+    annotate(cluster, name, loadbalancer_external_ip_type=None)
+    wait_for(lambda: ingress_ips(cluster, name) == [lb["Address"]], 60,
+             what="CLB address again")
+
+
+def test_network_type(cluster, sim, world, slb):
+    three_nodes(world, uniq("net"))
+    pub, priv = uniq("netpub"), uniq("netpriv")
+    world.svc(svc_body(pub, annotations={
+        PFX + "loadbalancer-network-type": "classic"}))
+    world.svc(svc_body(priv, annotations={
+        PFX + "loadbalancer-address-type": "intranet",
+        PFX + "loadbalancer-network-type": "vpc"}))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, pub) and ingress_ip(cluster, priv),
+             60, what="ingress IPs")
+    wait_settled(sim)
+    creates = {c["params"]["AddressType"]: c["params"]
+               for c in mutating(sim, "CreateLoadBalancer")}
+    assert "VSwitchId" not in creates["internet"]
+    assert creates["intranet"]["VSwitchId"] == "vsw-sim0001"
+    st = sim.state()
+    by_addr = {lb["AddressType"]: lb for lb in st["load_balancers"]}
+    assert by_addr["internet"]["NetworkType"] == "classic"
+    assert by_addr["intranet"]["NetworkType"] == "vpc"
+
+    # immutable: a Warning naming both, and no call
+    sim.client.clear_calls()
+    annotate(cluster, priv, loadbalancer_network_type="classic")
+    wait_for(lambda: [e for e in events(cluster, "SyncLoadBalancerFailed",
+                                        priv)
+                      if "network type" in e["message"]], 60,
+             what="immutable network type Warning")
+    ev = [e for e in events(cluster, "SyncLoadBalancerFailed", priv)
+          if "network type" in e["message"]][0]
+    assert ev["type"] == "Warning"
+    assert "classic" in ev["message"] and "vpc" in ev["message"]
+    assert mutating(sim) == []
+    assert {lb["NetworkType"] for lb in sim.state()["load_balancers"]} == \
+        {"classic", "vpc"}
+
+
+def domexts(lb, port=443):
+    return sorted((d["Domain"], d["ServerCertificateId"]) for d in
+                  listener_of(lb, port)["DomainExtensions"]["DomainExtension"])
+
+
+def test_domain_extensions(cluster, sim, world, slb):
+    three_nodes(world, uniq("sni"))
+    name = uniq("sni")
+    world.svc(svc_body(name, ports=((443, "TCP"),), annotations={
+        PFX + "loadbalancer-protocol-port": "https:443",
+        PFX + "loadbalancer-cert-id": "cert-main",
+        PFX + "loadbalancer-domain-extensions":
+            "a.example.com:cert-a,b.example.com:cert-b"}))
+    p = slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_for(lambda: len(listeners(the_lb(sim))) == 1 and
+             domexts(the_lb(sim)) == [("a.example.com", "cert-a"),
+                                      ("b.example.com", "cert-b")], 60,
+             what="two domain extensions")
+    wait_settled(sim)
+    acts = actions(sim)
+    assert acts.index("StartLoadBalancerListener") < \
+        acts.index("CreateDomainExtension"), acts
+
+    # change one certificate, drop one domain, add one: three calls
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_domain_extensions=(
+        "a.example.com:cert-a2,c.example.com:cert-c"))
+    wait_for(lambda: domexts(the_lb(sim)) == [("a.example.com", "cert-a2"),
+                                              ("c.example.com", "cert-c")],
+             60, what="domain extensions changed")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "DeleteDomainExtension", "SetDomainExtensionAttribute",
+        "CreateDomainExtension"], calls
+    assert calls[1]["params"]["ServerCertificateId"] == "cert-a2"
+    assert calls[1]["params"]["DomainExtensionId"]
+    assert calls[2]["params"]["Domain"] == "c.example.com"
+
+    # a fresh process reads them back and has nothing to do; a bad item
+    # then gives a Warning (naming key, value and form), which also proves
+    # the first sync of the new process is over: no call from either
+    p.stop()
+    sim.client.clear_calls()
+    slb()
+    wait_for(lambda: sim.calls("DescribeDomainExtensions"), 60,
+             what="domain extensions described")
+    annotate(cluster, name, loadbalancer_domain_extensions="a.example.com")
+    wait_for(lambda: [e for e in events(cluster, "SyncLoadBalancerFailed",
+                                        name)
+                      if "domain-extensions" in e["message"]], 60,
+             what="Warning for the bad value")
+    ev = [e for e in events(cluster, "SyncLoadBalancerFailed", name)
+          if "domain-extensions" in e["message"]][0]
+    assert ev["type"] == "Warning"
+    assert '"a.example.com"' in ev["message"]
+    assert "<domain>:<certificate id>" in ev["message"]
+    assert mutating(sim) == []
+
+    # empty: none wanted, both go
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_domain_extensions="")
+    wait_for(lambda: domexts(the_lb(sim)) == [], 60,
+             what="domain extensions removed")
+    wait_settled(sim)
+    assert actions(sim) == ["DeleteDomainExtension"] * 2
+
+
+def test_tunnel_type_is_left_to_another_controller(cluster, sim, world, slb):
+    """As in the Go CCM a tunnel Service is not a CLB Service: once
+    annotated, ours is cleaned up like one given to another class."""
+    three_nodes(world, uniq("tun"))
+    name = uniq("tun")
+    world.svc(svc_body(name))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_settled(sim)
+    assert len(sim.state()["load_balancers"]) == 1
+    st, out = cluster.api(
+        "PATCH", f"/api/v1/namespaces/{NS}/services/{name}",
+        {"metadata": {"annotations": {
+            PFX + "loadbalancer-tunnel-type": "tunnel"}}})
+    assert st == 200, out
+    wait_for(lambda: FINALIZER not in (get_svc(cluster, name)["metadata"]
+                                       .get("finalizers") or []), 60,
+             what="finalizer removed")
+    assert sim.state()["load_balancers"] == []
+    assert not ingress_ip(cluster, name)
