@@ -359,7 +359,7 @@ class Handler(BaseHTTPRequestHandler):
             status, ctype, body = sim_meta.handle(self.sim.world, method, url.path, self.headers)
         rec = self.base_record(method, arrival)
         rec.update(action="Metadata", path=url.path, status=status, code=None,
-                   access_key_id="", params={})
+                   access_key_id="", params={}, answered=time.time())
         self.sim.calls.add(rec)
         self.reply(status, body, ctype)
 
