@@ -39,6 +39,7 @@ struct kube_client;
 struct kube_client_opts {
 	const char *kubeconfig; /* NULL: $KUBECONFIG, then in-cluster */
 	const char *role;	/* for the User-Agent */
+	const char *identity;	/* supervisor identity for the User-Agent */
 	double qps;		/* <= 0: unlimited */
 	int burst;
 	int64_t timeout_ms; /* per request; 0 = 30 s */
