@@ -25,6 +25,8 @@
 #define RESP_MAX     (8u << 20)
 #define BODY_MAX     (4u << 20)
 #define DEFAULT_RATE 10.0
+/* A waiting worker reports progress at least this often (heartbeat). */
+#define WAIT_SLICE_MS 1000
 
 static const struct {
 	const char *name;
@@ -40,7 +42,7 @@ struct ali_client {
 	char region[64];
 	char host[ALI_N_PRODUCTS][256];
 	int https;
-	char ua[256];
+	char ua[384];
 	CURL *h[ALI_N_PRODUCTS];
 	struct ali_bucket bucket[ALI_N_PRODUCTS];
 	struct ali_meta *meta;
@@ -109,6 +111,19 @@ static int setup_hosts(struct ali_client *c, enum cfg_network net)
 	return 0;
 }
 
+/* "alicloud-ccm/<ver> (<role>; identity=<id>)": the identity lets the
+ * cloud's call log attribute each call to one leader's processes. */
+static void ali_client_ua(char *ua, size_t len, const struct ali_client_opts *o)
+{
+	const char *role = o->role && *o->role ? o->role : "client";
+
+	if (o->identity && *o->identity)
+		snprintf(ua, len, "alicloud-ccm/%s (%s; identity=%s)",
+			 CCM_VERSION, role, o->identity);
+	else
+		snprintf(ua, len, "alicloud-ccm/%s (%s)", CCM_VERSION, role);
+}
+
 static void set_defaults(struct ali_client *c, const struct ali_client_opts *o)
 {
 	int p;
@@ -127,8 +142,7 @@ static void set_defaults(struct ali_client *c, const struct ali_client_opts *o)
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 ||
 	    !c->rng)
 		c->rng = (uint64_t)clock_mono_ms() | 1;
-	snprintf(c->ua, sizeof(c->ua), "alicloud-ccm/%s (%s)", CCM_VERSION,
-		 o->role && *o->role ? o->role : "client");
+	ali_client_ua(c->ua, sizeof(c->ua), o);
 }
 
 static int setup_identity(struct ali_client *c, const struct ali_client_opts *o)
@@ -231,23 +245,58 @@ static uint32_t next_rand(struct ali_client *c)
 	return (uint32_t)(c->rng >> 16);
 }
 
+static void report_progress(struct ali_client *c)
+{
+	if (c->progress)
+		c->progress(c->progress_arg);
+}
+
+/* A rate or backoff wait can outlast the worker's heartbeat deadline, so
+ * it is cut into slices that each report progress. */
+static void wait_ms(struct ali_client *c, int64_t ms)
+{
+	int64_t until = clock_mono_ms() + ms, left;
+
+	while ((left = until - clock_mono_ms()) > 0) {
+		sleep_ms(left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS);
+		report_progress(c);
+	}
+}
+
 static void pace(struct ali_client *c, enum ali_product p)
 {
 	int64_t wait;
 
 	while ((wait = ali_bucket_take(&c->bucket[p], clock_mono_ms())) > 0)
-		sleep_ms(wait);
+		wait_ms(c, wait);
 }
 
-/* Builds, signs and sends one attempt; the outcome lands in call->resp. */
-static int send_once(struct ali_client *c, struct call *k,
-		     struct ali_error *err)
+static int fence_check(struct ali_client *c, struct call *k,
+		       struct ali_error *err)
 {
-	struct ali_credential cred;
-	struct buf body;
-	char url[320];
 	int r;
 
+	if (!k->mutating)
+		return 0;
+	/* CURLOPT_TIMEOUT_MS bounds the whole attempt, connect included */
+	r = fence_allow(c->timeout_ms);
+	if (r == -EPERM)
+		ali_error_set(err, 0, "DryRun", "dry run: %s not sent",
+			      k->action);
+	else if (r < 0) {
+		ali_error_set(err, 0, "Fenced",
+			      "not allowed to mutate now: %s not sent",
+			      k->action);
+		log_v(2, "%s %s: outside the fence window, not sent",
+		      products[k->p].name, k->action);
+	}
+	return r;
+}
+
+/* The request parameters of one attempt, Action/Version/RegionId added. */
+static int build_params(struct ali_client *c, struct call *k,
+			struct ali_error *err)
+{
 	ali_params_done(&k->sent);
 	ali_params_copy(&k->sent, k->params);
 	ali_params_set(&k->sent, "Action", k->action);
@@ -259,6 +308,26 @@ static int send_once(struct ali_client *c, struct call *k,
 			      strerror(-k->sent.err));
 		return k->sent.err;
 	}
+	return 0;
+}
+
+/*
+ * Builds, signs and sends one attempt; the outcome lands in call->resp.
+ * The credential refresh (metadata service, seconds when slow) and the
+ * signing come first and the fence last, so nothing between the fence
+ * and the first byte on the wire can wait.
+ */
+static int send_once(struct ali_client *c, struct call *k,
+		     struct ali_error *err)
+{
+	struct ali_credential cred;
+	struct buf body;
+	char url[320];
+	int r;
+
+	r = build_params(c, k, err);
+	if (r < 0)
+		return r;
 	r = ali_cred_get(c->cred, ali_client_now_ms(c), &cred);
 	if (r < 0) {
 		ali_error_set(err, 0, "Credentials", "no usable AccessKey: %s",
@@ -269,9 +338,12 @@ static int send_once(struct ali_client *c, struct call *k,
 	r = ali_sign_request(&k->sent, "POST", &cred, ali_client_now_ms(c),
 			     &body);
 	OPENSSL_cleanse(&cred, sizeof(cred));
-	if (r < 0) {
+	if (r < 0)
 		ali_error_set(err, 0, "Client", "signing %s: %s", k->action,
 			      strerror(-r));
+	else
+		r = fence_check(c, k, err);
+	if (r < 0) {
 		buf_done(&body);
 		return r;
 	}
@@ -363,25 +435,6 @@ static void log_attempt(struct call *k, int attempt, const struct json *resp,
 	ali_calllog(&l);
 }
 
-static int fence_check(struct ali_client *c, struct call *k,
-		       struct ali_error *err)
-{
-	int r;
-
-	if (!k->mutating)
-		return 0;
-	/* CURLOPT_TIMEOUT_MS bounds the whole attempt, connect included */
-	r = fence_allow(c->timeout_ms);
-	if (r == -EPERM)
-		ali_error_set(err, 0, "DryRun", "dry run: %s not sent",
-			      k->action);
-	else if (r < 0)
-		ali_error_set(err, 0, "Fenced",
-			      "not allowed to mutate now: %s not sent",
-			      k->action);
-	return r;
-}
-
 /* Acts on a retry verdict; returns 1 to try again, else 0. */
 static int prepare_retry(struct ali_client *c, struct call *k,
 			 enum ali_verdict v, int attempt)
@@ -406,8 +459,8 @@ static int prepare_retry(struct ali_client *c, struct call *k,
 		ali_bucket_throttled(&c->bucket[k->p], clock_mono_ms());
 		/* fall through */
 	case ALI_RETRY:
-		sleep_ms(ali_backoff_ms(attempt, c->base_ms, c->max_ms,
-					next_rand(c)));
+		wait_ms(c, ali_backoff_ms(attempt, c->base_ms, c->max_ms,
+					  next_rand(c)));
 		return 1;
 	default:
 		return 0;
@@ -421,11 +474,15 @@ static int run(struct ali_client *c, struct call *k, struct json **resp,
 	int attempt, r;
 
 	for (attempt = 0;; attempt++) {
-		if (c->progress)
-			c->progress(c->progress_arg);
-		r = fence_check(c, k, err);
-		if (r < 0)
-			return r;
+		report_progress(c);
+		/* a mode that can never send (dry run, not leading) fails
+		 * before any wait; the window itself is asked at send time */
+		if (fence_mode() == FENCE_DRY_RUN ||
+		    fence_mode() == FENCE_CLOSED) {
+			r = fence_check(c, k, err);
+			if (r < 0)
+				return r;
+		}
 		pace(c, k->p);
 		r = send_once(c, k, err);
 		if (r < 0)
@@ -448,6 +505,7 @@ void ali_client_set_progress(struct ali_client *c, void (*fn)(void *arg),
 {
 	c->progress = fn;
 	c->progress_arg = arg;
+	ali_meta_set_progress(c->meta, fn, arg);
 }
 
 int ali_client_call(struct ali_client *c, enum ali_product p,

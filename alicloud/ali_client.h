@@ -46,6 +46,7 @@ struct ali_client_opts {
 	const struct cfg_cloud *cloud; /* AK (optional), region (or metadata) */
 	enum cfg_network network;      /* vpc (default) or public endpoints */
 	const char *role;	       /* process role for the User-Agent */
+	const char *identity;	       /* supervisor identity, ditto */
 	int64_t connect_timeout_ms;    /* 0: 5 s */
 	int64_t timeout_ms;	       /* per attempt, 0: 20 s */
 	int max_attempts;	       /* 0: 5 */
@@ -69,8 +70,11 @@ int ali_client_call(struct ali_client *c, enum ali_product p,
 
 void ali_client_set_rate(struct ali_client *c, enum ali_product p,
 			 double calls_per_sec);
-/* fn(arg) runs before every attempt (retries included), so a worker can
- * send its heartbeat and read fence updates while a call retries. */
+/* fn(arg) runs before every attempt (retries included), at least every
+ * second while the call waits for its rate or a retry backoff, and after
+ * each failed metadata attempt of a credential refresh, so a worker can
+ * send its heartbeat and read fence updates while a call waits. The fence
+ * itself is asked after all of these, just before the request is sent. */
 void ali_client_set_progress(struct ali_client *c, void (*fn)(void *arg),
 			     void *arg);
 const char *ali_client_region(const struct ali_client *c);

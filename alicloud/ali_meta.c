@@ -24,7 +24,15 @@ struct ali_meta {
 	char token[512];
 	int64_t token_until_ms; /* monotonic; 0 = none */
 	int token_failed;	/* fell back to plain GETs */
+	void (*progress)(void *arg);
+	void *progress_arg;
 };
+
+void ali_meta_set_progress(struct ali_meta *m, void (*fn)(void *arg), void *arg)
+{
+	m->progress = fn;
+	m->progress_arg = arg;
+}
 
 int ali_meta_new(const struct ali_meta_opts *o, struct ali_meta **ret)
 {
@@ -93,6 +101,10 @@ static int exchange(struct ali_meta *m, const char *method, const char *path,
 		if (r == 0)
 			break;
 		log_v(4, "metadata %s %s: %s", method, path, resp->errmsg);
+		/* a slow metadata service must not make the worker look
+		 * wedged: each attempt is bounded, so report after each */
+		if (m->progress)
+			m->progress(m->progress_arg);
 		sleep_ms(200);
 	}
 	return r;

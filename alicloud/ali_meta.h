@@ -28,6 +28,9 @@ struct ali_meta_opts {
 
 int ali_meta_new(const struct ali_meta_opts *o, struct ali_meta **ret);
 void ali_meta_free(struct ali_meta *m);
+/* Called after each failed attempt (a worker's heartbeat). */
+void ali_meta_set_progress(struct ali_meta *m, void (*fn)(void *arg),
+			   void *arg);
 /* Raw body of <base>/latest/meta-data/<item> (bounded to 64 KiB).
  * -ENOENT for 404, -EIO for other non-200 answers. */
 int ali_meta_get(struct ali_meta *m, const char *item, struct buf *out);

@@ -392,6 +392,16 @@ int ali_slb_modify_internet_spec(struct ali_client *c, const char *id,
 			err);
 }
 
+/* spec only with PayBySpec: the API rejects it with PayByCLCU. */
+int ali_slb_modify_charge_type(struct ali_client *c, const char *id,
+			       const char *charge_type, const char *spec,
+			       struct ali_error *err)
+{
+	return set_attr(c, "ModifyLoadBalancerInstanceChargeType", id,
+			"InstanceChargeType", charge_type, "LoadBalancerSpec",
+			spec && *spec ? spec : NULL, err);
+}
+
 static int tag_batches(struct ali_client *c, const char *action, const char *id,
 		       const struct ali_tag *t, size_t n, struct ali_error *err)
 {

@@ -125,6 +125,10 @@ int ali_slb_modify_spec(struct ali_client *c, const char *id, const char *spec,
 int ali_slb_modify_internet_spec(struct ali_client *c, const char *id,
 				 const char *charge_type, int bandwidth,
 				 struct ali_error *err);
+/* ModifyLoadBalancerInstanceChargeType; spec NULL: not sent. */
+int ali_slb_modify_charge_type(struct ali_client *c, const char *id,
+			       const char *charge_type, const char *spec,
+			       struct ali_error *err);
 /* Legacy AddTags/RemoveTags (JSON Tags, 10 per call); DescribeTags paged. */
 int ali_slb_add_tags(struct ali_client *c, const char *id,
 		     const struct ali_tag *tags, size_t n,

@@ -2,13 +2,16 @@
 # Runs every benchmark once (what `make bench` calls after building):
 #   1. each C benchmark ${B:-build}/rel/bench/bench_* (CPU-bound, ~10 s each)
 #   2. bench/bench_scale.py against the release binary ${BIN:-bin}/...
+#   3. bench/bench_failover.py: failover times (SIGKILL, SIGTERM; leases and
+#      endpoints lock types), about 2 min
 # Each step runs under `timeout`, so the whole run ends by itself (about
 # 6 min on 2 cores; hard limits add up to 11 min). Output lines of the C
 # benchmarks are "name value unit" (also saved in bench/results/<date>-c.txt);
 # the scale benchmark prints a table and writes bench/results/<date>.txt.
 # Exit status: non-zero if any step failed.
 #
-#   BENCH_C_TIMEOUT=60  BENCH_SCALE_TIMEOUT=540  extra args -> bench_scale.py
+#   BENCH_C_TIMEOUT=60  BENCH_SCALE_TIMEOUT=540  BENCH_FAILOVER_TIMEOUT=420
+#   extra args -> bench_scale.py
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,4 +45,8 @@ echo "== bench_scale.py"
 timeout -k 60 "$SCALE_TIMEOUT" /usr/bin/python3 "$ROOT/bench/bench_scale.py" \
 	--bin "$BIN/cloud-controller-manager" "$@" ||
 	{ echo "bench: bench_scale.py failed ($?)" >&2; rc=1; }
+echo "== bench_failover.py"
+timeout -k 30 "${BENCH_FAILOVER_TIMEOUT:-420}" /usr/bin/python3 \
+	"$ROOT/bench/bench_failover.py" --bin "$BIN/cloud-controller-manager" ||
+	{ echo "bench: bench_failover.py failed ($?)" >&2; rc=1; }
 exit $rc

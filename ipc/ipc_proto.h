@@ -83,8 +83,8 @@ struct ipc_metric {
 };
 
 struct ipc_lease {
-	uint8_t mode; /* enum fence_mode */
-	int64_t renew_sent_ms;
+	uint8_t mode;	       /* enum fence_mode */
+	int64_t renew_sent_ms; /* clock_boot_ms() (lib/fence.h) */
 	int64_t lease_ms;
 	int64_t renew_deadline_ms;
 };

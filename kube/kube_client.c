@@ -18,13 +18,15 @@
 #endif
 
 #define TOKEN_REREAD_MS 60000
+/* A throttled caller reports progress at least this often (heartbeat). */
+#define WAIT_SLICE_MS 1000
 
 struct kube_client {
 	struct kube_conn *conn;
 	CURL *easy;
 	struct kube_rl rl;
 	int64_t timeout_ms;
-	char ua[160];
+	char ua[384];
 	char *base_url; /* server, or server with tls-server-name host */
 	struct curl_slist *connect_to; /* "sni:port:host:port" */
 	char *override;		       /* kube_client_set_token */
@@ -33,7 +35,7 @@ struct kube_client {
 	int file_stale;
 	struct kube_client_stats stats;
 	struct kube_mux *mux;
-	void (*progress)(void *);
+	void (*progress)(void *arg);
 	void *progress_arg;
 };
 
@@ -107,6 +109,22 @@ static int build_base_url(struct kube_client *c)
 	return c->connect_to ? 0 : -ENOMEM;
 }
 
+/* "cloud-controller-manager/<ver> (<role>; identity=<id>)": the identity
+ * lets the audit log attribute each request to one leader's processes. */
+static void kube_client_ua(char *ua, size_t len,
+			   const struct kube_client_opts *o)
+{
+	const char *role = o && o->role && *o->role ? o->role : "client";
+
+	if (o && o->identity && *o->identity)
+		snprintf(ua, len,
+			 "cloud-controller-manager/%s (%s; identity=%s)",
+			 CCM_VERSION, role, o->identity);
+	else
+		snprintf(ua, len, "cloud-controller-manager/%s (%s)",
+			 CCM_VERSION, role);
+}
+
 int kube_client_new(const struct kube_client_opts *o, struct kube_client **ret,
 		    char *err, size_t errlen)
 {
@@ -130,8 +148,7 @@ int kube_client_new(const struct kube_client_opts *o, struct kube_client **ret,
 	}
 	c->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : 30000;
 	kube_rl_init(&c->rl, o ? o->qps : 0, o ? o->burst : 0);
-	snprintf(c->ua, sizeof(c->ua), "cloud-controller-manager/%s (%s)",
-		 CCM_VERSION, o && o->role ? o->role : "client");
+	kube_client_ua(c->ua, sizeof(c->ua), o);
 	c->file_stale = 1;
 	*ret = c;
 	return 0;
@@ -149,13 +166,6 @@ int kube_client_set_token(struct kube_client *c, const char *token)
 	free_secret(&c->override);
 	c->override = dup;
 	return 0;
-}
-
-void kube_client_set_progress(struct kube_client *c, void (*fn)(void *),
-			      void *arg)
-{
-	c->progress = fn;
-	c->progress_arg = arg;
 }
 
 void kube_client_token_stale(struct kube_client *c)
@@ -176,6 +186,13 @@ struct kube_mux *kube_client_get_mux(const struct kube_client *c)
 void kube_client_set_mux(struct kube_client *c, struct kube_mux *m)
 {
 	c->mux = m;
+}
+
+void kube_client_set_progress(struct kube_client *c, void (*fn)(void *arg),
+			      void *arg)
+{
+	c->progress = fn;
+	c->progress_arg = arg;
 }
 
 void kube_client_get_stats(const struct kube_client *c,
@@ -369,6 +386,7 @@ struct req {
 	const char *body;
 	struct kube_resp *resp;
 	int overflow;
+	int fenced; /* a mutation the fence guards (not an Event) */
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
@@ -396,18 +414,29 @@ static int is_event_path(const char *path)
 	       (p[7] == '\0' || p[7] == '/' || p[7] == '?');
 }
 
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* A low --kube-api-qps can hold a caller past its heartbeat deadline, so
+ * the wait is cut into slices that each report progress. */
 static void throttle(struct kube_client *c)
 {
-	int64_t wait = kube_rl_reserve(&c->rl);
-	struct timespec ts;
+	int64_t wait = kube_rl_reserve(&c->rl), until, left;
 
 	if (wait <= 0)
 		return;
 	c->stats.throttled_ms += (uint64_t)wait;
-	ts.tv_sec = wait / 1000;
-	ts.tv_nsec = (wait % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	until = clock_mono_ms() + wait;
+	while ((left = until - clock_mono_ms()) > 0) {
+		sleep_ms(left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS);
+		if (c->progress)
+			c->progress(c->progress_arg);
+	}
 }
 
 static void parse_body(struct kube_resp *resp)
@@ -466,6 +495,10 @@ static int perform(struct kube_client *c, struct req *q)
 	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, q);
 	curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* the last step before the request leaves: nothing below waits
+	 * except the request itself, bounded by CURLOPT_TIMEOUT_MS */
+	if (q->fenced && (r = fence_allow(c->timeout_ms)) < 0)
+		goto out;
 	c->stats.requests++;
 	cc = curl_easy_perform(c->easy);
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &q->resp->status);
@@ -490,21 +523,25 @@ static int request(struct kube_client *c, const struct req *in)
 	struct kube_resp local;
 	struct req q = *in;
 	int64_t t0;
-	int r, mutating = strcmp(q.method, "GET") != 0;
+	int r;
 
-	if (c->progress)
-		c->progress(c->progress_arg);
-	if (mutating && !is_event_path(q.path)) {
-		r = fence_allow(c->timeout_ms);
-		if (r < 0)
-			return r;
-	}
+	q.fenced = strcmp(q.method, "GET") != 0 && !is_event_path(q.path);
+	/* dry run and "not leading" can never send: fail before any wait */
+	if (q.fenced &&
+	    (fence_mode() == FENCE_DRY_RUN || fence_mode() == FENCE_CLOSED))
+		return fence_allow(c->timeout_ms);
 	kube_resp_init(&local);
 	if (!q.resp)
 		q.resp = &local;
 	kube_resp_done(q.resp);
 	kube_resp_init(q.resp);
 	throttle(c);
+	/* Also when the limiter did not wait: a run of requests that each
+	 * take a while keeps the caller from its loop just as long, and the
+	 * fence checked at send time would judge a lease renewal it has not
+	 * read yet (node-init's 500-node batches were fenced that way). */
+	if (c->progress)
+		c->progress(c->progress_arg);
 	t0 = clock_mono_ms();
 	r = perform(c, &q);
 	log_v(6, "%s %s %ld in %lld ms", q.method, q.path, q.resp->status,

@@ -8,9 +8,11 @@
  * (supervisor)", "... (worker/route)").
  *
  * Every request is bounded by the client's timeout. Mutating methods
- * (POST/PUT/PATCH/DELETE) first ask fence_allow(timeout) unless the path is
- * an Event (core/v1 events), and return -EPERM (dry-run) or -ETIMEDOUT
- * (fenced) without sending anything.
+ * (POST/PUT/PATCH/DELETE) ask fence_allow(timeout) unless the path is an
+ * Event (core/v1 events), as the last step before the request is sent
+ * (after the rate-limit wait), and return -EPERM (dry-run) or -ETIMEDOUT
+ * (fenced) without sending anything. While it waits for its rate the
+ * client calls the progress callback at least every second.
  *
  * Results: 0 for HTTP 2xx. Otherwise a negative code, and resp (when given)
  * still carries the status and body for messages:
@@ -37,6 +39,7 @@ struct kube_client;
 struct kube_client_opts {
 	const char *kubeconfig; /* NULL: $KUBECONFIG, then in-cluster */
 	const char *role;	/* for the User-Agent */
+	const char *identity;	/* supervisor identity for the User-Agent */
 	double qps;		/* <= 0: unlimited */
 	int burst;
 	int64_t timeout_ms; /* per request; 0 = 30 s */
@@ -62,15 +65,6 @@ void kube_client_free(struct kube_client *c);
 /* Replaces the bearer token (per-worker credentials); NULL restores the
  * configured identity. The token is copied and never logged. */
 int kube_client_set_token(struct kube_client *c, const char *token);
-
-/* fn(arg) runs before every request, ahead of its fence check. A worker
- * that sends a long run of rate-limited requests without returning to its
- * loop uses it to apply the lease renewals waiting on its status channel:
- * otherwise the fence window it last read closes (4 s with the default
- * lease and timeout) and every later mutation fails with -ETIMEDOUT.
- * fn must not issue requests on c. NULL clears it. */
-void kube_client_set_progress(struct kube_client *c, void (*fn)(void *),
-			      void *arg);
 
 void kube_resp_init(struct kube_resp *r);
 void kube_resp_done(struct kube_resp *r);
@@ -115,6 +109,13 @@ struct kube_client_stats {
 };
 void kube_client_get_stats(const struct kube_client *c,
 			   struct kube_client_stats *out);
+/* fn(arg) runs at least every second while a request waits for its rate
+ * (a worker's heartbeat), and once right before every request is sent,
+ * ahead of its fence check (a worker applies the lease renewals waiting on
+ * its status channel there); NULL for none. fn must not issue requests
+ * on c. */
+void kube_client_set_progress(struct kube_client *c, void (*fn)(void *arg),
+			      void *arg);
 /* Borrowed until kube_client_free. namespace: kubeconfig context or
  * service-account namespace, NULL when neither says. */
 const char *kube_client_server(const struct kube_client *c);

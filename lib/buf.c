@@ -12,8 +12,12 @@ void buf_init(struct buf *b, size_t limit)
 	b->limit = limit;
 }
 
+/* Bodies carry signed requests, tokens and credentials: wipe before the
+ * allocator can hand the memory out again or a dump can show it. */
 void buf_done(struct buf *b)
 {
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
@@ -38,9 +42,15 @@ static int buf_reserve(struct buf *b, size_t need)
 	ncap = b->cap ? b->cap : 256;
 	while (ncap < need + 1)
 		ncap *= 2;
-	p = realloc(b->data, ncap);
+	/* not realloc: the old block is wiped before it is freed */
+	p = malloc(ncap);
 	if (!p)
 		return -ENOMEM;
+	if (b->data) {
+		memcpy(p, b->data, b->len + 1);
+		explicit_bzero(b->data, b->cap);
+		free(b->data);
+	}
 	b->data = p;
 	b->cap = ncap;
 	return 0;

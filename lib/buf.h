@@ -5,6 +5,8 @@
  * through a buf whose cap bounds memory. buf_append returns -E2BIG when the
  * cap would be exceeded and leaves the buffer unchanged. The data is always
  * NUL-terminated (not counted in len) so text can be used in place.
+ * Memory a buf gives back (buf_done, growth) is wiped first: bodies carry
+ * signed requests, tokens and credentials.
  */
 #ifndef CCM_BUF_H
 #define CCM_BUF_H

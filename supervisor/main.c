@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 
 #include "config/cfg.h"
 #include "lib/log.h"
@@ -20,11 +21,18 @@ int main(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	int r;
 
+	/* No core dump or same-uid ptrace of a process that holds the
+	 * AccessKey secret or tokens. The flag resets at every execve, and
+	 * workers are re-executed, so this runs first in every process. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		perror("cloud-controller-manager: prctl(PR_SET_DUMPABLE)");
+		return 1;
+	}
 	/* glibc raises its mmap threshold whenever a large mmapped block is
 	 * freed; after that, response bodies and parsed LIST pages (up to
 	 * MiBs) are carved from the heap and their holes are never returned.
 	 * A fixed threshold keeps them mmapped and unmapped at free (bench:
-	 * 500 nodes, PSS of all processes 15.6 -> 13.3 MiB). */
+	 * 500 nodes, private memory of all processes 13.5 -> 11.1 MiB). */
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 	r = cfg_parse(argc, argv, &cfg, &err);
@@ -42,11 +50,12 @@ int main(int argc, char **argv)
 		cfg_free(cfg);
 		return 1;
 	}
+	log_set_role(cfg->worker ? cfg->worker : "supervisor");
+	log_v(1, "core dumps off (dumpable=%d)",
+	      prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	if (cfg->worker) {
-		log_set_role(cfg->worker);
 		r = wk_main(cfg);
 	} else {
-		log_set_role("supervisor");
 		log_info("alicloud-ccm %s starting", CCM_VERSION);
 		r = sup_main(cfg, argc, argv);
 	}

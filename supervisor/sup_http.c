@@ -14,6 +14,8 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_elect.h"
+#include "supervisor/sup_event.h"
 #include "supervisor/sup_metrics.h"
 
 struct sup_http;
@@ -103,12 +105,45 @@ static void worker_metrics(struct sup *s, struct buf *out)
 				   : -1.0);
 }
 
+static void election_metrics(struct sup *s, struct buf *out)
+{
+	struct sup_event_stats ev;
+	struct sup_elect_stats st;
+
+	sup_event_get_stats(s, &ev);
+	buf_printf(out,
+		   "# TYPE ccm_events_total counter\n"
+		   "ccm_events_total{result=\"created\"} %llu\n"
+		   "ccm_events_total{result=\"failed\"} %llu\n"
+		   "ccm_events_total{result=\"dropped\"} %llu\n",
+		   (unsigned long long)ev.created,
+		   (unsigned long long)ev.failed,
+		   (unsigned long long)ev.dropped);
+	if (s->elect == NULL)
+		return;
+	sup_elect_get_stats(s->elect, &st);
+	buf_printf(out,
+		   "# TYPE ccm_leader_election_rounds_total counter\n"
+		   "ccm_leader_election_rounds_total %llu\n"
+		   "# TYPE ccm_leader_election_failed_rounds_total counter\n"
+		   "ccm_leader_election_failed_rounds_total %llu\n"
+		   "# TYPE ccm_leader_election_conflicts_total counter\n"
+		   "ccm_leader_election_conflicts_total %llu\n"
+		   "# TYPE ccm_leader_election_acquired_round gauge\n"
+		   "ccm_leader_election_acquired_round %llu\n",
+		   (unsigned long long)st.rounds,
+		   (unsigned long long)st.failed_rounds,
+		   (unsigned long long)st.conflicts,
+		   (unsigned long long)st.acquired_round);
+}
+
 int sup_http_metrics(struct sup *s, struct buf *out)
 {
 	buf_printf(out,
 		   "# TYPE leader_election_master_status gauge\n"
 		   "leader_election_master_status{name=\"%s\"} %d\n",
 		   s->cfg->lock_name, s->leading ? 1 : 0);
+	election_metrics(s, out);
 	worker_metrics(s, out);
 	return sup_metrics_render(s->metrics, out) == 0;
 }

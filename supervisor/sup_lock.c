@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube/kube_client.h"
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -19,7 +18,9 @@ struct sup_lock {
 	char coll[512], obj[800], desc[300];
 	struct sup_record observed;
 	char observed_key[512];
-	int64_t observed_mono;
+	int64_t observed_boot;
+	struct json *cur;	/* last GET answer; NULL when missing */
+	struct sup_record want; /* the record being written */
 };
 
 int sup_lock_new(enum sup_lock_kind kind, const char *ns, const char *name,
@@ -49,7 +50,15 @@ int sup_lock_new(enum sup_lock_kind kind, const char *ns, const char *name,
 
 void sup_lock_free(struct sup_lock *l)
 {
+	if (l == NULL)
+		return;
+	json_free(l->cur);
 	free(l);
+}
+
+const char *sup_lock_path(const struct sup_lock *l)
+{
+	return l->obj;
 }
 
 const struct sup_record *sup_lock_observed(const struct sup_lock *l)
@@ -172,7 +181,8 @@ static void read_record(struct sup_lock *l, const struct json *cur,
 		memset(r, 0, sizeof(*r));
 }
 
-static void observe(struct sup_lock *l, const struct sup_record *r)
+static void observe(struct sup_lock *l, const struct sup_record *r,
+		    int64_t now_boot)
 {
 	char key[512];
 
@@ -180,35 +190,49 @@ static void observe(struct sup_lock *l, const struct sup_record *r)
 	if (strcmp(key, l->observed_key) != 0) {
 		snprintf(l->observed_key, sizeof(l->observed_key), "%s", key);
 		l->observed = *r;
-		l->observed_mono = clock_mono_ms();
+		l->observed_boot = now_boot;
 	}
 }
 
-static int write_lock(struct sup_lock *l, struct kube_client *kc,
-		      const struct json *cur, const struct sup_record *r,
-		      int64_t *sent)
+int sup_lock_got(struct sup_lock *l, int rc, struct json *obj, int64_t now_boot)
 {
-	struct kube_resp resp;
-	struct buf b;
-	int rc;
+	struct sup_record cur;
 
-	buf_init(&b, 64u << 10);
-	rc = body(l, &b, cur, r);
-	kube_resp_init(&resp);
-	*sent = clock_mono_ms();
-	if (rc == 0)
-		rc = cur ? kube_update(kc, l->obj, b.data, &resp)
-			 : kube_create(kc, l->coll, b.data, &resp);
-	if (rc == 0)
-		observe(l, r);
-	else
-		log_v(2, "%s: %s failed: %s (HTTP %ld)", l->desc,
-		      cur ? "update" : "create", strerror(-rc), resp.status);
-	kube_resp_done(&resp);
-	buf_done(&b);
-	if (rc == -EEXIST || rc == -EAGAIN)
-		return SUP_LOCK_HELD;
-	return rc < 0 ? rc : SUP_LOCK_OURS;
+	json_free(l->cur);
+	l->cur = NULL;
+	if (rc == -ENOENT) {
+		json_free(obj);
+		memset(&cur, 0, sizeof(cur));
+		observe(l, &cur, now_boot);
+		return 0;
+	}
+	if (rc == 0 && obj == NULL)
+		rc = -EPROTO;
+	if (rc < 0) {
+		json_free(obj);
+		return rc;
+	}
+	l->cur = obj;
+	read_record(l, obj, &cur);
+	observe(l, &cur, now_boot);
+	return 0;
+}
+
+int64_t sup_lock_wait_ms(const struct sup_lock *l, const char *me,
+			 int64_t own_lease_ms, int64_t now_boot)
+{
+	const struct sup_record *r = &l->observed;
+	int64_t rec_ms = r->duration_s > 0 ? r->duration_s * 1000 : 0;
+	int64_t lease = own_lease_ms, left;
+
+	if (l->cur == NULL || !r->holder[0] || strcmp(r->holder, me) == 0)
+		return 0;
+	if (rec_ms > SUP_LOCK_RECORD_CAP_MS)
+		rec_ms = SUP_LOCK_RECORD_CAP_MS;
+	if (rec_ms > lease)
+		lease = rec_ms;
+	left = l->observed_boot + lease - now_boot;
+	return left > 0 ? left : 0;
 }
 
 static void desired(const struct sup_record *old, const char *me,
@@ -230,61 +254,39 @@ static void desired(const struct sup_record *old, const char *me,
 	}
 }
 
-int sup_lock_try(struct sup_lock *l, struct kube_client *kc, const char *me,
-		 int64_t lease_ms, int64_t *sent_mono)
+static int make_write(struct sup_lock *l, struct buf *b,
+		      struct sup_lock_write *w)
 {
-	struct kube_resp resp;
-	struct sup_record cur, want;
-	int rc;
-
-	kube_resp_init(&resp);
-	rc = kube_get(kc, l->obj, &resp);
-	if (rc == -ENOENT) {
-		desired(NULL, me, lease_ms, &want);
-		rc = write_lock(l, kc, NULL, &want, sent_mono);
-		goto out;
-	}
-	if (rc < 0 || resp.obj == NULL) {
-		log_v(2, "error retrieving resource lock %s: %s", l->desc,
-		      strerror(rc < 0 ? -rc : EPROTO));
-		rc = rc < 0 ? rc : -EPROTO;
-		goto out;
-	}
-	read_record(l, resp.obj, &cur);
-	observe(l, &cur);
-	if (cur.holder[0] && strcmp(cur.holder, me) != 0 &&
-	    l->observed_mono + lease_ms > clock_mono_ms()) {
-		rc = SUP_LOCK_HELD;
-		goto out;
-	}
-	desired(&cur, me, lease_ms, &want);
-	rc = write_lock(l, kc, resp.obj, &want, sent_mono);
-out:
-	kube_resp_done(&resp);
-	return rc;
+	buf_reset(b);
+	w->method = l->cur ? "PUT" : "POST";
+	w->path = l->cur ? l->obj : l->coll;
+	return body(l, b, l->cur, &l->want);
 }
 
-int sup_lock_release(struct sup_lock *l, struct kube_client *kc, const char *me)
+int sup_lock_write_req(struct sup_lock *l, const char *me, int64_t lease_ms,
+		       struct buf *b, struct sup_lock_write *w)
 {
-	struct kube_resp resp;
-	struct sup_record cur, want;
-	int64_t sent;
-	int rc;
+	desired(l->cur ? &l->observed : NULL, me, lease_ms, &l->want);
+	return make_write(l, b, w);
+}
 
-	kube_resp_init(&resp);
-	rc = kube_get(kc, l->obj, &resp);
-	if (rc < 0 || resp.obj == NULL)
-		goto out;
-	read_record(l, resp.obj, &cur);
-	if (strcmp(cur.holder, me) != 0)
-		goto out; /* not ours: nothing to give up */
-	want = cur;
-	want.holder[0] = '\0';
-	want.duration_s = 1;
-	want.acquire_ms = want.renew_ms = clock_wall_ms();
-	rc = write_lock(l, kc, resp.obj, &want, &sent);
-	rc = rc == SUP_LOCK_OURS ? 0 : rc < 0 ? rc : -EAGAIN;
-out:
-	kube_resp_done(&resp);
-	return rc;
+int sup_lock_release_req(struct sup_lock *l, const char *me, struct buf *b,
+			 struct sup_lock_write *w)
+{
+	int r;
+
+	if (l->cur == NULL || strcmp(l->observed.holder, me) != 0)
+		return 0;
+	l->want = l->observed;
+	l->want.holder[0] = '\0';
+	l->want.duration_s = 1;
+	l->want.acquire_ms = l->want.renew_ms = clock_wall_ms();
+	r = make_write(l, b, w);
+	return r < 0 ? r : 1;
+}
+
+void sup_lock_wrote(struct sup_lock *l, int rc, int64_t now_boot)
+{
+	if (rc == 0)
+		observe(l, &l->want, now_boot);
 }

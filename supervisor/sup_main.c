@@ -5,8 +5,16 @@
  * Order at start: refuse bad paths and timeouts (exit 2), lock the run
  * directory (exit 2 naming the holder), bus hub, API clients, HTTP, then
  * either start the workers at once (--leader-elect=false, --dry-run) or
- * campaign. At SIGTERM/SIGINT: stop the workers first, then release the
- * Lease, so no worker of ours acts once a standby may take over.
+ * campaign.
+ *
+ * Graceful stop (SIGTERM/SIGINT, dry-run done), all on the event loop so
+ * /healthz and reaping keep working: stop campaigning and renewing; tell
+ * every worker to stop (SIGTERM: no new mutation, exit); SIGKILL those
+ * still running after SUP_TERM_GRACE_MS. If every worker exited on its
+ * own the Lease is released at once; if one had to be killed, only once
+ * its last fence window (renew_sent + lease duration) has closed, since a
+ * request it sent just before may still be in the server's hands. Then
+ * Events in flight get up to SUP_DRAIN_MS, and the loop ends.
  */
 #include "supervisor/sup.h"
 
@@ -64,7 +72,7 @@ static void publish_leader(struct sup *s)
 static void arm_kill(struct sup *s)
 {
 	int64_t at = s->renew_sent_ms + s->cfg->renew_deadline_ms + 1000;
-	int64_t d = at - clock_mono_ms();
+	int64_t d = at - clock_boot_ms();
 	struct timeval tv;
 
 	if (d < 0)
@@ -110,27 +118,15 @@ static void on_kill(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->leading && clock_mono_ms() < s->renew_sent_ms +
+	if (s->leading && clock_boot_ms() < s->renew_sent_ms +
 						    s->cfg->renew_deadline_ms +
-						    1000)
+						    1000) {
+		arm_kill(s); /* the loop's timer clock runs a little ahead */
 		return;
+	}
 	if (sup_workers_running(s)) {
 		log_warn("fence: renew deadline passed; killing workers");
 		sup_workers_kill_all(s, SIGKILL);
-	}
-}
-
-static void renew_tokens(struct sup *s)
-{
-	int64_t now = clock_wall_ms();
-
-	if (s->creds == NULL)
-		return;
-	for (int i = 0; i < s->nw; i++) {
-		int64_t at = sup_creds_renew_at(s->creds, s->w[i].sa);
-
-		if (s->w[i].state == WS_UP && at > 0 && now >= at)
-			sup_worker_send_token(s, &s->w[i]);
 	}
 }
 
@@ -145,11 +141,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		log_error("supervisor loop stalled for %llds",
 			  (long long)((now - s->last_tick_ms) / 1000));
 		s->stalled_until_ms = now + 3 * (int64_t)SUP_WATCHDOG_FAILMS;
+		sup_workers_forgive(s, now);
 	}
 	s->last_tick_ms = now;
 	sup_workers_reap(s);
 	sup_workers_tick(s);
-	renew_tokens(s);
+	sup_workers_renew_tokens(s);
+	sup_reload_tick(s);
 }
 
 static void on_chld(evutil_socket_t sig, short what, void *arg)
@@ -162,14 +160,79 @@ static void on_chld(evutil_socket_t sig, short what, void *arg)
 	sup_workers_tick(s);
 }
 
+static void arm_stop(struct sup *s)
+{
+	struct timeval tv = {0, 100000};
+
+	event_add(s->ev_stop, &tv);
+}
+
+static void on_released(void *arg)
+{
+	struct sup *s = arg;
+
+	s->leading = 0;
+	s->mode = FENCE_CLOSED;
+	s->stop_phase = 3;
+	s->stop_t0_ms = clock_boot_ms();
+	arm_stop(s);
+}
+
+static void stop_step_workers(struct sup *s, int64_t el)
+{
+	sup_workers_reap(s);
+	if (sup_workers_running(s) && el <= 5 * (int64_t)SUP_TERM_GRACE_MS) {
+		if (el > SUP_TERM_GRACE_MS)
+			sup_workers_kill_all(s, SIGKILL);
+		arm_stop(s);
+		return;
+	}
+	if (sup_workers_running(s))
+		log_error("workers did not exit; releasing after their fence "
+			  "windows");
+	s->stop_phase = 2;
+	sup_elect_release(s->elect, s->release_after_ms, on_released, s);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct sup *s = arg;
+	int64_t el = clock_boot_ms() - s->stop_t0_ms;
+
+	(void)fd;
+	(void)what;
+	if (s->stop_phase == 1)
+		stop_step_workers(s, el);
+	else if (s->stop_phase == 3 && sup_event_pending(s) &&
+		 el < SUP_DRAIN_MS)
+		arm_stop(s);
+	else if (s->stop_phase == 3)
+		event_base_loopbreak(s->base);
+}
+
+void sup_stop(struct sup *s)
+{
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	s->stop_phase = 1;
+	s->stop_t0_ms = clock_boot_ms();
+	sup_elect_stop(s->elect);
+	sup_workers_want(s, 0);
+	arm_stop(s);
+}
+
 static void on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct sup *s = arg;
 
 	(void)what;
+	if (s->stopping) {
+		log_info("signal %d: already shutting down", (int)sig);
+		return;
+	}
 	log_info("signal %d: shutting down", (int)sig);
-	s->stopping = 1;
-	event_base_loopbreak(s->base);
+	sup_stop(s);
 }
 
 static void on_bus(evutil_socket_t fd, short what, void *arg)
@@ -194,8 +257,9 @@ static int add_events(struct sup *s)
 	s->ev_int = evsignal_new(s->base, SIGINT, on_term, s);
 	s->ev_chld = evsignal_new(s->base, SIGCHLD, on_chld, s);
 	s->ev_kill = event_new(s->base, -1, 0, on_kill, s);
+	s->ev_stop = event_new(s->base, -1, 0, on_stop, s);
 	if (!s->ev_tick || !s->ev_term || !s->ev_int || !s->ev_chld ||
-	    !s->ev_kill)
+	    !s->ev_kill || !s->ev_stop)
 		return -ENOMEM;
 	event_add(s->ev_tick, &tick);
 	event_add(s->ev_term, NULL);
@@ -210,15 +274,16 @@ static int add_events(struct sup *s)
 	return 0;
 }
 
-static int new_client(const struct cfg *c, const char *role,
-		      struct kube_client **ret)
+static int new_client(const struct sup *s, struct kube_client **ret)
 {
+	const struct cfg *c = s->cfg;
 	struct kube_client_opts o = {0};
 	char err[512];
 	int r;
 
 	o.kubeconfig = c->kubeconfig[0] ? c->kubeconfig : NULL;
-	o.role = role;
+	o.role = "supervisor";
+	o.identity = s->identity;
 	o.qps = c->kube_api_qps;
 	o.burst = c->kube_api_burst;
 	o.timeout_ms = c->kube_timeout_ms;
@@ -235,11 +300,19 @@ static int setup_creds(struct sup *s)
 
 	if (!s->cfg->use_service_account_credentials || s->cfg->dry_run)
 		return 0;
-	r = new_client(s->cfg, "supervisor/access-check", &check_kc);
+	r = new_client(s, &check_kc);
 	if (r < 0)
 		return r;
-	sup_creds_kube_ops(s->kube, check_kc, &ops);
-	return sup_creds_new(&ops, &s->creds);
+	r = sup_creds_kube_ops(s->kube, check_kc, s->base,
+			       s->cfg->kube_timeout_ms, &ops);
+	if (r < 0)
+		return r;
+	ops.ready = sup_workers_token_ready;
+	ops.ready_arg = s;
+	r = sup_creds_new(&ops, &s->creds);
+	if (r < 0)
+		ops.free_ctx(ops.ctx);
+	return r;
 }
 
 /* Exit 2 for what the operator must fix before any retry can work. */
@@ -271,12 +344,14 @@ static int setup(struct sup *s)
 	s->base = event_base_new();
 	if (s->base == NULL || sup_metrics_new(&s->metrics) < 0)
 		return 1;
+	if (sup_reload_new(s) < 0)
+		return 2;
 	r = ipc_bus_new(s->cfg->run_dir, IPC_BUS_HUB, &s->bus);
 	if (r < 0)
 		log_warn("bus in %s unavailable (%s); running without hints",
 			 s->cfg->run_dir, strerror(-r));
-	if (new_client(s->cfg, "supervisor", &s->kube) < 0 ||
-	    sup_event_new(s) < 0 || setup_creds(s) < 0)
+	if (new_client(s, &s->kube) < 0 || sup_event_new(s) < 0 ||
+	    setup_creds(s) < 0)
 		return 2;
 	if (sup_http_new(s, &s->http) < 0)
 		return 2;
@@ -304,8 +379,8 @@ static void start(struct sup *s)
 	}
 }
 
-/* Stop the workers (TERM, then KILL after the grace period) before the
- * lease is released. */
+/* After the loop: a last, blocking sweep for workers still running
+ * (normally none: sup_stop already waited for them on the loop). */
 static void stop_workers(struct sup *s)
 {
 	int64_t t0 = clock_mono_ms();
@@ -341,11 +416,12 @@ static void teardown(struct sup *s)
 	if (s->ev_bus)
 		event_free(s->ev_bus);
 	ipc_bus_free(s->bus);
-	struct event *evs[] = {s->ev_tick, s->ev_term, s->ev_int, s->ev_chld,
-			       s->ev_kill};
+	struct event *evs[] = {s->ev_tick, s->ev_term, s->ev_int,
+			       s->ev_chld, s->ev_kill, s->ev_stop};
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
 			event_free(evs[i]);
+	sup_reload_free(s);
 	sup_metrics_free(s->metrics);
 	if (s->base)
 		event_base_free(s->base);
@@ -378,7 +454,6 @@ int sup_main(struct cfg *cfg, int argc, char **argv)
 		start(&s);
 		event_base_dispatch(s.base);
 		stop_workers(&s);
-		sup_elect_release(s.elect);
 		rc = s.exit_code;
 	}
 	teardown(&s);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "ipc/ipc_proto.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "supervisor/sup_fds.h"
 
 extern char **environ;
 
@@ -30,19 +32,27 @@ struct spawn_args {
 	char **argv;
 	char **envp;
 	char arg0[64], argw[64], envpid[48], envid[300];
+	int max_fd; /* highest descriptor the fallback close loop tries */
+	char argcc[4300];
 };
 
 static int build_args(struct sup *s, struct sup_worker *w, struct spawn_args *a)
 {
 	size_t n = 0, k = 0;
 
+	struct rlimit rl;
+
+	a->max_fd = 65535;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (1u << 20))
+		a->max_fd = (int)rl.rlim_cur - 1;
 	snprintf(a->arg0, sizeof(a->arg0), "ccm-worker:%s", w->name);
 	snprintf(a->argw, sizeof(a->argw), "--worker=%s", w->name);
 	snprintf(a->envpid, sizeof(a->envpid), "%s=%d", IPC_ENV_PARENT,
 		 (int)getpid());
 	snprintf(a->envid, sizeof(a->envid), "%s=%s", IPC_ENV_IDENTITY,
 		 s->identity);
-	a->argv = calloc((size_t)s->argc + 2, sizeof(char *));
+	a->argv = calloc((size_t)s->argc + 3, sizeof(char *));
 	while (environ && environ[n])
 		n++;
 	a->envp = calloc(n + 3, sizeof(char *));
@@ -52,6 +62,12 @@ static int build_args(struct sup *s, struct sup_worker *w, struct spawn_args *a)
 	a->argv[1] = a->argw;
 	for (int i = 1; i < s->argc; i++)
 		a->argv[i + 1] = s->argv[i];
+	/* last wins: the worker reads the accepted snapshot (sup_reload.c) */
+	if (sup_reload_snapshot(s)) {
+		snprintf(a->argcc, sizeof(a->argcc), "--cloud-config=%s",
+			 sup_reload_snapshot(s));
+		a->argv[s->argc + 1] = a->argcc;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "CCM_SUPERVISOR_PID=", 19) != 0 &&
 		    strncmp(environ[i], "CCM_IDENTITY=", 13) != 0)
@@ -70,7 +86,7 @@ static void __attribute__((noreturn)) child(int fd, struct spawn_args *a)
 		(void)fcntl(fd, F_SETFD, 0);
 	else if (dup2(fd, IPC_STATUS_FD) < 0)
 		_exit(127);
-	(void)close_range(IPC_STATUS_FD + 1, ~0U, 0);
+	sup_fds_close_above(IPC_STATUS_FD, a->max_fd);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)signal(SIGPIPE, SIG_DFL);

@@ -1,5 +1,6 @@
 /*
- * sup_worker - the worker table: which workers run, restarts, liveness.
+ * sup_worker - the running workers: which run (from workers/wk_table.h),
+ * restarts, liveness.
  *
  * Policy (s6 and Postfix habits): a worker that exits, crashes or misses
  * its heartbeat deadline is restarted after a jittered exponential backoff
@@ -25,44 +26,35 @@
 #include "supervisor/sup_creds.h"
 #include "supervisor/sup_event.h"
 #include "supervisor/sup_metrics.h"
+#include "workers/wk_table.h"
 
-static const struct {
-	const char *name, *sa;
-	unsigned bit;
-	struct sup_access checks[6];
-} table[SUP_MAX_WORKERS] = {
-	{"service-lb",
-	 "service-controller",
-	 CFG_CTL_SERVICE,
-	 {{"list", "", "services", ""},
-	  {"patch", "", "services", ""},
-	  {"patch", "", "services/status", ""},
-	  {"list", "", "nodes", ""},
-	  {"create", "", "events", ""}}},
-	{"route",
-	 "route-controller",
-	 CFG_CTL_ROUTE,
-	 {{"list", "", "nodes", ""}, {"patch", "", "nodes/status", ""}}},
-	{"node-init",
-	 "cloud-node-controller",
-	 CFG_CTL_NODE,
-	 {{"list", "", "nodes", ""},
-	  {"patch", "", "nodes", ""},
-	  {"patch", "", "nodes/status", ""}}},
-};
+/* Access checks per table entry, built from its required rules. */
+static struct sup_access checks[WK_NCONTROLLERS][WK_MAX_CHECKS + 1];
+
+static void build_checks(int i)
+{
+	struct wk_check c[WK_MAX_CHECKS];
+	size_t n = wk_table_checks(&wk_table[i], c, WK_MAX_CHECKS);
+
+	for (size_t k = 0; k < n; k++)
+		checks[i][k] = (struct sup_access){c[k].verb, c[k].group,
+						   c[k].resource, ""};
+	checks[i][n] = (struct sup_access){0};
+}
 
 void sup_workers_init(struct sup *s)
 {
 	s->nw = 0;
-	for (int i = 0; i < SUP_MAX_WORKERS; i++) {
+	for (int i = 0; i < WK_NCONTROLLERS; i++) {
 		struct sup_worker *w;
 
-		if (!(s->cfg->controllers & table[i].bit))
+		if (!(s->cfg->controllers & wk_table[i].bit))
 			continue;
+		build_checks(i);
 		w = &s->w[s->nw];
 		memset(w, 0, sizeof(*w));
-		w->name = table[i].name;
-		w->sa = table[i].sa;
+		w->name = wk_table[i].name;
+		w->sa = wk_table[i].service_account;
 		w->index = i;
 		w->fd = -1;
 		backoff_init(&w->bo, 1000, 60000, 1000,
@@ -110,7 +102,7 @@ void sup_worker_send_token(struct sup *s, struct sup_worker *w)
 
 	if (s->creds == NULL)
 		return;
-	tok = sup_creds_get(s->creds, w->sa, table[w->index].checks, &fresh);
+	tok = sup_creds_token(s->creds, w->sa, &fresh);
 	if (tok == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
@@ -120,6 +112,32 @@ void sup_worker_send_token(struct sup *s, struct sup_worker *w)
 	memcpy(m.u.token.data, tok, m.u.token.len);
 	send_msg(w, &m);
 	explicit_bzero(&m, sizeof(m));
+}
+
+void sup_workers_renew_tokens(struct sup *s)
+{
+	int64_t now = clock_wall_ms();
+
+	if (s->creds == NULL)
+		return;
+	for (int i = 0; i < s->nw; i++) {
+		struct sup_worker *w = &s->w[i];
+		int64_t at = sup_creds_renew_at(s->creds, w->sa);
+
+		if (w->state == WS_UP && at > 0 && now >= at &&
+		    sup_creds_want(s->creds, w->sa, checks[w->index]))
+			sup_worker_send_token(s, w);
+	}
+}
+
+void sup_workers_token_ready(void *arg, const char *sa)
+{
+	struct sup *s = arg;
+
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].state == WS_UP && strcmp(s->w[i].sa, sa) == 0)
+			sup_worker_send_token(s, &s->w[i]);
+	sup_workers_tick(s); /* starts workers that waited for it */
 }
 
 static struct sup_worker *by_fd(struct sup *s, int fd)
@@ -138,8 +156,7 @@ static void check_dry_run_done(struct sup *s)
 	if (!s->dry_run_done) {
 		s->dry_run_done = 1;
 		log_info("dry-run: every worker finished one pass; stopping");
-		s->stopping = 1;
-		event_base_loopbreak(s->base);
+		sup_stop(s);
 	}
 }
 
@@ -167,7 +184,9 @@ static void on_record(struct sup *s, struct sup_worker *w,
 			log_info("worker %s got 401; renewing its token",
 				 w->name);
 			sup_creds_invalidate(s->creds, w->sa);
-			sup_worker_send_token(s, w);
+			if (sup_creds_want(s->creds, w->sa,
+					   checks[w->index]))
+				sup_worker_send_token(s, w);
 		}
 		break;
 	default:
@@ -234,8 +253,20 @@ static void signal_worker(struct sup *s, struct sup_worker *w, int sig)
 	}
 }
 
+/* A killed worker may have sent a request just before: the Lease stays
+ * ours until the fence window it was given has closed. */
+static void note_kill(struct sup *s)
+{
+	int64_t end = s->renew_sent_ms + s->cfg->lease_duration_ms;
+
+	if (s->mode == FENCE_LEASED && end > s->release_after_ms)
+		s->release_after_ms = end;
+}
+
 static void stop_one(struct sup *s, struct sup_worker *w, int sig)
 {
+	if (sig == SIGKILL && w->pid > 0)
+		note_kill(s);
 	if (w->state == WS_UP) {
 		w->state = WS_STOPPING;
 		w->stop_ms = clock_mono_ms();
@@ -265,6 +296,26 @@ void sup_workers_kill_all(struct sup *s, int sig)
 			stop_one(s, &s->w[i], sig);
 }
 
+int sup_workers_restart_graceful(struct sup *s)
+{
+	int n = 0;
+
+	if (s->stopping)
+		return -ECANCELED;
+	for (int i = 0; i < s->nw; i++) {
+		struct sup_worker *w = &s->w[i];
+
+		if (w->state == WS_UP) {
+			w->restart_now = 1;
+			stop_one(s, w, SIGTERM);
+			n++;
+		} else if (w->state == WS_BACKOFF && w->wanted) {
+			w->next_start_ms = clock_mono_ms();
+		}
+	}
+	return n;
+}
+
 int sup_workers_running(const struct sup *s)
 {
 	int n = 0;
@@ -289,10 +340,13 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 {
 	int64_t hb = heartbeat_deadline_ms(s);
 
-	if (w->wanted && (w->state == WS_DOWN ||
-			  (w->state == WS_BACKOFF && now >= w->next_start_ms)))
-		start_one(s, w);
-	else if (w->state == WS_UP && now - w->last_hb_ms > hb) {
+	if (w->wanted && (w->state == WS_DOWN || (w->state == WS_BACKOFF &&
+						  now >= w->next_start_ms))) {
+		/* a first token is fetched before the worker starts on it */
+		if (s->creds == NULL ||
+		    sup_creds_want(s->creds, w->sa, checks[w->index]))
+			start_one(s, w);
+	} else if (w->state == WS_UP && now - w->last_hb_ms > hb) {
 		log_warn("worker %s (pid %d) missed its heartbeat deadline "
 			 "(%ds): killing it",
 			 w->name, (int)w->pid, (int)(hb / 1000));
@@ -309,8 +363,20 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 				  w->name, (int)w->pid);
 			w->kill_failed = 1;
 		}
+		note_kill(s);
 		signal_worker(s, w, SIGKILL);
 	}
+}
+
+/* Heartbeats queued in the status channels while this loop was stopped
+ * (SIGSTOP, a frozen host) have not been read yet; judging them now would
+ * kill healthy workers. Each gets a fresh deadline instead: a worker that is
+ * really wedged misses that one too. */
+void sup_workers_forgive(struct sup *s, int64_t now)
+{
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].state == WS_UP && s->w[i].last_hb_ms < now)
+			s->w[i].last_hb_ms = now;
 }
 
 void sup_workers_tick(struct sup *s)
@@ -360,7 +426,7 @@ static void schedule_restart(struct sup *s, struct sup_worker *w, int st)
 
 static void reaped(struct sup *s, struct sup_worker *w, int st)
 {
-	int was_wedged = strcmp(w->last_exit, "wedged") == 0;
+	int was_wedged = strcmp(w->last_exit, "wedged") == 0, again;
 
 	if (!was_wedged || !WIFSIGNALED(st))
 		describe_status(st, w->last_exit, sizeof(w->last_exit));
@@ -373,8 +439,14 @@ static void reaped(struct sup *s, struct sup_worker *w, int st)
 	w->fd = -1;
 	w->pid = 0;
 	w->ready = 0;
+	again = w->restart_now && w->wanted && !s->stopping;
+	w->restart_now = 0;
 	w->kill_failed = 0;
-	if (w->wanted && !s->stopping)
+	if (again) {
+		w->state = WS_DOWN; /* started again by the next tick */
+		log_info("worker %s stopped for a restart (%s)", w->name,
+			 w->last_exit);
+	} else if (w->wanted && !s->stopping)
 		schedule_restart(s, w, st);
 	else
 		w->state = WS_DOWN;

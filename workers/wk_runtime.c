@@ -320,11 +320,6 @@ void wk_heartbeat(struct wk_rt *rt)
 		send_heartbeat(rt);
 }
 
-static void kube_progress(void *arg)
-{
-	wk_heartbeat(arg);
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct wk_rt *rt = arg;
@@ -390,21 +385,21 @@ static enum fence_mode initial_mode(const struct cfg *cfg)
 	return cfg->leader_elect ? FENCE_CLOSED : FENCE_OPEN;
 }
 
+/* A request waiting for its --kube-api-qps keeps the heartbeat going. */
+static void on_kube_wait(void *arg)
+{
+	wk_heartbeat(arg);
+}
+
 static int make_client(struct wk_rt *rt)
 {
 	struct kube_client_opts o = {0};
-	char role[320], err[512];
+	char err[512];
 	int r;
 
-	/* The identity in the User-Agent lets an audit log tell leaders
-	 * apart. */
-	if (rt->identity[0])
-		snprintf(role, sizeof(role), "worker/%s id=%s", rt->ctl->name,
-			 rt->identity);
-	else
-		snprintf(role, sizeof(role), "worker/%s", rt->ctl->name);
 	o.kubeconfig = rt->cfg->kubeconfig[0] ? rt->cfg->kubeconfig : NULL;
-	o.role = role;
+	o.role = rt->ctl->name;
+	o.identity = rt->identity;
 	o.qps = rt->cfg->kube_api_qps;
 	o.burst = rt->cfg->kube_api_burst;
 	o.timeout_ms = rt->cfg->kube_timeout_ms;
@@ -413,9 +408,7 @@ static int make_client(struct wk_rt *rt)
 		log_error("kube client: %s", err);
 		return r;
 	}
-	/* node-init's PATCHes of a 500-node batch ran 50 ms apart without
-	 * the loop reading lease renewals, and were fenced after 4 s */
-	kube_client_set_progress(rt->kube, kube_progress, rt);
+	kube_client_set_progress(rt->kube, on_kube_wait, rt);
 	if (rt->have_token)
 		return kube_client_set_token(rt->kube, rt->token);
 	return 0;

@@ -9,8 +9,12 @@
  * the real binary (SLB_ENDPOINT, ..., ACCESS_KEY_ID/ACCESS_KEY_SECRET, else
  * the RAM role of METADATA_ENDPOINT). ALI_REGION sets the region (else
  * metadata), ALI_MAX_ATTEMPTS / ALI_TIMEOUT_MS / ALI_BACKOFF_MS / ALI_V tune
- * the client. Results are printed one object per line as "kind k=v ...";
- * failures as "error rc=<n> status=<s> code=<c> request_id=<r> message=<m>".
+ * the client. ALI_RATE (calls/s, every product) paces it; ALI_FENCE_MS
+ * opens a fence window of that lease (and renew deadline) from start, as a
+ * frozen leader's worker would have; with it, the number of progress
+ * callbacks is printed last as "progress calls=<n>".
+ * Results are printed one object per line as "kind k=v ..."; failures as
+ * "error rc=<n> status=<s> code=<c> request_id=<r> message=<m>".
  * Exit: 0 ok, 1 API/transport error, 2 usage, 3 ambiguous create.
  */
 #include <curl/curl.h>
@@ -24,6 +28,8 @@
 #include "alicloud/ali_ecs.h"
 #include "alicloud/ali_slb.h"
 #include "alicloud/ali_vpc.h"
+#include "lib/clock.h"
+#include "lib/fence.h"
 #include "lib/log.h"
 
 #define MAXV 256
@@ -480,11 +486,20 @@ static long env_long(const char *name, long def)
 	return v && *v ? strtol(v, NULL, 10) : def;
 }
 
+static int progress_calls;
+
+static void on_progress(void *arg)
+{
+	(void)arg;
+	progress_calls++;
+}
+
 static int open_client(struct ali_client **c)
 {
 	static struct cfg_cloud cloud;
 	struct ali_client_opts o = {.cloud = &cloud, .role = "prog_alicloud"};
 	const char *region = getenv("ALI_REGION");
+	int r;
 
 	snprintf(cloud.region, sizeof(cloud.region), "%s",
 		 region ? region : "");
@@ -492,7 +507,16 @@ static int open_client(struct ali_client **c)
 	o.timeout_ms = env_long("ALI_TIMEOUT_MS", 0);
 	o.backoff_base_ms = env_long("ALI_BACKOFF_MS", 0);
 	o.rate[ALI_SLB] = o.rate[ALI_VPC] = o.rate[ALI_ECS] = -1;
-	return ali_client_new(&o, c);
+	if (getenv("ALI_RATE"))
+		o.rate[ALI_SLB] = o.rate[ALI_VPC] = o.rate[ALI_ECS] =
+			atof(getenv("ALI_RATE"));
+	if (env_long("ALI_FENCE_MS", 0) > 0)
+		fence_set_lease(clock_boot_ms(), env_long("ALI_FENCE_MS", 0),
+				env_long("ALI_FENCE_MS", 0));
+	r = ali_client_new(&o, c);
+	if (r == 0)
+		ali_client_set_progress(*c, on_progress, NULL);
+	return r;
 }
 
 static int run_loop(struct ctx *x, int count, long interval)
@@ -537,6 +561,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r = run_loop(&x, count, interval);
+	if (getenv("ALI_FENCE_MS"))
+		printf("progress calls=%d\n", progress_calls);
 	ali_client_free(x.c);
 	curl_global_cleanup();
 	if (r == -EINVAL && !x.err.code[0])

@@ -9,7 +9,11 @@
  *                                                  delete, preconditions)
  *
  * The connection comes from --kubeconfig=PATH (first argument) or the
- * usual $KUBECONFIG / in-cluster resolution. Results are printed as
+ * usual $KUBECONFIG / in-cluster resolution. For the fence tests,
+ * PROG_KUBE_QPS (burst 1) and PROG_KUBE_TIMEOUT_MS tune the client,
+ * PROG_KUBE_FENCE_MS opens a fence window of that lease from start,
+ * PROG_KUBE_REPEAT repeats "req", and "progress N" counts the progress
+ * callbacks. Results are printed as
  * "key value" lines on stdout (line-buffered) for the test to parse.
  */
 #include <curl/curl.h>
@@ -23,6 +27,8 @@
 #include "kube/kube_client.h"
 #include "kube/kube_event.h"
 #include "kube/kube_informer.h"
+#include "lib/clock.h"
+#include "lib/fence.h"
 #include "lib/log.h"
 #include "workers/node_init/ni_ctl.h"
 
@@ -259,6 +265,41 @@ static int cmd_event(struct kube_client *c, int argc, char **argv)
 	return r < 0;
 }
 
+static int progress_calls;
+
+static void on_progress(void *arg)
+{
+	(void)arg;
+	progress_calls++;
+}
+
+/* The fence-test knobs (see the header). */
+static void fence_knobs(struct kube_client_opts *o)
+{
+	const char *v;
+
+	if ((v = getenv("PROG_KUBE_QPS"))) {
+		o->qps = atof(v);
+		o->burst = 1;
+	}
+	if ((v = getenv("PROG_KUBE_TIMEOUT_MS")))
+		o->timeout_ms = atol(v);
+	if ((v = getenv("PROG_KUBE_FENCE_MS")))
+		fence_set_lease(clock_boot_ms(), atol(v), atol(v));
+}
+
+static int repeat_req(struct kube_client *c, int argc, char **argv)
+{
+	const char *v = getenv("PROG_KUBE_REPEAT");
+	int n = v ? atoi(v) : 1, r = 0;
+
+	kube_client_set_progress(c, on_progress, NULL);
+	for (int i = 0; i < n && r == 0; i++)
+		r = cmd_req(c, argc, argv);
+	printf("progress %d\n", progress_calls);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct kube_client_opts o = {.role = "prog-kube",
@@ -282,6 +323,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fence_knobs(&o);
 	r = kube_client_new(&o, &c, err, sizeof(err));
 	if (r < 0) {
 		printf("client-error %d %s\n", r, err);
@@ -290,7 +332,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "list"))
 		r = cmd_list(c, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "req"))
-		r = cmd_req(c, argc - 2, argv + 2);
+		r = repeat_req(c, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "watch"))
 		r = cmd_watch(c, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "event"))

@@ -1,6 +1,7 @@
 """Service-LB worker (issue 14): the Go CCM's CLB annotations that were
 missing - forward-port, proxy-protocol, modification-protection,
-external-ip-type eip, network-type, backend-ip-version - against the real
+external-ip-type eip, network-type, backend-ip-version, in-place billing
+and tags, immutable keys - against the real
 kube-apiserver and the simulator. Per key: create -> the simulator's
 state; change -> only the calls that change needs (call log); invalid
 value -> a Warning naming the key, the value and what is allowed, and no
@@ -322,10 +323,10 @@ def test_network_type(cluster, sim, world, slb):
     annotate(cluster, priv, loadbalancer_network_type="classic")
     wait_for(lambda: [e for e in events(cluster, "SyncLoadBalancerFailed",
                                         priv)
-                      if "network type" in e["message"]], 60,
+                      if "network-type" in e["message"]], 60,
              what="immutable network type Warning")
     ev = [e for e in events(cluster, "SyncLoadBalancerFailed", priv)
-          if "network type" in e["message"]][0]
+          if "network-type" in e["message"]][0]
     assert ev["type"] == "Warning"
     assert "classic" in ev["message"] and "vpc" in ev["message"]
     assert mutating(sim) == []
@@ -422,3 +423,236 @@ def test_tunnel_type_is_left_to_another_controller(cluster, sim, world, slb):
              what="finalizer removed")
     assert sim.state()["load_balancers"] == []
     assert not ingress_ip(cluster, name)
+
+
+def lb_by(sim, **kv):
+    found = [lb for lb in sim.state()["load_balancers"]
+             if all(lb.get(k) == v for k, v in kv.items())]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def tags_of(lb):
+    return {t["TagKey"]: t["TagValue"] for t in lb["Tags"]}
+
+
+def test_instance_charge_type_and_spec_in_place(cluster, sim, world, slb):
+    three_nodes(world, uniq("ict"))
+    name = uniq("ict")
+    world.svc(svc_body(name))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_settled(sim)
+    assert the_lb(sim)["InstanceChargeType"] == "PayBySpec"
+
+    # annotated after the create: described once, then one call
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_instance_charge_type="PayByCLCU")
+    wait_for(lambda: the_lb(sim)["InstanceChargeType"] == "PayByCLCU", 60,
+             what="PayByCLCU")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "ModifyLoadBalancerInstanceChargeType"], calls
+    assert calls[0]["params"]["InstanceChargeType"] == "PayByCLCU"
+    assert "LoadBalancerSpec" not in calls[0]["params"]
+
+    # back to PayBySpec: the annotated spec rides on the same call
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_instance_charge_type="PayBySpec",
+             loadbalancer_spec="slb.s2.small")
+    wait_for(lambda: the_lb(sim)["InstanceChargeType"] == "PayBySpec", 60,
+             what="PayBySpec")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "ModifyLoadBalancerInstanceChargeType"], calls
+    assert calls[0]["params"]["LoadBalancerSpec"] == "slb.s2.small"
+    assert the_lb(sim)["LoadBalancerSpec"] == "slb.s2.small"
+
+    # same type, another spec: only the spec call
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_spec="slb.s3.small")
+    wait_for(lambda: the_lb(sim)["LoadBalancerSpec"] == "slb.s3.small", 60,
+             what="spec s3")
+    wait_settled(sim)
+    assert actions(sim) == ["ModifyLoadBalancerInstanceSpec"]
+
+
+def test_internet_charge_type_and_bandwidth_in_place(cluster, sim, world,
+                                                     slb):
+    three_nodes(world, uniq("bw"))
+    pub, priv = uniq("bwpub"), uniq("bwpriv")
+    world.svc(svc_body(pub, annotations={
+        PFX + "loadbalancer-charge-type": "paybytraffic"}))
+    world.svc(svc_body(priv, annotations={
+        PFX + "loadbalancer-address-type": "intranet",
+        PFX + "loadbalancer-charge-type": "paybytraffic"}))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, pub) and ingress_ip(cluster, priv),
+             60, what="ingress IPs")
+    wait_settled(sim)
+    assert lb_by(sim, AddressType="internet")["InternetChargeType"] == \
+        "paybytraffic"
+
+    # bandwidth alone is not applied while billed by traffic
+    sim.client.clear_calls()
+    annotate(cluster, pub, loadbalancer_bandwidth="10",
+             loadbalancer_name="bw-renamed")
+    wait_for(lambda: lb_by(sim, AddressType="internet")[
+        "LoadBalancerName"] == "bw-renamed", 60, what="renamed")
+    wait_settled(sim)
+    assert actions(sim) == ["SetLoadBalancerName"]
+
+    sim.client.clear_calls()
+    annotate(cluster, pub, loadbalancer_charge_type="paybybandwidth")
+    wait_for(lambda: lb_by(sim, AddressType="internet")[
+        "InternetChargeType"] == "paybybandwidth", 60,
+        what="paybybandwidth")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "ModifyLoadBalancerInternetSpec"], calls
+    assert calls[0]["params"]["InternetChargeType"] == "paybybandwidth"
+    assert calls[0]["params"]["Bandwidth"] == "10"
+    assert lb_by(sim, AddressType="internet")["Bandwidth"] == 10
+
+    # under paybybandwidth a bandwidth change is one call
+    sim.client.clear_calls()
+    annotate(cluster, pub, loadbalancer_bandwidth="20")
+    wait_for(lambda: lb_by(sim, AddressType="internet")["Bandwidth"] == 20,
+             60, what="bandwidth 20")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == [
+        "ModifyLoadBalancerInternetSpec"], calls
+    assert calls[0]["params"]["Bandwidth"] == "20"
+
+    # an intranet CLB is never re-billed (the rest of its sync runs)
+    sim.client.clear_calls()
+    annotate(cluster, priv, loadbalancer_charge_type="paybybandwidth",
+             loadbalancer_name="priv-renamed")
+    wait_for(lambda: lb_by(sim, AddressType="intranet")[
+        "LoadBalancerName"] == "priv-renamed", 60, what="renamed")
+    wait_settled(sim)
+    assert actions(sim) == ["SetLoadBalancerName"]
+    assert lb_by(sim, AddressType="intranet")["InternetChargeType"] == \
+        "paybytraffic"
+
+
+def test_additional_tags_in_place(cluster, sim, world, slb):
+    three_nodes(world, uniq("tag"))
+    name = uniq("tag")
+    world.svc(svc_body(name, annotations={
+        PFX + "loadbalancer-additional-resource-tags": "team=a,env=dev"}))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    wait_settled(sim)
+    lb = the_lb(sim)
+    tags = tags_of(lb)
+    assert tags["team"] == "a" and tags["env"] == "dev"
+    owner = {k: tags[k] for k in ("kubernetes.do.not.delete",
+                                  "ack.aliyun.com")}
+    # somebody tags the CLB in the console
+    sim.client.mutate("set_tag", load_balancer_id=lb["LoadBalancerId"],
+                      key="console", value="x")
+
+    # team re-valued, env dropped (we set it), console kept (we did not)
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_additional_resource_tags="team=b")
+    wait_for(lambda: "env" not in tags_of(the_lb(sim)), 60,
+             what="env untagged")
+    wait_settled(sim)
+    calls = mutating(sim)
+    assert [c["action"] for c in calls] == ["AddTags", "RemoveTags"], calls
+    assert '"team"' in calls[0]["params"]["Tags"] and \
+        '"b"' in calls[0]["params"]["Tags"]
+    assert '"env"' in calls[1]["params"]["Tags"]
+    assert "console" not in calls[1]["params"]["Tags"]
+    tags = tags_of(the_lb(sim))
+    assert tags == dict(owner, team="b", console="x"), tags
+
+    # annotation removed: no tag changes (Go CCM), the rest still syncs
+    sim.client.clear_calls()
+    annotate(cluster, name, loadbalancer_additional_resource_tags=None,
+             loadbalancer_name="tag-renamed")
+    wait_for(lambda: the_lb(sim)["LoadBalancerName"] == "tag-renamed", 60,
+             what="renamed")
+    wait_settled(sim)
+    assert actions(sim) == ["SetLoadBalancerName"]
+    assert tags_of(the_lb(sim)) == dict(owner, team="b", console="x")
+
+
+def immutable_warning(cluster, name, key):
+    return [e for e in events(cluster, "SyncLoadBalancerFailed", name)
+            if PFX + key in e["message"]]
+
+
+def test_immutable_keys_warn_and_are_not_applied(cluster, sim, world, slb):
+    three_nodes(world, uniq("imm"))
+    pub, priv = uniq("immpub"), uniq("immpriv")
+    world.svc(svc_body(pub))
+    world.svc(svc_body(priv, annotations={
+        PFX + "loadbalancer-address-type": "intranet"}))
+    slb()
+    wait_for(lambda: ingress_ip(cluster, pub) and ingress_ip(cluster, priv),
+             60, what="ingress IPs")
+    wait_settled(sim)
+    before = {lb["LoadBalancerId"]: lb
+              for lb in sim.state()["load_balancers"]}
+    lb = lb_by(sim, AddressType="internet")
+    other_zone = [z for z in sim.state()["zones"]
+                  if z != lb["MasterZoneId"]][0]
+
+    # six keys at once, plus a name change: one Warning names each key
+    # with both values; only the name is applied
+    sim.client.clear_calls()
+    annotate(cluster, pub, loadbalancer_master_zoneid=other_zone,
+             loadbalancer_slave_zoneid="cn-hangzhou-x",
+             loadbalancer_resource_group_id="rg-other",
+             loadbalancer_ip_version="ipv6",
+             loadbalancer_ip="47.9.9.9",
+             loadbalancer_address_type="intranet",
+             loadbalancer_name="imm-renamed")
+    wait_for(lambda: immutable_warning(cluster, pub,
+                                       "loadbalancer-master-zoneid"),
+             60, what="immutable Warning")
+    wait_settled(sim)
+    ev = immutable_warning(cluster, pub, "loadbalancer-master-zoneid")[0]
+    assert ev["type"] == "Warning"
+    msg = ev["message"]
+    assert lb["LoadBalancerId"] in msg
+    for key, have, want in [
+            ("master-zoneid", lb["MasterZoneId"], other_zone),
+            ("slave-zoneid", lb["SlaveZoneId"], "cn-hangzhou-x"),
+            ("resource-group-id", lb["ResourceGroupId"], "rg-other"),
+            ("ip-version", "ipv4", "ipv6"),
+            ("ip", lb["Address"], "47.9.9.9"),
+            ("address-type", "internet", "intranet")]:
+        assert f'{PFX}loadbalancer-{key} is "{have}", the annotation ' \
+            f'asks for "{want}"' in msg, (key, msg)
+    assert "cannot change after creation" in msg
+    assert actions(sim) == ["SetLoadBalancerName"]
+    after = lb_by(sim, LoadBalancerId=lb["LoadBalancerId"])
+    for k in ("MasterZoneId", "SlaveZoneId", "ResourceGroupId",
+              "AddressIPVersion", "Address", "AddressType"):
+        assert after[k] == before[lb["LoadBalancerId"]][k], k
+    assert ingress_ip(cluster, pub) == lb["Address"]
+
+    # the vSwitch of an intranet CLB: Warning, no call at all
+    plb = lb_by(sim, AddressType="intranet")
+    vsw = [v["id"] for v in sim.state()["vswitches"]
+           if v["id"] != plb["VSwitchId"]][0]
+    sim.client.clear_calls()
+    annotate(cluster, priv, loadbalancer_vswitch_id=vsw)
+    wait_for(lambda: immutable_warning(cluster, priv,
+                                       "loadbalancer-vswitch-id"),
+             60, what="immutable vSwitch Warning")
+    wait_settled(sim)
+    msg = immutable_warning(cluster, priv,
+                            "loadbalancer-vswitch-id")[0]["message"]
+    assert f'is "{plb["VSwitchId"]}", the annotation asks for "{vsw}"' \
+        in msg, msg
+    assert mutating(sim) == []
+    assert lb_by(sim, LoadBalancerId=plb["LoadBalancerId"])["VSwitchId"] == \
+        plb["VSwitchId"]

@@ -164,12 +164,14 @@ DEFAULT_CONFIG = {
     "clock_offset_s": 0,       # the server's clock minus the real one
     "public_pool_cidr": "47.99.0.0/16",
     "sts_ttl_s": 3600,
+    "metadata_stall_until": 0,  # unix time: metadata requests wait until then
     "calls_max": 200000,
     "seed": 1,
     "quotas": {
         "listeners_per_lb": 50,
         "backends_per_call": 20,
-        "backends_per_lb": 200,
+        "backends_per_lb": 200,     # distinct servers, not group memberships
+        "lbs_per_instance": 50,     # CLBs one ECS instance can be a backend of
         "load_balancers": 60,
         "route_entries_per_table": 200,
         "lb_ids_per_describe": 10,

@@ -94,9 +94,11 @@ class SimClient:
     def config(self, **kw):
         return self._json("POST", "/_sim/config", kw)
 
-    def calls(self, action=None):
-        q = "?" + urllib.parse.urlencode({"action": action}) if action else ""
-        return self._json("GET", "/_sim/calls" + q)["calls"]
+    def calls(self, action=None, since=0):
+        """Call-log records (optionally one action's, or those after seq `since`)."""
+        q = {k: v for k, v in (("action", action), ("since", since)) if v}
+        return self._json("GET", "/_sim/calls" + ("?" + urllib.parse.urlencode(q)
+                                                  if q else ""))["calls"]
 
     def clear_calls(self):
         return self._json("DELETE", "/_sim/calls")

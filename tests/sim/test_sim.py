@@ -254,6 +254,23 @@ def test_metadata_token_and_role_credentials(sim):
     assert fresh["AccessKeyId"] != cred["AccessKeyId"]
 
 
+def test_metadata_stall(sim):
+    """metadata_stall_until holds metadata requests, then answers them;
+    the RPC endpoint is not held meanwhile."""
+    t0 = time.time()
+    sim.config(metadata_stall_until=t0 + 1.5)
+    try:
+        assert sim.rpc("DescribeVpcs", VPC)["TotalCount"] >= 1
+        assert time.time() - t0 < 1.5
+        assert meta_get(sim, "/latest/meta-data/region-id") == (200, "cn-hangzhou")
+        assert time.time() >= t0 + 1.5
+    finally:
+        sim.config(metadata_stall_until=0)
+    t1 = time.time()
+    assert meta_get(sim, "/latest/meta-data/region-id")[0] == 200
+    assert time.time() - t1 < 1.5
+
+
 def test_metadata_imdsv2_required(sim):
     sim.mutate("set_metadata", imdsv2_required=True)
     assert meta_get(sim, "/latest/meta-data/region-id")[0] == 403
@@ -318,6 +335,35 @@ def test_load_balancer_attributes_and_protection(sim):
     e = err(sim.rpc, "DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": lid})
     assert e.code == "InvalidLoadBalancerId.NotFound"
     assert "LoadBalancerId does not exist" in e.body["Message"]
+
+
+def test_billing_changes_in_place(sim):
+    pub = sim.rpc("CreateLoadBalancer", SLB, {"AddressType": "internet"})["LoadBalancerId"]
+    sim.rpc("ModifyLoadBalancerInstanceChargeType", SLB, {
+        "LoadBalancerId": pub, "InstanceChargeType": "PayByCLCU"})
+    attr = sim.rpc("DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": pub})
+    assert attr["InstanceChargeType"] == "PayByCLCU" and attr["LoadBalancerSpec"] == ""
+    e = err(sim.rpc, "ModifyLoadBalancerInstanceChargeType", SLB, {
+        "LoadBalancerId": pub, "InstanceChargeType": "PayBySpec"})
+    assert "LoadBalancerSpec" in e.body["Message"]
+    e = err(sim.rpc, "ModifyLoadBalancerInstanceChargeType", SLB, {
+        "LoadBalancerId": pub, "InstanceChargeType": "Monthly"})
+    assert "InstanceChargeType" in e.body["Message"]
+    sim.rpc("ModifyLoadBalancerInstanceChargeType", SLB, {
+        "LoadBalancerId": pub, "InstanceChargeType": "PayBySpec",
+        "LoadBalancerSpec": "slb.s2.small"})
+    sim.rpc("ModifyLoadBalancerInternetSpec", SLB, {
+        "LoadBalancerId": pub, "InternetChargeType": "paybybandwidth", "Bandwidth": "10"})
+    attr = sim.rpc("DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": pub})
+    assert attr["LoadBalancerSpec"] == "slb.s2.small"
+    assert attr["InternetChargeType"] == "paybybandwidth" and attr["Bandwidth"] == 10
+    e = err(sim.rpc, "ModifyLoadBalancerInternetSpec", SLB, {
+        "LoadBalancerId": pub, "Bandwidth": "0"})
+    assert "Bandwidth" in e.body["Message"]
+    priv = create_intranet(sim)["LoadBalancerId"]
+    e = err(sim.rpc, "ModifyLoadBalancerInternetSpec", SLB, {
+        "LoadBalancerId": priv, "InternetChargeType": "paybybandwidth"})
+    assert e.code == "InvalidParameter.InternetChargeType"
 
 
 def test_describe_load_balancers_filters_and_paging(sim):
@@ -548,9 +594,34 @@ def test_backend_validation(sim):
     assert other["private_ip"].startswith("10.0.0.")
     assert err(add, [{"ServerId": "i-simother", "Port": 80}]).code == "NetworkConflict"
     sim.config(quotas={"backends_per_lb": 3})
-    add([{"ServerId": "i-sim0002", "Port": p} for p in (1, 2, 3)])
-    assert err(add, [{"ServerId": "i-sim0003", "Port": 1}]).code == \
+    # the quota counts servers: one instance on many ports is one server
+    add([{"ServerId": "i-sim0002", "Port": p} for p in (1, 2, 3, 4)])
+    add([{"ServerId": sid, "Port": 1} for sid in ("i-sim0003", "i-sim0004")])
+    assert err(add, [{"ServerId": "i-sim0001", "Port": 1}]).code == \
         "InstanceBackendServerNumberOverLimit"
+
+
+def test_attachment_quota(sim):
+    """One ECS instance can be a backend of at most lbs_per_instance CLBs;
+    more groups or ports on a CLB it is already in do not count again."""
+    sim.config(quotas={"lbs_per_instance": 2})
+    groups = [make_group(sim, create_intranet(sim)["LoadBalancerId"]) for _ in range(3)]
+
+    def add(vg, sid, port=80):
+        return sim.rpc("AddVServerGroupBackendServers", SLB, {
+            "VServerGroupId": vg,
+            "BackendServers": json.dumps([{"ServerId": sid, "Port": port}])})
+    add(groups[0], "i-sim0002")
+    add(groups[1], "i-sim0002")
+    add(groups[1], "i-sim0002", 81)
+    e = err(add, groups[2], "i-sim0002")
+    assert e.code == "InstanceAttachedLoadBalancerNumberOverLimit"
+    assert "i-sim0002" in e.body["Message"]
+    add(groups[2], "i-sim0003")
+    sim.rpc("RemoveVServerGroupBackendServers", SLB, {
+        "VServerGroupId": groups[0],
+        "BackendServers": json.dumps([{"ServerId": "i-sim0002", "Port": 80}])})
+    add(groups[2], "i-sim0002")
 
 
 # -- VPC ---------------------------------------------------------------------------------------
@@ -834,6 +905,76 @@ def test_call_log(sim):
     assert "Python" in calls[0]["user_agent"]
 
 
+def _raw_send(sim, params, ua, wait_answer=True):
+    """One request on its own connection with a given User-Agent."""
+    import socket
+    from urllib.parse import quote
+    qs = "&".join("%s=%s" % (quote(k, safe=""), quote(v, safe="")) for k, v in params.items())
+    s = socket.create_connection((sim.host, sim.port), timeout=30)
+    s.sendall(("GET /?%s HTTP/1.1\r\nHost: x\r\nUser-Agent: %s\r\n\r\n" % (qs, ua)).encode())
+    if wait_answer:
+        s.recv(65536)
+    s.close()
+
+
+def test_call_log_records_every_arrival_with_sender(sim):
+    """Refused, throttled, faulted and abandoned calls are all logged with
+    their wall-clock arrival (ms) and User-Agent; `since` pages the log."""
+    sim.clear_calls()
+    ua = "alicloud-ccm/t (service-lb; identity=host_abc)"
+    t0 = int(time.time() * 1000)
+    ok = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"})
+    _raw_send(sim, ok, ua)
+    bad = dict(sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"}), Signature="AAAA")
+    _raw_send(sim, bad, ua)
+    sim.control(action="DescribeVSwitches", throttle_rate=1.0, count=1)
+    _raw_send(sim, sim.signed("DescribeVSwitches", VPC, {"RegionId": "cn-hangzhou"}), ua)
+    sim.control(action="DescribeRouteTableList", error_rate_5xx=1.0, count=1)
+    _raw_send(sim, sim.signed("DescribeRouteTableList", VPC, {"RegionId": "cn-hangzhou"}), ua)
+    # the client leaves before the answer; the change is applied and logged
+    sim.control(action="CreateLoadBalancer", latency_ms=300, count=1)
+    _raw_send(sim, sim.signed("CreateLoadBalancer", SLB, {"RegionId": "cn-hangzhou"}), ua,
+              wait_answer=False)
+    calls = None
+    for _ in range(100):
+        calls = sim.calls()
+        if any(c["action"] == "CreateLoadBalancer" for c in calls):
+            break
+        time.sleep(0.1)
+    t1 = int(time.time() * 1000)
+    got = [(c["action"], c["status"], c["code"]) for c in calls]
+    assert got == [("DescribeVpcs", 200, None),
+                   ("DescribeVpcs", 400, "SignatureDoesNotMatch"),
+                   ("DescribeVSwitches", 400, "Throttling.User"),
+                   ("DescribeRouteTableList", 503, "ServiceUnavailable"),
+                   ("CreateLoadBalancer", 200, None)], got
+    for c in calls:
+        assert c["user_agent"] == ua
+        assert isinstance(c["arrival_ms"], int) and t0 <= c["arrival_ms"] <= t1
+        assert c["arrival_ms"] == int(c["time"] * 1000)
+    assert len(sim.state()["load_balancers"]) == 1
+    last = calls[1]["seq"]
+    assert [c["seq"] for c in sim.calls(since=last)] == [c["seq"] for c in calls[2:]]
+
+
+def test_config_seed_reseeds_fault_decisions(sim):
+    def pattern():
+        sim.config(seed=42)
+        sim.control(action="DescribeVpcs", throttle_rate=0.5, count=20)
+        out = []
+        for _ in range(20):
+            try:
+                sim.rpc("DescribeVpcs", VPC)
+                out.append(1)
+            except RpcError:
+                out.append(0)
+        sim.clear_faults()
+        return out
+    first = pattern()
+    assert 0 < sum(first) < 20
+    assert pattern() == first
+
+
 def test_out_of_band_mutators(sim):
     lid = create_intranet(sim, DeleteProtection="on")["LoadBalancerId"]
     vg = make_group(sim, lid, [{"ServerId": "i-sim0002", "Port": 80}])
@@ -861,6 +1002,19 @@ def test_many_calls_on_one_connection(sim):
     for _ in range(200):
         sim.rpc("DescribeVpcs", VPC)
     assert len(sim.calls("DescribeVpcs")) == 200
+
+
+def test_fault_skip_fails_half_way(sim):
+    """skip lets the first matching calls through: page 1 answers, page 2
+    fails."""
+    sim.config(page_size=1)
+    sim.control(action="DescribeNetworkInterfaces", skip=1, fail_next=1)
+    page1 = sim.rpc("DescribeNetworkInterfaces", ECS, {"MaxResults": "1"})
+    assert page1["NextToken"]
+    e = err(sim.rpc, "DescribeNetworkInterfaces", ECS,
+            {"MaxResults": "1", "NextToken": page1["NextToken"]})
+    assert e.code == "ServiceUnavailable"
+    assert sim.rpc("DescribeNetworkInterfaces", ECS, {"MaxResults": "1"})
 
 
 def test_tls_listener_serves_same_state(tmp_path):

@@ -30,8 +30,9 @@
  * FOUND Running (or the node Ready again) with the taint =>
  * NI_ACT_UNTAINT.
  *
- * grace_ms defaults to NI_GONE_GRACE_MS (2 minutes); the environment
- * variable CCM_NODE_GONE_GRACE_MS (milliseconds) overrides it, for tests.
+ * grace_ms defaults to NI_GONE_GRACE_MS (2 minutes); in the test build
+ * only (CCM_TEST_HOOKS) the environment variable CCM_NODE_GONE_GRACE_MS
+ * (milliseconds) overrides it. The release binary does not read it.
  *
  * Ownership: ni_lc_new/ni_lc_free (NULL is a no-op); strings passed in are
  * copied.
@@ -45,8 +46,10 @@
 #include "workers/node_init/ni_model.h"
 #include "workers/wk_node.h"
 
-#define NI_GONE_GRACE_MS  120000
+#define NI_GONE_GRACE_MS 120000
+#ifdef CCM_TEST_HOOKS
 #define NI_GONE_GRACE_ENV "CCM_NODE_GONE_GRACE_MS"
+#endif
 
 enum ni_obs {
 	NI_OBS_UNKNOWN = 0,

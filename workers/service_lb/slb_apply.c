@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "workers/service_lb/slb_attrs.h"
 #include "workers/service_lb/slb_note.h"
 
 #define SLB_MOD_REASON "managed.by.ack"
@@ -121,6 +122,7 @@ static int create_lb(struct slb_apply *a, struct ali_error *err)
 			   out.network_type);
 		a->c->ccm_tagged = 1;
 		a->c->dx_read = 1; /* a new CLB has no domain extensions */
+		r = slb_attrs_from_create(&o, &out, a->c);
 	}
 	ali_lb_done(&out);
 	return r;
@@ -315,6 +317,11 @@ static int do_call(struct slb_apply *a, const struct slb_call *call,
 		return ali_slb_modify_spec(a->ali, a->c->lb_id, call->str, err);
 	case SLB_OP_UNTAG:
 		return do_untag(a, err);
+	case SLB_OP_MODIFY_CHARGE_TYPE:
+	case SLB_OP_MODIFY_INTERNET_SPEC:
+	case SLB_OP_ADD_TAGS:
+	case SLB_OP_REMOVE_TAGS:
+		return slb_attrs_apply(a, call, err);
 	case SLB_OP_DELETE_VG:
 		return ali_slb_delete_vgroup(a->ali, call->vg_id, err);
 	case SLB_OP_DELETE_LB:

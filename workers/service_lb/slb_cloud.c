@@ -13,6 +13,7 @@ void slb_cloud_clear(struct slb_cloud *c)
 	free(c->gs);
 	free(c->ls);
 	free(c->dx);
+	free(c->tags);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -190,4 +191,41 @@ void slb_group_set(struct slb_cl_group *g, const struct slb_bes *be)
 			memcpy(b->desc, be->v[i].desc, sizeof(b->desc));
 		}
 	}
+}
+
+const struct slb_cl_tag *slb_cloud_tag(const struct slb_cloud *c,
+				       const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_tags; i++)
+		if (strcmp(c->tags[i].key, key) == 0)
+			return &c->tags[i];
+	return NULL;
+}
+
+int slb_cloud_set_tag(struct slb_cloud *c, const char *key, const char *val)
+{
+	struct slb_cl_tag *t = (struct slb_cl_tag *)slb_cloud_tag(c, key);
+	void *v = c->tags;
+	int r;
+
+	if (!t) {
+		r = grow(&v, &c->cap_tags, c->n_tags, sizeof(*c->tags));
+		c->tags = v;
+		if (r < 0)
+			return r;
+		t = &c->tags[c->n_tags++];
+		slb_strcpy(t->key, sizeof(t->key), key);
+	}
+	slb_strcpy(t->val, sizeof(t->val), val);
+	return 0;
+}
+
+void slb_cloud_del_tag(struct slb_cloud *c, const char *key)
+{
+	const struct slb_cl_tag *t = slb_cloud_tag(c, key);
+
+	if (t)
+		c->tags[t - c->tags] = c->tags[--c->n_tags];
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "workers/service_lb/slb_attrs.h"
+
 static const char *const op_names[] = {
 	"CreateLoadBalancer",
 	"SetLoadBalancerDeleteProtection",
@@ -26,6 +28,10 @@ static const char *const op_names[] = {
 	"CreateDomainExtension",
 	"SetDomainExtensionAttribute",
 	"DeleteDomainExtension",
+	"ModifyLoadBalancerInstanceChargeType",
+	"ModifyLoadBalancerInternetSpec",
+	"AddTags",
+	"RemoveTags",
 };
 
 const char *slb_op_name(enum slb_op op)
@@ -63,6 +69,11 @@ static struct slb_call *push(struct slb_plan *p, enum slb_op op, int wport)
 	c->op = op;
 	c->wport = wport;
 	return c;
+}
+
+struct slb_call *slb_plan_push(struct slb_plan *p, enum slb_op op, int wport)
+{
+	return push(p, op, wport);
 }
 
 /* Pushes op once per batch of src[from..] (at least one call). */
@@ -209,6 +220,14 @@ static int plan_port_backends(const struct slb_want *w,
 	r = delta(w, want, g, &d);
 	if (r == 0 && want->n == 0 && d.rm.n) {
 		p->keep_empty[i] = 1;
+		d.rm.n = 0;
+	}
+	/* A full group cannot take the newcomers before the leavers go (the
+	 * cloud refuses the add): only then do removals come first. */
+	if (r == 0 && d.rm.n && w->max_backends &&
+	    g->be.n + d.add.n > (size_t)w->max_backends) {
+		r = push_batches(p, SLB_OP_REMOVE_BE, (int)i, g->id, &d.rm, 0,
+				 batch);
 		d.rm.n = 0;
 	}
 	if (r == 0 && d.add.n)
@@ -448,18 +467,7 @@ static int plan_attrs(const struct slb_want *w, const struct slb_cloud *c,
 			return -ENOMEM;
 		slb_strcpy(call->str, sizeof(call->str), a->name);
 	}
-	if (a->spec[0] && c->spec[0] && strcmp(a->spec, c->spec) != 0) {
-		call = push(p, SLB_OP_MODIFY_SPEC, -1);
-		if (!call)
-			return -ENOMEM;
-		slb_strcpy(call->str, sizeof(call->str), a->spec);
-	}
-	if (c->address[0] && a->intranet != c->intranet)
-		snprintf(p->warn, sizeof(p->warn),
-			 "address type %s cannot change on CLB %s (%s); "
-			 "recreate the Service",
-			 a->intranet ? "intranet" : "internet", c->lb_id,
-			 c->intranet ? "intranet" : "internet");
+	slb_attrs_plan_immutable(w, c, p);
 	return 0;
 }
 
@@ -562,19 +570,12 @@ static int push_mod_protection(struct slb_plan *p, const char *status)
 }
 
 /* Modification protection follows the annotation when it is set (the
- * default is applied on create only); the network type cannot change
- * and is reported like the address type. */
+ * default is applied on create only). */
 static int plan_protection(const struct slb_want *w, const struct slb_cloud *c,
 			   struct slb_plan *p)
 {
 	const struct slb_annot *a = &w->annot;
 
-	if (a->network_type[0] && a->intranet && c->network_type[0] &&
-	    strcmp(a->network_type, c->network_type) != 0 && !p->warn[0])
-		snprintf(p->warn, sizeof(p->warn),
-			 "network type %s cannot change on CLB %s (%s); "
-			 "recreate the Service",
-			 a->network_type, c->lb_id, c->network_type);
 	if (!a->modification_protection[0] || !c->mod_protection[0] ||
 	    strcmp(a->modification_protection, c->mod_protection) == 0)
 		return 0;
@@ -679,6 +680,9 @@ int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 		r = stale_listeners(w, c, p, 1);
 	if (r == 0)
 		r = stale_groups(w, c, batch, p);
+	/* spec, billing and tags last: a refusal keeps the backends moving */
+	if (r == 0)
+		r = slb_attrs_plan(w, c, p);
 	slb_plan_done(&late);
 	if (r < 0) {
 		snprintf(err, errlen, "out of memory planning changes");
@@ -687,16 +691,33 @@ int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 	return r;
 }
 
+int slb_cloud_owned(const struct slb_want *w, const struct slb_cloud *c)
+{
+	return c->exists && w->default_name[0] &&
+	       strcmp(c->tag_owner, w->default_name) == 0 &&
+	       strcmp(c->tag_cluster, w->cluster_id) == 0;
+}
+
 /* Our CLB goes whole (protection off first). A kept one - reused, or
  * preserve-lb-on-delete - loses only our listeners, backends and groups,
  * and a preserved one then our ownership tags, last, so a failure half
- * way still finds it by tag on the retry. */
+ * way still finds it by tag on the retry. A CLB that matched only by its
+ * default name is left entirely alone. */
 static int cleanup(const struct slb_want *w, const struct slb_cloud *c,
 		   int batch, struct slb_plan *p)
 {
 	struct slb_call *call;
 	int r;
 
+	if (!w->reused && !slb_cloud_owned(w, c)) {
+		snprintf(p->warn, sizeof(p->warn),
+			 "CLB %s matches this Service only by its name: its "
+			 "tags do not carry kubernetes.do.not.delete=%s and "
+			 "ack.aliyun.com=%s, so it is left in place; delete "
+			 "it by hand if nothing uses it",
+			 c->lb_id, w->default_name, w->cluster_id);
+		return 0;
+	}
 	if (!w->reused && !w->annot.preserve) {
 		if (c->delete_protection) {
 			call = push(p, SLB_OP_SET_DELETE_PROTECTION, -1);
@@ -711,7 +732,8 @@ static int cleanup(const struct slb_want *w, const struct slb_cloud *c,
 		r = stale_groups(w, c, batch < 1 ? 1 : batch, p);
 	if (r == 0 && !w->reused)
 		r = plan_release_protection(c, p);
-	if (r == 0 && !w->reused && c->ccm_tagged && !push(p, SLB_OP_UNTAG, -1))
+	if (r == 0 && !w->reused && slb_cloud_owned(w, c) &&
+	    !push(p, SLB_OP_UNTAG, -1))
 		r = -ENOMEM;
 	if (r < 0)
 		slb_plan_done(p);

@@ -7,8 +7,9 @@
  * HTTP listeners that must go (forward-port); delete/create/re-point/start
  * the other listeners, then the forwarding ones (their HTTPS targets
  * exist by then); domain extensions of HTTPS listeners; remove backends;
- * delete stale listeners (forwarders first) and groups. Adding before
- * removing keeps traffic flowing.
+ * delete stale listeners (forwarders first) and groups; last the spec,
+ * billing and tags (slb_attrs.h). Adding before removing keeps traffic
+ * flowing.
  *
  * Ownership rules (never broken): backends whose description is not this
  * Service's in this cluster are never removed or re-weighted; groups and
@@ -47,6 +48,10 @@ enum slb_op {
 	SLB_OP_CREATE_DOMEXT,
 	SLB_OP_SET_DOMEXT,
 	SLB_OP_DELETE_DOMEXT,
+	SLB_OP_MODIFY_CHARGE_TYPE,   /* str: type, cert: spec */
+	SLB_OP_MODIFY_INTERNET_SPEC, /* str: charge type, flag: bandwidth */
+	SLB_OP_ADD_TAGS,	     /* additional tags, see slb_attrs.h */
+	SLB_OP_REMOVE_TAGS,
 };
 
 const char *slb_op_name(enum slb_op op);
@@ -70,18 +75,24 @@ struct slb_plan {
 	char vg[SLB_MAX_PORTS][SLB_ID_LEN];
 	int keep_empty[SLB_MAX_PORTS]; /* kept backends instead of emptying */
 	int no_backends[SLB_MAX_PORTS];
-	char warn[256]; /* immutable attribute differences */
+	char warn[1024]; /* immutable attribute differences, not-owned CLB */
 };
 
 void slb_plan_done(struct slb_plan *p);
+/* Appends a zeroed call; NULL when out of memory. */
+struct slb_call *slb_plan_push(struct slb_plan *p, enum slb_op op, int wport);
 
 /* -EINVAL with err when the state cannot be reached (reused CLB missing
  * or owned by a CCM, a vgroup-port group missing). */
 int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 	     struct slb_plan *p, char *err, size_t errlen);
 
+/* Do the CLB's tags (as read) name this Service and this cluster? */
+int slb_cloud_owned(const struct slb_want *w, const struct slb_cloud *c);
+
 /* Cleanup of a Service that no longer wants a CLB; w carries the
- * ownership rules (built with no ports). */
+ * ownership rules (built with no ports). A CLB not owned (matched by its
+ * default name only) gets no call; p->warn then says why. */
 int slb_diff_cleanup(const struct slb_want *w, const struct slb_cloud *c,
 		     int batch, struct slb_plan *p);
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workers/service_lb/slb_attrs.h"
+
 void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
 {
 	size_t i;
@@ -19,10 +21,18 @@ void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
 	slb_strcpy(c->mod_protection, sizeof(c->mod_protection),
 		   lb->modification_protection);
 	slb_strcpy(c->network_type, sizeof(c->network_type), lb->network_type);
-	for (i = 0; i < lb->n_tags; i++)
-		if (!strcmp(lb->tags[i].key, "kubernetes.do.not.delete") ||
-		    !strcmp(lb->tags[i].key, "ack.aliyun.com"))
+	for (i = 0; i < lb->n_tags; i++) {
+		if (!strcmp(lb->tags[i].key, "kubernetes.do.not.delete")) {
 			c->ccm_tagged = 1;
+			slb_strcpy(c->tag_owner, sizeof(c->tag_owner),
+				   lb->tags[i].value);
+		}
+		if (!strcmp(lb->tags[i].key, "ack.aliyun.com")) {
+			c->ccm_tagged = 1;
+			slb_strcpy(c->tag_cluster, sizeof(c->tag_cluster),
+				   lb->tags[i].value);
+		}
+	}
 }
 
 static int find_one(struct ali_client *ali, const struct ali_lb_filter *f,
@@ -218,8 +228,10 @@ int slb_find(struct ali_client *ali, const struct slb_want *w,
 	if (r == ALI_E_API && w->reused &&
 	    (strstr(err->code, "NotFound") || strstr(err->code, "NotExist")))
 		r = 0; /* reported by the diff as a missing loadbalancer-id */
-	else if (r == 0)
+	else if (r == 0) {
 		slb_cloud_from_lb(&lb, c);
+		r = slb_attrs_from_lb(&lb, c);
+	}
 	ali_lb_done(&lb);
 	if (r == 0 && c->exists)
 		r = read_listeners(ali, c, w, tick, err);

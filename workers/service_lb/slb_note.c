@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "workers/service_lb/slb_attrs.h"
+
 const char *slb_call_vg(const struct slb_plan *p, const struct slb_call *call)
 {
 	if (call->vg_id[0])
@@ -106,6 +108,9 @@ int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 	case SLB_OP_CREATE_LB:
 		c->exists = 1;
 		c->ccm_tagged = 1; /* created with the ownership tags */
+		slb_strcpy(c->tag_owner, sizeof(c->tag_owner), w->default_name);
+		slb_strcpy(c->tag_cluster, sizeof(c->tag_cluster),
+			   w->cluster_id);
 		return 0;
 	case SLB_OP_SET_DELETE_PROTECTION:
 		c->delete_protection = call->flag;
@@ -126,7 +131,13 @@ int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 		return 0;
 	case SLB_OP_UNTAG:
 		c->ccm_tagged = 0;
+		c->tag_owner[0] = c->tag_cluster[0] = '\0';
 		return 0;
+	case SLB_OP_MODIFY_CHARGE_TYPE:
+	case SLB_OP_MODIFY_INTERNET_SPEC:
+	case SLB_OP_ADD_TAGS:
+	case SLB_OP_REMOVE_TAGS:
+		return slb_attrs_note(c, w, call);
 	case SLB_OP_DELETE_LB:
 		slb_cloud_clear(c);
 		return 0;

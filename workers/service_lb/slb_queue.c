@@ -57,6 +57,7 @@ void slb_entry_drop(struct slb_ctl *c, struct slb_entry *e)
 			break;
 		}
 	slb_cloud_clear(&e->cloud);
+	free(e->tag_keys);
 	free(e);
 }
 

@@ -1,0 +1,336 @@
+/* kube_async against a tiny local HTTP server (one thread per
+ * connection): concurrent requests, per-request deadlines, cancel, status
+ * mapping, and freeing with requests in flight. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kube/kube_async.h"
+#include "kube/kube_client.h"
+
+static int lfd, port;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int active, max_active, release_hang;
+
+static void serve(int fd)
+{
+	char req[8192] = "", resp[512], method[16] = "", path[256] = "";
+	size_t n = 0;
+	ssize_t r;
+	long ms = 0;
+	int code = 200, len;
+	const char *cl;
+
+	while (n < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
+		r = read(fd, req + n, sizeof(req) - 1 - n);
+		if (r <= 0)
+			return;
+		n += (size_t)r;
+		req[n] = '\0';
+	}
+	sscanf(req, "%15s %255s", method, path);
+	cl = strcasestr(req, "Content-Length:");
+	if (cl) /* drain the body so the answer is not a reset */
+		for (long want = atol(cl + 15) -
+				 (long)(n - (size_t)(strstr(req, "\r\n\r\n") +
+						     4 - req));
+		     want > 0 && (r = read(fd, req, sizeof(req))) > 0;
+		     want -= r)
+			;
+	pthread_mutex_lock(&mu);
+	if (++active > max_active)
+		max_active = active;
+	pthread_cond_broadcast(&cv);
+	if (strcmp(path, "/hang") == 0)
+		while (!release_hang)
+			pthread_cond_wait(&cv, &mu);
+	if (strncmp(path, "/wait/", 6) == 0) /* until N are in flight */
+		while (max_active < atoi(path + 6) && !release_hang)
+			pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	if (sscanf(path, "/status/%d", &code) != 1)
+		code = 200;
+	if (sscanf(path, "/delay/%ld", &ms) == 1)
+		usleep((useconds_t)ms * 1000);
+	len = snprintf(resp + 200, 300, "{\"method\":\"%s\",\"path\":\"%s\"}",
+		       method, path);
+	n = (size_t)snprintf(resp, 200,
+			     "HTTP/1.1 %d X\r\nContent-Type: application/json"
+			     "\r\nContent-Length: %d\r\n\r\n",
+			     code, len);
+	memmove(resp + n, resp + 200, (size_t)len);
+	(void)!write(fd, resp, n + (size_t)len);
+	pthread_mutex_lock(&mu);
+	active--;
+	pthread_mutex_unlock(&mu);
+}
+
+static void *conn_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	serve(fd);
+	close(fd);
+	return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+	pthread_t t;
+	int fd;
+
+	(void)arg;
+	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+		if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd))
+			close(fd);
+		else
+			pthread_detach(t);
+	}
+	return NULL;
+}
+
+struct fix {
+	struct event_base *base;
+	struct kube_client *kc;
+	struct kube_async *a;
+	char kubeconfig[64];
+};
+
+static int setup(void **state)
+{
+	static struct fix f;
+	struct kube_client_opts o = {0};
+	char err[256];
+	FILE *k;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.kubeconfig, sizeof(f.kubeconfig), "/tmp/kasync-%d.yaml",
+		 (int)getpid());
+	k = fopen(f.kubeconfig, "w");
+	assert_non_null(k);
+	fprintf(k,
+		"apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  "
+		"cluster:\n    server: http://127.0.0.1:%d\nusers:\n- name: "
+		"u\n  user:\n    token: t0k3n\ncontexts:\n- name: x\n  "
+		"context:\n    cluster: c\n    user: u\ncurrent-context: x\n",
+		port);
+	fclose(k);
+	o.kubeconfig = f.kubeconfig;
+	o.role = "test";
+	assert_int_equal(kube_client_new(&o, &f.kc, err, sizeof(err)), 0);
+	f.base = event_base_new();
+	assert_non_null(f.base);
+	assert_int_equal(kube_async_new(f.kc, f.base, &f.a), 0);
+	pthread_mutex_lock(&mu);
+	max_active = active = release_hang = 0;
+	pthread_mutex_unlock(&mu);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	pthread_mutex_lock(&mu);
+	release_hang = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	kube_async_free(f->a);
+	kube_client_free(f->kc);
+	event_base_free(f->base);
+	unlink(f->kubeconfig);
+	return 0;
+}
+
+struct got {
+	int calls, rc;
+	long status;
+	char path[64];
+};
+
+static void on_done(void *ctx, int rc, struct kube_resp *resp)
+{
+	struct got *g = ctx;
+	const char *p = json_path_str(resp->obj, "path");
+
+	g->calls++;
+	g->rc = rc;
+	g->status = resp->status;
+	snprintf(g->path, sizeof(g->path), "%s", p ? p : "");
+}
+
+static void start(struct fix *f, const char *method, const char *path,
+		  const char *body, int64_t timeout, struct got *g,
+		  struct kube_async_req **q)
+{
+	struct kube_async_call c = {.method = method,
+				    .path = path,
+				    .body = body,
+				    .timeout_ms = timeout};
+
+	assert_int_equal(kube_async_send(f->a, &c, on_done, g, q), 0);
+}
+
+/* Runs the loop until every given request ended (bounded). */
+static void run_until(struct fix *f, struct got *g, int n)
+{
+	for (int spins = 0; spins < 600; spins++) {
+		int left = 0;
+
+		for (int i = 0; i < n; i++)
+			left += g[i].calls == 0;
+		if (left == 0)
+			return;
+		event_base_loop(f->base, EVLOOP_ONCE);
+	}
+	fail_msg("requests did not end");
+}
+
+static void test_concurrent(void **state)
+{
+	struct fix *f = *state;
+	struct got g[3] = {{0}};
+
+	/* each answer waits until all three are in the server at once, so
+	 * they can only complete if they were in flight together */
+	for (int i = 0; i < 3; i++)
+		start(f, "GET", "/wait/3", NULL, 20000, &g[i], NULL);
+	assert_int_equal(kube_async_pending(f->a), 3);
+	run_until(f, g, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_int_equal(g[i].rc, 0);
+		assert_string_equal(g[i].path, "/wait/3");
+	}
+	assert_int_equal(max_active, 3);
+	assert_int_equal(kube_async_pending(f->a), 0);
+}
+
+static void test_deadline_delays_only_itself(void **state)
+{
+	struct fix *f = *state;
+	struct got g[2] = {{0}};
+
+	start(f, "GET", "/hang", NULL, 300, &g[0], NULL);
+	start(f, "GET", "/delay/10", NULL, 20000, &g[1], NULL);
+	run_until(f, &g[1], 1);
+	assert_int_equal(g[1].rc, 0);
+	assert_int_equal(g[0].calls, 0); /* still waiting on its own */
+	run_until(f, g, 1);
+	assert_int_equal(g[0].rc, -ETIMEDOUT);
+	assert_int_equal(g[0].status, 0);
+}
+
+static void test_cancel(void **state)
+{
+	struct fix *f = *state;
+	struct got g[2] = {{0}};
+	struct kube_async_req *q = NULL;
+	struct kube_async_stats st;
+
+	start(f, "GET", "/delay/200", NULL, 20000, &g[0], &q);
+	start(f, "GET", "/delay/400", NULL, 20000, &g[1], NULL);
+	assert_non_null(q);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	kube_async_cancel(q);
+	assert_int_equal(kube_async_pending(f->a), 1);
+	run_until(f, &g[1], 1);
+	assert_int_equal(g[1].rc, 0);
+	assert_int_equal(g[0].calls, 0);
+	kube_async_get_stats(f->a, &st);
+	assert_int_equal(st.cancelled, 1);
+	assert_int_equal(st.sent, 2);
+}
+
+static void test_status_and_methods(void **state)
+{
+	struct fix *f = *state;
+	struct got g[5] = {{0}};
+
+	start(f, "POST", "/status/409", "{}", 20000, &g[0], NULL);
+	start(f, "PUT", "/status/409", "{\"a\":1}", 20000, &g[1], NULL);
+	start(f, "GET", "/status/404", NULL, 20000, &g[2], NULL);
+	start(f, "DELETE", "/status/500", NULL, 20000, &g[3], NULL);
+	start(f, "PATCH", "/status/201", "{}", 20000, &g[4], NULL);
+	run_until(f, g, 5);
+	assert_int_equal(g[0].rc, -EEXIST);
+	assert_int_equal(g[1].rc, -EAGAIN);
+	assert_int_equal(g[2].rc, -ENOENT);
+	assert_int_equal(g[3].rc, -EIO);
+	assert_int_equal(g[4].rc, 0);
+	assert_int_equal(g[0].status, 409);
+	assert_string_equal(g[2].path, "/status/404");
+}
+
+static void test_bad_calls_and_refused(void **state)
+{
+	struct fix *f = *state;
+	struct kube_async_call c = {
+		.method = "GET", .path = "x", .timeout_ms = 100};
+	struct got g = {0};
+
+	assert_int_equal(kube_async_send(f->a, &c, on_done, &g, NULL), -EINVAL);
+	c.path = "/x";
+	c.timeout_ms = 0;
+	assert_int_equal(kube_async_send(f->a, &c, on_done, &g, NULL), -EINVAL);
+	assert_int_equal(g.calls, 0);
+}
+
+static void test_free_in_flight(void **state)
+{
+	struct fix *f = *state;
+	struct got g[2] = {{0}};
+
+	start(f, "GET", "/hang", NULL, 20000, &g[0], NULL);
+	start(f, "POST", "/hang", "{}", 20000, &g[1], NULL);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	kube_async_free(f->a);
+	f->a = NULL;
+	assert_int_equal(g[0].calls + g[1].calls, 0);
+	kube_async_free(NULL);
+}
+
+int main(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	pthread_t t;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_concurrent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_deadline_delays_only_itself, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_and_methods, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_calls_and_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_in_flight, setup,
+						teardown),
+	};
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 64) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
+		return 1;
+	port = ntohs(sa.sin_port);
+	pthread_create(&t, NULL, accept_main, NULL);
+	pthread_detach(t);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
