@@ -197,6 +197,16 @@ int ali_ecs_instances_by_ips(struct ali_client *c, const char *vpc_id,
 				 err);
 }
 
+static void parse_eni_ipv6(const struct json *o, struct ali_eni *e)
+{
+	const struct json *sets = ali_jlist(o, "Ipv6Sets", "Ipv6Set");
+	size_t i;
+
+	for (i = 0; i < json_len(sets) && e->n_ipv6s < ALI_ECS_MAX_IPS; i++)
+		ali_jstr(json_at(sets, i), "Ipv6Address",
+			 e->ipv6s[e->n_ipv6s++], 64);
+}
+
 static void parse_eni(const struct json *o, struct ali_eni *e)
 {
 	const struct json *sets = ali_jlist(o, "PrivateIpSets", "PrivateIpSet");
@@ -216,6 +226,7 @@ static void parse_eni(const struct json *o, struct ali_eni *e)
 			 e->ips[e->n_ips++], 64);
 	e->source_dest_check =
 		json_bool(json_get(o, "SourceDestCheck"), &b) == 0 ? b : -1;
+	parse_eni_ipv6(o, e);
 }
 
 static int eni_pages(struct ali_client *c, struct ali_params *p,
@@ -257,17 +268,16 @@ static void eni_params(const struct ali_eni_filter *f, size_t first,
 {
 	const char *const *v = f->n_ids ? f->ids : f->ips;
 	size_t n = f->n_ids ? f->n_ids : f->n_ips, i;
+	const char *ipk = f->ipv6 ? "Ipv6Address" : "PrivateIpAddress";
 
 	ali_params_set(p, "VpcId", f->vpc_id);
 	ali_params_set(p, "Status", f->status);
 	for (i = first; i < n && i < first + ECS_CHUNK; i++)
-		ali_params_set_nth(
-			p, f->n_ids ? "NetworkInterfaceId" : "PrivateIpAddress",
-			i - first, NULL, v[i]);
+		ali_params_set_nth(p, f->n_ids ? "NetworkInterfaceId" : ipk,
+				   i - first, NULL, v[i]);
 	if (f->n_ids && f->n_ips)
 		for (i = 0; i < f->n_ips && i < ECS_CHUNK; i++)
-			ali_params_set_nth(p, "PrivateIpAddress", i, NULL,
-					   f->ips[i]);
+			ali_params_set_nth(p, ipk, i, NULL, f->ips[i]);
 }
 
 int ali_ecs_enis(struct ali_client *c, const struct ali_eni_filter *f,

@@ -65,6 +65,8 @@ struct ali_eni {
 	char private_ip[64];
 	char ips[ALI_ECS_MAX_IPS][64]; /* all private IPs, primary first */
 	size_t n_ips;
+	char ipv6s[ALI_ECS_MAX_IPS][64]; /* Ipv6Sets */
+	size_t n_ipv6s;
 	int source_dest_check; /* -1 unknown */
 };
 
@@ -80,6 +82,7 @@ struct ali_eni_filter {
 	const char *status; /* e.g. "InUse" */
 	const char *const *ips;
 	size_t n_ips;
+	int ipv6; /* ips are IPv6: matched by Ipv6Address.N */
 	const char *const *ids;
 	size_t n_ids;
 };
