@@ -681,8 +681,10 @@ def test_backend_ip_version_ipv6_eni_backends(cluster, sim, world, slb):
     world.svc(svc_body(name, annotations={
         PFX + "loadbalancer-ip-version": "ipv6",
         PFX + "loadbalancer-backend-ip-version": "ipv6"}))
-    # pods on ordinary ECS nodes: with ipv6 they are ENI backends anyway
-    write_endpoints(cluster, name, [(POD6_A, names[0]), (POD6_B, names[1])],
+    # pods on ordinary ECS nodes: with ipv6 they are ENI backends anyway;
+    # one address is written non-canonically, as the API server keeps it
+    write_endpoints(cluster, name, [(POD6_A, names[0]),
+                                    ("2408:4005:03a0:2:0:0:0:101", names[1])],
                     port_name="p80")
     slb()
     wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")

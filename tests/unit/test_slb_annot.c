@@ -425,11 +425,12 @@ static void test_backend_ipv6(void **st)
 	assert_false(a.eni);
 }
 
-/* An IPv6 EndpointSlice yields its IPv6 addresses as they are. */
+/* An IPv6 EndpointSlice yields its IPv6 addresses in canonical form,
+ * the one the cloud reports backends in. */
 static void test_slice_ipv6(void **st)
 {
 	const char *t = "{\"addressType\":\"IPv6\",\"endpoints\":[{"
-			"\"addresses\":[\"2408:4005:3a0:1::100\"],"
+			"\"addresses\":[\"2408:4005:03A0:0001:0:0:0:100\"],"
 			"\"nodeName\":\"n1\"}],\"ports\":[{\"name\":"
 			"\"a\",\"port\":8080}]}";
 	struct json *j = NULL;

@@ -3,6 +3,7 @@
  * on virtual-kubelet nodes), with one DescribeNetworkInterfaces query per
  * sync and address family (the client chunks it at 100 IPs per call).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,18 @@ struct eni_maps {
 	struct ali_eni_list v4, v6;
 };
 
+/* IPv6 addresses compare by value: the API's text form is not promised
+ * to be the one the endpoints carry. */
+static int same_ip(int v6, const char *a, const char *b)
+{
+	struct in6_addr x, y;
+
+	if (!v6 || inet_pton(AF_INET6, a, &x) != 1 ||
+	    inet_pton(AF_INET6, b, &y) != 1)
+		return strcmp(a, b) == 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
 static int in_list(const struct ali_eni_list *l, int v6, const char *ip,
 		   char *eni_id, size_t n)
 {
@@ -50,7 +63,8 @@ static int in_list(const struct ali_eni_list *l, int v6, const char *ip,
 		size_t m = v6 ? l->v[i].n_ipv6s : l->v[i].n_ips;
 
 		for (k = 0; k < m; k++)
-			if (!strcmp(v6 ? l->v[i].ipv6s[k] : l->v[i].ips[k], ip))
+			if (same_ip(v6, v6 ? l->v[i].ipv6s[k] : l->v[i].ips[k],
+				    ip))
 				return slb_strcpy(eni_id, n, l->v[i].id);
 	}
 	return -ENOENT;
