@@ -12,17 +12,20 @@
 #include "config/cfg.h"
 #include "workers/service_lb/slb_ctl.h"
 
-static int collect(const struct slb_want *w, const char ***ips, size_t *n)
+static int is_unresolved_eni(const struct slb_backend *b)
 {
-	size_t i, j, cap = 0;
+	return b->type == SLB_BE_ENI && !b->server_id[0];
+}
+
+static int collect(const struct slb_want *w, const char ***ips, size_t *n_out)
+{
+	size_t i, j, cap = 0, k = 0;
 
 	*ips = NULL;
-	*n = 0;
+	*n_out = 0;
 	for (i = 0; i < w->n_ports; i++)
 		for (j = 0; j < w->ports[i].be.n; j++)
-			if (w->ports[i].be.v[j].type == SLB_BE_ENI &&
-			    !w->ports[i].be.v[j].server_id[0])
-				cap++;
+			cap += (size_t)is_unresolved_eni(&w->ports[i].be.v[j]);
 	if (!cap)
 		return 0;
 	*ips = calloc(cap, sizeof(**ips));
@@ -30,9 +33,9 @@ static int collect(const struct slb_want *w, const char ***ips, size_t *n)
 		return -ENOMEM;
 	for (i = 0; i < w->n_ports; i++)
 		for (j = 0; j < w->ports[i].be.n; j++)
-			if (w->ports[i].be.v[j].type == SLB_BE_ENI &&
-			    !w->ports[i].be.v[j].server_id[0])
-				(*ips)[(*n)++] = w->ports[i].be.v[j].server_ip;
+			if (is_unresolved_eni(&w->ports[i].be.v[j]))
+				(*ips)[k++] = w->ports[i].be.v[j].server_ip;
+	*n_out = k;
 	return 0;
 }
 
