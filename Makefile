@@ -153,8 +153,10 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
 
-fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
-	@bash tests/fuzz/run.sh $^
+fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS)) \
+	$(B)/san/tests/integ/prog_yaml
+	@PROG_YAML=$(B)/san/tests/integ/prog_yaml bash tests/fuzz/run.sh \
+		$(filter $(B)/fuzz/%,$^)
 
 clean:
 	rm -rf build bin

@@ -15,8 +15,11 @@ void ali_instance_list_done(struct ali_instance_list *l)
 
 	if (!l)
 		return;
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		free(l->v[i].tags);
+		free(l->v[i].private_ips);
+		free(l->v[i].public_ips);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
@@ -24,21 +27,41 @@ void ali_instance_list_done(struct ali_instance_list *l)
 
 void ali_eni_list_done(struct ali_eni_list *l)
 {
+	size_t i;
+
 	if (!l)
 		return;
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].ips);
+		free(l->v[i].ipv6s);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
 }
 
-static size_t copy_ips(const struct json *arr, char out[][64], size_t max)
+/* Appends s to a whole, allocated IP list. */
+static int push_ip(ali_ip **v, size_t *n, const char *s)
 {
-	size_t i, n = 0;
+	ali_ip *ip;
 
-	for (i = 0; i < json_len(arr) && n < max; i++)
-		if (json_str(json_at(arr, i)))
-			snprintf(out[n++], 64, "%s", json_str(json_at(arr, i)));
-	return n;
+	if (!s)
+		return 0;
+	ip = ali_grow(v, n, sizeof(**v));
+	if (!ip)
+		return -ENOMEM;
+	snprintf(*ip, sizeof(*ip), "%s", s);
+	return 0;
+}
+
+static int copy_ips(const struct json *arr, ali_ip **v, size_t *n)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < json_len(arr); i++)
+		r = push_ip(v, n, json_str(json_at(arr, i)));
+	return r;
 }
 
 static int parse_instance_tags(const struct json *o, struct ali_instance *in)
@@ -94,12 +117,11 @@ static int parse_instance(const struct json *o, struct ali_instance *in)
 	ali_jstr(vpc, "VSwitchId", in->vswitch_id, sizeof(in->vswitch_id));
 	ali_jstr(json_get(o, "EipAddress"), "IpAddress", in->eip,
 		 sizeof(in->eip));
-	in->n_private_ips =
-		copy_ips(ali_jlist(vpc, "PrivateIpAddress", "IpAddress"),
-			 in->private_ips, ALI_ECS_MAX_IPS);
-	in->n_public_ips =
-		copy_ips(ali_jlist(o, "PublicIpAddress", "IpAddress"),
-			 in->public_ips, ALI_ECS_MAX_IPS);
+	if (copy_ips(ali_jlist(vpc, "PrivateIpAddress", "IpAddress"),
+		     &in->private_ips, &in->n_private_ips) < 0 ||
+	    copy_ips(ali_jlist(o, "PublicIpAddress", "IpAddress"),
+		     &in->public_ips, &in->n_public_ips) < 0)
+		return -ENOMEM;
 	primary_eni(o, in);
 	return parse_instance_tags(o, in);
 }
@@ -197,17 +219,19 @@ int ali_ecs_instances_by_ips(struct ali_client *c, const char *vpc_id,
 				 err);
 }
 
-static void parse_eni_ipv6(const struct json *o, struct ali_eni *e)
+static int parse_eni_ipv6(const struct json *o, struct ali_eni *e)
 {
 	const struct json *sets = ali_jlist(o, "Ipv6Sets", "Ipv6Set");
 	size_t i;
 
-	for (i = 0; i < json_len(sets) && e->n_ipv6s < ALI_ECS_MAX_IPS; i++)
-		ali_jstr(json_at(sets, i), "Ipv6Address",
-			 e->ipv6s[e->n_ipv6s++], 64);
+	for (i = 0; i < json_len(sets); i++)
+		if (push_ip(&e->ipv6s, &e->n_ipv6s,
+			    json_path_str(json_at(sets, i), "Ipv6Address")) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
-static void parse_eni(const struct json *o, struct ali_eni *e)
+static int parse_eni(const struct json *o, struct ali_eni *e)
 {
 	const struct json *sets = ali_jlist(o, "PrivateIpSets", "PrivateIpSet");
 	size_t i;
@@ -221,12 +245,14 @@ static void parse_eni(const struct json *o, struct ali_eni *e)
 	ali_jstr(o, "ZoneId", e->zone, sizeof(e->zone));
 	ali_jstr(o, "InstanceId", e->instance_id, sizeof(e->instance_id));
 	ali_jstr(o, "PrivateIpAddress", e->private_ip, sizeof(e->private_ip));
-	for (i = 0; i < json_len(sets) && e->n_ips < ALI_ECS_MAX_IPS; i++)
-		ali_jstr(json_at(sets, i), "PrivateIpAddress",
-			 e->ips[e->n_ips++], 64);
 	e->source_dest_check =
 		json_bool(json_get(o, "SourceDestCheck"), &b) == 0 ? b : -1;
-	parse_eni_ipv6(o, e);
+	for (i = 0; i < json_len(sets); i++)
+		if (push_ip(&e->ips, &e->n_ips,
+			    json_path_str(json_at(sets, i),
+					  "PrivateIpAddress")) < 0)
+			return -ENOMEM;
+	return parse_eni_ipv6(o, e);
 }
 
 static int eni_pages(struct ali_client *c, struct ali_params *p,
@@ -254,7 +280,7 @@ static int eni_pages(struct ali_client *c, struct ali_params *p,
 			if (!e)
 				r = -ENOMEM;
 			else
-				parse_eni(json_at(arr, i), e);
+				r = parse_eni(json_at(arr, i), e);
 		}
 		ali_jstr(resp, "NextToken", token, sizeof(token));
 		json_free(resp);

@@ -11,7 +11,9 @@
 #include "alicloud/ali_client.h"
 #include "alicloud/ali_slb.h"
 
-#define ALI_ECS_MAX_IPS 8
+/* One IP address; lists of them are allocated whole (no cap: an ENI can
+ * hold dozens of secondary IPs, and a dropped one is a dropped pod). */
+typedef char ali_ip[64];
 
 struct ali_instance {
 	char id[64];
@@ -27,9 +29,9 @@ struct ali_instance {
 	char charge_type[32];
 	char spot_strategy[32];
 	char eip[64];
-	char private_ips[ALI_ECS_MAX_IPS][64];
+	ali_ip *private_ips; /* allocated */
 	size_t n_private_ips;
-	char public_ips[ALI_ECS_MAX_IPS][64];
+	ali_ip *public_ips; /* allocated */
 	size_t n_public_ips;
 	char primary_eni[64];
 	struct ali_tag *tags;
@@ -63,9 +65,9 @@ struct ali_eni {
 	char zone[64];
 	char instance_id[64];
 	char private_ip[64];
-	char ips[ALI_ECS_MAX_IPS][64]; /* all private IPs, primary first */
+	ali_ip *ips; /* all private IPs, primary first (allocated) */
 	size_t n_ips;
-	char ipv6s[ALI_ECS_MAX_IPS][64]; /* Ipv6Sets */
+	ali_ip *ipv6s; /* Ipv6Sets (allocated) */
 	size_t n_ipv6s;
 	int source_dest_check; /* -1 unknown */
 };

@@ -173,20 +173,39 @@ const char *cfg_controller_name(enum cfg_controller c);
 
 /*
  * Key rotation without a restart: the supervisor polls the cloud-config
- * file; cfg_watch_check returns 1 when its content changed AND the new
- * content is valid (the caller then restarts the workers, which re-read
- * it), 0 when unchanged, -EINVAL with a message when the new content is
- * invalid (the running workers keep the old one; reported once per
- * distinct content).
+ * file by content (a ConfigMap update swaps a symlink; editors may keep
+ * the mtime). cfg_watch_check returns
+ *   0        unchanged (or a bad content already reported),
+ *   1        changed and valid: the content is now in the snapshot file
+ *            (written atomically, mode 0600) and the caller restarts the
+ *            workers, which read the snapshot,
+ *   -EINVAL  invalid or unreadable (message in err), reported once per
+ *            distinct content, or once until the file reads again,
+ *   -EPERM   valid but an identity key changed (clusterID, region, vpcid,
+ *            routeTableIDs): a new clusterID would disown every resource,
+ *            so the running config stays; reported once per content.
+ * The snapshot is what workers read, so a worker restarted later never
+ * sees content the supervisor refused. cfg_watch_init writes the first
+ * snapshot from the file as validated at startup.
  */
 struct cfg_watch {
 	char path[4096];
+	char snapshot[4096]; /* "" = none */
 	unsigned char digest[32];
 	unsigned char bad_digest[32];
 	int have_bad;
+	int unreadable;	      /* reported until the file reads again */
+	struct cfg_cloud cur; /* the accepted content (holds the secret) */
 };
 
-int cfg_watch_init(struct cfg_watch *w, const char *path);
+/* snapshot may be NULL. 0 or -errno with err set. */
+int cfg_watch_init(struct cfg_watch *w, const char *path, const char *snapshot,
+		   struct cfg_err *err);
 int cfg_watch_check(struct cfg_watch *w, struct cfg_err *err);
+/* Zeroes the secret it holds. */
+void cfg_watch_done(struct cfg_watch *w);
+/* The first identity key that differs between a and b, or NULL. */
+const char *cfg_cloud_identity_diff(const struct cfg_cloud *a,
+				    const struct cfg_cloud *b);
 
 #endif

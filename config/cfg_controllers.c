@@ -2,7 +2,8 @@
  * --controllers in Kubernetes syntax: "*" enables every controller that is
  * on by default, "name" enables one, "-name" disables one. A list made only
  * of negations starts from "*" so "--controllers=-route" means "all but
- * route", which is what people who write it expect.
+ * route", which is what people who write it expect. Names and aliases
+ * come from the controller table (workers/wk_table.c).
  */
 #include "config/cfg.h"
 
@@ -11,46 +12,26 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "workers/wk_table.h"
 
-#define CFG_CTL_ALL (CFG_CTL_SERVICE | CFG_CTL_ROUTE | CFG_CTL_NODE)
+#define CFG_CTL_ALL wk_table_all_bits()
 
-struct ctl_name {
-	const char *name;
-	unsigned bit; /* 0: a Go CCM controller we accept and ignore */
-};
-
-static const struct ctl_name names[] = {
-	{"service", CFG_CTL_SERVICE},
-	{"service-lb", CFG_CTL_SERVICE},
-	{"route", CFG_CTL_ROUTE},
-	{"node", CFG_CTL_NODE},
-	{"node-init", CFG_CTL_NODE},
-	{"nlb", 0},
-	{"ingress", 0},
-	{"pvtz", 0},
-};
+/* Go CCM controllers this CCM does not have: accepted and ignored. */
+static const char *const go_only[] = {"nlb", "ingress", "pvtz"};
 
 const char *cfg_controller_name(enum cfg_controller c)
 {
-	switch (c) {
-	case CFG_CTL_SERVICE:
-		return "service-lb";
-	case CFG_CTL_ROUTE:
-		return "route";
-	case CFG_CTL_NODE:
-		return "node-init";
-	}
+	for (size_t i = 0; i < WK_NCONTROLLERS; i++)
+		if (wk_table[i].bit == (unsigned)c)
+			return wk_table[i].name;
 	return "?";
 }
 
-static const struct ctl_name *lookup(const char *s, size_t n)
+static const char *go_only_name(const char *s, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i].name) == n &&
-		    strncmp(names[i].name, s, n) == 0)
-			return &names[i];
+	for (size_t i = 0; i < sizeof(go_only) / sizeof(go_only[0]); i++)
+		if (strlen(go_only[i]) == n && strncmp(go_only[i], s, n) == 0)
+			return go_only[i];
 	return NULL;
 }
 
@@ -78,27 +59,31 @@ int cfg_controllers_parse(const char *s, unsigned *out, struct cfg_err *err)
 	while (*p) {
 		size_t n = strcspn(p, ",");
 		int neg = n && p[0] == '-';
-		const struct ctl_name *c;
+		const struct wk_def *c;
 
 		if (n == 1 && p[0] == '*') {
 			bits |= CFG_CTL_ALL;
 		} else if (n) {
-			c = lookup(p + neg, n - (size_t)neg);
-			if (!c) {
+			const char *nm = p + neg;
+			size_t len = n - (size_t)neg;
+			const char *ignored = go_only_name(nm, len);
+
+			c = wk_table_lookup(nm, len);
+			if (!c && !ignored) {
 				snprintf(err->msg, sizeof(err->msg),
 					 "--controllers: unknown controller "
 					 "\"%.*s\"; expected a comma list of "
 					 "*, service (service-lb), route, node "
 					 "(node-init), each optionally "
 					 "prefixed with -",
-					 (int)(n - (size_t)neg), p + neg);
+					 (int)len, nm);
 				return -EINVAL;
 			}
-			if (!c->bit)
+			if (ignored)
 				log_warn("--controllers: \"%s\" is a Go CCM "
 					 "controller this CCM does not have; "
 					 "ignored",
-					 c->name);
+					 ignored);
 			else if (neg)
 				bits &= ~c->bit;
 			else

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "workers/wk_table.h"
 
 enum ftype { FT_BOOL, FT_STR, FT_DUR, FT_INT, FT_FN };
 
@@ -156,15 +157,12 @@ static int set_verbosity(struct cfg *c, const char *v, struct cfg_err *e)
 
 static int set_worker(struct cfg *c, const char *v, struct cfg_err *e)
 {
-	static const char *const known[] = {"service-lb", "route", "node-init"};
-	size_t i;
+	const struct wk_def *d = wk_table_find(v);
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(v, known[i]) == 0) {
-			c->worker = known[i];
-			return 0;
-		}
-	return cfg_fail(e, "--worker: unknown worker \"%s\"", v);
+	if (d == NULL)
+		return cfg_fail(e, "--worker: unknown worker \"%s\"", v);
+	c->worker = d->name;
+	return 0;
 }
 
 static const struct flag flags[] = {

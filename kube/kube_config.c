@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kube/kube_config_int.h"
 #include "kube/kube_yaml.h"
 #include "lib/buf.h"
 #include "lib/json.h"
@@ -142,17 +143,14 @@ bad:
 	return -EINVAL;
 }
 
-static const struct json *find_named(const struct json *list, const char *name,
-				     const char *field)
+static const struct json *named_in(const struct json *list, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < json_len(list); i++) {
+	for (size_t i = 0; i < json_len(list); i++) {
 		const struct json *it = json_at(list, i);
 		const char *n = json_path_str(it, "name");
 
 		if (n && strcmp(n, name) == 0)
-			return json_get(it, field);
+			return it;
 	}
 	return NULL;
 }
@@ -169,11 +167,36 @@ static int resolve_path(const char *dir, const char *p, char **ret)
 
 struct kparse {
 	struct kube_conn *c;
-	const char *dir;
+	const struct kube_kfile *files;
+	size_t nfiles;
+	const char *dir; /* of the file the entry being read comes from */
 	const char *src;
 	char *err;
 	size_t errlen;
 };
+
+/*
+ * The field of entry name in list (clusters, users, contexts): from the
+ * first file that names it; k->dir becomes that file's directory. *found
+ * tells a missing entry from an entry with an empty field.
+ */
+static const struct json *find_named(struct kparse *k, const char *list,
+				     const char *name, const char *field,
+				     int *found)
+{
+	*found = 0;
+	for (size_t f = 0; f < k->nfiles; f++) {
+		const struct json *it =
+			named_in(json_get(k->files[f].root, list), name);
+
+		if (it) {
+			*found = 1;
+			k->dir = k->files[f].dir;
+			return json_get(it, field);
+		}
+	}
+	return NULL;
+}
 
 /* Copies an optional string field; paths are resolved. */
 static int take_str(struct kparse *k, const struct json *o, const char *key,
@@ -184,7 +207,8 @@ static int take_str(struct kparse *k, const struct json *o, const char *key,
 
 	if (!v || v->type == JSON_NULL)
 		return 0;
-	s = json_str(v);
+	/* a plain yes/on/true stays text in a string field, as in client-go */
+	s = v->type == JSON_BOOL ? v->str : json_str(v);
 	if (!s)
 		return cerr(k->err, k->errlen, -EINVAL,
 			    "kubeconfig %s: field %s is not a string", k->src,
@@ -249,7 +273,8 @@ static int take_cluster(struct kparse *k, const struct json *cl)
 }
 
 /* Credentials this client cannot use are errors, not anonymous access. */
-static int refuse_user_fields(struct kparse *k, const struct json *u)
+static int refuse_user_fields(struct kparse *k, const struct json *u,
+			      const char *uname)
 {
 	static const char *const bad[] = {
 		"exec", "auth-provider", "username",	  "password",
@@ -262,16 +287,20 @@ static int refuse_user_fields(struct kparse *k, const struct json *u)
 
 		if (v && v->type != JSON_NULL &&
 		    !(v->type == JSON_STRING && !v->len))
-			return cerr(k->err, k->errlen, -ENOTSUP,
-				    "kubeconfig %s: user field \"%s\" is not "
-				    "supported (use token, tokenFile or client "
-				    "certificates)",
-				    k->src, bad[i]);
+			return cerr(
+				k->err, k->errlen, -ENOTSUP,
+				"kubeconfig %s: user \"%s\": field \"%s\" "
+				"is not supported (%s; use token, tokenFile "
+				"or client certificates)",
+				k->src, uname, bad[i],
+				i == 0 ? "exec credential plugins are not "
+					 "run by this CCM"
+				       : "this CCM cannot use it");
 	}
 	return 0;
 }
 
-static int take_user(struct kparse *k, const struct json *u)
+static int take_user(struct kparse *k, const struct json *u, const char *uname)
 {
 	int r;
 
@@ -280,7 +309,7 @@ static int take_user(struct kparse *k, const struct json *u)
 	if (u->type != JSON_OBJECT)
 		return cerr(k->err, k->errlen, -EINVAL,
 			    "kubeconfig %s: user is not a mapping", k->src);
-	r = refuse_user_fields(k, u);
+	r = refuse_user_fields(k, u, uname);
 	if (!r)
 		r = take_str(k, u, "token", 0, &k->c->token);
 	if (!r)
@@ -296,76 +325,133 @@ static int take_user(struct kparse *k, const struct json *u)
 	return r;
 }
 
-static int take_context(struct kparse *k, const struct json *root)
+static const char *current_context(const struct kparse *k)
 {
-	const char *cur = json_path_str(root, "current-context");
-	const struct json *ctx, *cl;
-	const char *cname, *uname;
-	int r;
+	for (size_t f = 0; f < k->nfiles; f++) {
+		const char *cur =
+			json_path_str(k->files[f].root, "current-context");
 
-	if (!cur || !*cur)
+		if (cur && *cur)
+			return cur;
+	}
+	return NULL;
+}
+
+static int take_context(struct kparse *k)
+{
+	const char *cur = current_context(k), *cname, *uname;
+	const struct json *ctx, *cl, *u;
+	int found, r;
+
+	if (!cur)
 		return cerr(k->err, k->errlen, -EINVAL,
 			    "kubeconfig %s: current-context is not set",
 			    k->src);
-	ctx = find_named(json_get(root, "contexts"), cur, "context");
+	ctx = find_named(k, "contexts", cur, "context", &found);
 	if (!ctx)
 		return cerr(k->err, k->errlen, -EINVAL,
 			    "kubeconfig %s: context \"%s\" not found", k->src,
 			    cur);
+	r = take_str(k, ctx, "namespace", 0, &k->c->namespace);
 	cname = json_path_str(ctx, "cluster");
 	uname = json_path_str(ctx, "user");
-	cl = cname ? find_named(json_get(root, "clusters"), cname, "cluster")
-		   : NULL;
-	if (!cl)
+	cl = cname ? find_named(k, "clusters", cname, "cluster", &found) : NULL;
+	if (!r && !cl)
 		return cerr(k->err, k->errlen, -EINVAL,
 			    "kubeconfig %s: cluster \"%s\" of context \"%s\" "
 			    "not found",
 			    k->src, cname ? cname : "", cur);
-	r = take_cluster(k, cl);
-	if (!r && uname && *uname) {
-		const struct json *u =
-			find_named(json_get(root, "users"), uname, "user");
-
-		if (!u)
-			return cerr(k->err, k->errlen, -EINVAL,
-				    "kubeconfig %s: user \"%s\" not found",
-				    k->src, uname);
-		r = take_user(k, u);
-	}
 	if (!r)
-		r = take_str(k, ctx, "namespace", 0, &k->c->namespace);
-	return r;
+		r = take_cluster(k, cl);
+	if (r || !uname || !*uname)
+		return r;
+	u = find_named(k, "users", uname, "user", &found);
+	if (!found)
+		return cerr(k->err, k->errlen, -EINVAL,
+			    "kubeconfig %s: user \"%s\" not found", k->src,
+			    uname);
+	return take_user(k, u, uname);
 }
 
-int kube_conn_parse(const char *text, size_t len, const char *dir,
-		    const char *source, struct kube_conn **ret, char *err,
-		    size_t errlen)
+/* client-go refuses a name twice in one list. */
+static int check_unique(const struct json *root, const char *path, char *err,
+			size_t errlen)
 {
-	struct kparse k = {
-		.dir = dir, .src = source, .err = err, .errlen = errlen};
-	struct json *root = NULL;
+	static const char *const lists[] = {"clusters", "users", "contexts"};
+
+	for (size_t l = 0; l < 3; l++) {
+		const struct json *list = json_get(root, lists[l]);
+
+		for (size_t i = 0; i < json_len(list); i++) {
+			const char *n = json_path_str(json_at(list, i), "name");
+
+			for (size_t j = i + 1; n && j < json_len(list); j++) {
+				const char *m =
+					json_path_str(json_at(list, j), "name");
+
+				if (m && strcmp(n, m) == 0)
+					return cerr(err, errlen, -EINVAL,
+						    "kubeconfig %s: %s: the "
+						    "name \"%s\" appears twice",
+						    path, lists[l], n);
+			}
+		}
+	}
+	return 0;
+}
+
+void kube_kfile_done(struct kube_kfile *f)
+{
+	json_free(f->root);
+	free(f->dir);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+}
+
+int kube_kfile_parse(const char *text, size_t len, const char *dir,
+		     const char *path, struct kube_kfile *f, char *err,
+		     size_t errlen)
+{
 	char perr[160];
 	int r;
 
-	r = kube_yaml_parse(text, len, &root, perr, sizeof(perr));
+	memset(f, 0, sizeof(*f));
+	r = kube_yaml_parse(text, len, &f->root, perr, sizeof(perr));
 	if (r < 0)
 		return cerr(err, errlen, r == -E2BIG ? -E2BIG : -EINVAL,
-			    "kubeconfig %s: %s", source,
+			    "kubeconfig %s: %s", path,
 			    r == -E2BIG ? "too large or too deep" : perr);
-	k.c = calloc(1, sizeof(*k.c));
-	if (!k.c) {
-		r = -ENOMEM;
-		goto out;
-	}
-	k.c->source = strdup(source);
-	r = k.c->source ? 0 : -ENOMEM;
-	if (!r && root->type != JSON_OBJECT)
+	if (f->root->type != JSON_OBJECT)
 		r = cerr(err, errlen, -EINVAL, "kubeconfig %s: not a mapping",
-			 source);
+			 path);
 	if (!r)
-		r = take_context(&k, root);
-out:
-	json_free(root);
+		r = check_unique(f->root, path, err, errlen);
+	if (!r) {
+		f->dir = strdup(dir ? dir : "");
+		f->path = strdup(path);
+		r = f->dir && f->path ? 0 : -ENOMEM;
+	}
+	if (r < 0)
+		kube_kfile_done(f);
+	return r;
+}
+
+int kube_conn_build(const struct kube_kfile *files, size_t n,
+		    const char *source, struct kube_conn **ret, char *err,
+		    size_t errlen)
+{
+	struct kparse k = {.files = files,
+			   .nfiles = n,
+			   .src = source,
+			   .err = err,
+			   .errlen = errlen};
+	int r;
+
+	k.c = calloc(1, sizeof(*k.c));
+	if (!k.c)
+		return -ENOMEM;
+	k.c->source = strdup(source);
+	r = k.c->source ? take_context(&k) : -ENOMEM;
 	if (r < 0) {
 		kube_conn_free(k.c);
 		return r;
@@ -374,34 +460,17 @@ out:
 	return 0;
 }
 
-static int load_file(const char *path, struct kube_conn **ret, char *err,
-		     size_t errlen)
+int kube_conn_parse(const char *text, size_t len, const char *dir,
+		    const char *source, struct kube_conn **ret, char *err,
+		    size_t errlen)
 {
-	char *text = NULL, *dir = NULL, *slash;
-	int r;
+	struct kube_kfile f;
+	int r = kube_kfile_parse(text, len, dir, source, &f, err, errlen);
 
-	r = kube_read_small_file(path, KUBE_YAML_MAX_BYTES, &text);
 	if (r < 0)
-		return cerr(err, errlen, r, "kubeconfig %s: %s", path,
-			    strerror(-r));
-	dir = strdup(path);
-	if (!dir) {
-		r = -ENOMEM;
-		goto out;
-	}
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		dir[0] = '\0';
-	r = text ? kube_conn_parse(text, strlen(text), dir, path, ret, err,
-				   errlen)
-		 : -EIO;
-out:
-	if (text)
-		explicit_bzero(text, strlen(text));
-	free(text);
-	free(dir);
+		return r;
+	r = kube_conn_build(&f, 1, source, ret, err, errlen);
+	kube_kfile_done(&f);
 	return r;
 }
 
@@ -410,11 +479,30 @@ static int sa_file(const char *dir, const char *name, char **ret)
 	return asprintf(ret, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
 }
 
-static int in_cluster(struct kube_conn **ret, char *err, size_t errlen)
+/* client-go's InClusterConfig fails when the token cannot be read. */
+static int check_sa_token(const char *path, char *err, size_t errlen)
+{
+	char *tok = NULL;
+	int r = kube_read_small_file(path, KUBE_TOKEN_MAX, &tok);
+
+	if (tok) {
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+	}
+	if (r < 0)
+		return cerr(err, errlen, r,
+			    "in-cluster: cannot read the service-account "
+			    "token %s: %s",
+			    path, strerror(-r));
+	return 0;
+}
+
+int kube_conn_in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
 #ifdef CCM_TEST_HOOKS
+	/* only the test build moves the service-account files */
 	const char *dir = getenv("CCM_SA_DIR");
 #else
 	const char *dir = NULL;
@@ -442,9 +530,12 @@ static int in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 		r = sa_file(dir, "token", &c->token_file);
 	if (!r)
 		r = sa_file(dir, "ca.crt", &c->ca_file);
+	if (!r)
+		r = check_sa_token(c->token_file, err, errlen);
 	if (!r && access(c->ca_file, R_OK) < 0) {
-		/* client-go only logs this; the system CA store is used */
-		log_v(4, "in-cluster CA %s unreadable", c->ca_file);
+		/* client-go logs this and falls back to the system CA store */
+		log_warn("in-cluster CA %s: %s; using the system CA store",
+			 c->ca_file, strerror(errno));
 		free(c->ca_file);
 		c->ca_file = NULL;
 	}
@@ -459,26 +550,4 @@ static int in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 	}
 	*ret = c;
 	return 0;
-}
-
-int kube_conn_load(const char *kubeconfig, struct kube_conn **ret, char *err,
-		   size_t errlen)
-{
-	const char *env = getenv("KUBECONFIG");
-	char first[4096];
-
-	if (kubeconfig && *kubeconfig)
-		return load_file(kubeconfig, ret, err, errlen);
-	if (env && *env) {
-		size_t n = strcspn(env, ":");
-
-		if (n >= sizeof(first))
-			return cerr(err, errlen, -ENAMETOOLONG,
-				    "KUBECONFIG entry too long");
-		memcpy(first, env, n);
-		first[n] = '\0';
-		if (n)
-			return load_file(first, ret, err, errlen);
-	}
-	return in_cluster(ret, err, errlen);
 }

@@ -2,10 +2,15 @@
  * kube_config - where and how to reach the API server.
  *
  * kube_conn_load() resolves the connection from, in order: the kubeconfig
- * path given, the first entry of $KUBECONFIG, or the in-cluster service
- * account ($KUBERNETES_SERVICE_HOST/_PORT and the files in
- * /var/run/secrets/kubernetes.io/serviceaccount, a directory the test
- * build (CCM_TEST_HOOKS) moves with $CCM_SA_DIR).
+ * path given, the files of $KUBECONFIG merged as client-go merges them
+ * (kube_config_int.h), or the in-cluster service
+ * account as client-go's InClusterConfig: https://$KUBERNETES_SERVICE_HOST
+ * :$KUBERNETES_SERVICE_PORT (an IPv6 host bracketed), the token and ca.crt
+ * in /var/run/secrets/kubernetes.io/serviceaccount (an unreadable token is
+ * an error, an unreadable CA a warning and the system store). Only the test
+ * build (CCM_TEST_HOOKS) moves that directory with $CCM_SA_DIR. The token
+ * file is re-read by kube_client (every minute and after a 401), so the
+ * kubelet's rotation is picked up.
  *
  * From a kubeconfig it takes the current context's cluster (server,
  * certificate-authority[-data], insecure-skip-tls-verify, tls-server-name,

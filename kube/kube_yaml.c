@@ -1,565 +1,630 @@
+/*
+ * kube_yaml - block and flow structure of the kubeconfig YAML reader; the
+ * characters and scalars are in kube_yaml_scan.c.
+ *
+ * A recursive descent over the text: a block collection is identified by
+ * the column of its first entry, and a value ends where the next line is
+ * indented no deeper than its parent. Every collection counts against
+ * KUBE_YAML_MAX_DEPTH and every value against KUBE_YAML_MAX_NODES.
+ */
 #include "kube/kube_yaml.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct yline {
-	int indent;
-	int lineno;
-	char *text; /* comment and trailing blanks removed; points into copy */
-};
+#include "kube/kube_yaml_int.h"
 
-struct yparser {
-	struct yline *l;
-	size_t n;
-	size_t pos;
-	unsigned depth;
-	char *err;
-	size_t errlen;
-};
-
-static int yerr(struct yparser *p, int lineno, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int yerr(struct yparser *p, int lineno, const char *fmt, ...)
+static int mk(struct ky *p, enum json_type t, struct json **ret)
 {
-	va_list ap;
-	int off;
-
-	if (!p->err || !p->errlen)
-		return -EINVAL;
-	off = snprintf(p->err, p->errlen, "line %d: ", lineno);
-	if (off < 0 || (size_t)off >= p->errlen)
-		return -EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(p->err + off, p->errlen - (size_t)off, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static struct json *node_new(enum json_type t)
-{
-	struct json *v = calloc(1, sizeof(*v));
-
-	if (v)
-		v->type = t;
-	return v;
-}
-
-static int node_set_str(struct json *v, const char *s, size_t len)
-{
-	v->str = malloc(len + 1);
-	if (!v->str)
+	if (++p->nodes > KUBE_YAML_MAX_NODES) {
+		ky_err(p, "more than %u values", KUBE_YAML_MAX_NODES);
+		return -E2BIG;
+	}
+	*ret = calloc(1, sizeof(**ret));
+	if (!*ret)
 		return -ENOMEM;
-	memcpy(v->str, s, len);
-	v->str[len] = '\0';
-	v->len = len;
+	(*ret)->type = t;
 	return 0;
 }
 
-/* Takes ownership of child and key (key NULL for arrays), even on error. */
-static int node_add(struct json *parent, char *key, struct json *child)
+static int grow(struct json *c)
 {
-	if (parent->n == parent->cap) {
-		size_t ncap = parent->cap ? parent->cap * 2 : 4;
-		struct json **ni =
-			realloc(parent->items, ncap * sizeof(struct json *));
+	size_t ncap = c->cap ? c->cap * 2 : 4;
+	struct json **ni = realloc(c->items, ncap * sizeof(struct json *));
 
-		if (!ni)
-			goto fail;
-		parent->items = ni;
-		if (parent->type == JSON_OBJECT) {
-			char **nk = realloc(parent->keys, ncap * sizeof(*nk));
-
-			if (!nk)
-				goto fail;
-			parent->keys = nk;
-		}
-		parent->cap = ncap;
-	}
-	parent->items[parent->n] = child;
-	if (parent->type == JSON_OBJECT)
-		parent->keys[parent->n] = key;
-	parent->n++;
-	return 0;
-fail:
-	free(key);
-	json_free(child);
-	return -ENOMEM;
-}
-
-/* Cuts a comment: '#' at the start or after a blank, outside quotes. */
-static void strip_comment(char *s)
-{
-	char q = 0;
-	char *p;
-
-	for (p = s; *p; p++) {
-		if (q) {
-			if (*p == q && q == '"' && p[-1] == '\\')
-				continue;
-			if (*p == q)
-				q = 0;
-		} else if (*p == '"' || *p == '\'') {
-			if (p == s || p[-1] == ' ' || p[-1] == '\t' ||
-			    p[-1] == ':' || p[-1] == '-' || p[-1] == '[' ||
-			    p[-1] == '{' || p[-1] == ',')
-				q = *p;
-		} else if (*p == '#' &&
-			   (p == s || p[-1] == ' ' || p[-1] == '\t')) {
-			*p = '\0';
-			break;
-		}
-	}
-	p = s + strlen(s);
-	while (p > s && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\r'))
-		*--p = '\0';
-}
-
-/* Splits the copy into significant lines. */
-static int split_lines(struct yparser *p, char *copy)
-{
-	char *line = copy, *next;
-	int lineno = 0;
-
-	for (; line; line = next) {
-		char *t = line;
-		int ind = 0;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		lineno++;
-		while (*t == ' ') {
-			t++;
-			ind++;
-		}
-		if (*t == '\t')
-			return yerr(p, lineno, "tab in indentation");
-		strip_comment(t);
-		if (!*t || (ind == 0 && strcmp(t, "---") == 0))
-			continue;
-		if (ind == 0 && strcmp(t, "...") == 0)
-			break;
-		if (*t == '%')
-			return yerr(p, lineno, "directives not supported");
-		p->l[p->n].indent = ind;
-		p->l[p->n].lineno = lineno;
-		p->l[p->n].text = t;
-		p->n++;
-	}
-	return 0;
-}
-
-static int is_seq_item(const char *t)
-{
-	return t[0] == '-' && (t[1] == '\0' || t[1] == ' ');
-}
-
-static int put_utf8(char *o, unsigned long cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-static int hex_escape(const char *s, int digits, unsigned long *cp)
-{
-	char tmp[9];
-	char *end;
-	int i;
-
-	for (i = 0; i < digits; i++)
-		if (!s[i])
-			return -EINVAL;
-	memcpy(tmp, s, (size_t)digits);
-	tmp[digits] = '\0';
-	*cp = strtoul(tmp, &end, 16);
-	return *end || *cp > 0x10ffff ? -EINVAL : 0;
-}
-
-static int dq_escape(const char **sp, char *o)
-{
-	static const char from[] = "\\\"/ntr0abef v";
-	static const char to[] = "\\\"/\n\t\r\0\a\b\033\f \v";
-	const char *s = *sp, *hit;
-	unsigned long cp;
-	int digits = 0;
-
-	if (*s == 'u')
-		digits = 4;
-	else if (*s == 'x')
-		digits = 2;
-	else if (*s == 'U')
-		digits = 8;
-	if (digits) {
-		if (hex_escape(s + 1, digits, &cp) < 0)
-			return -EINVAL;
-		*sp = s + 1 + digits;
-		return put_utf8(o, cp);
-	}
-	hit = *s ? strchr(from, *s) : NULL;
-	if (!hit)
-		return -EINVAL;
-	*o = to[hit - from];
-	*sp = s + 1;
-	return 1;
-}
-
-/* Parses a quoted scalar at *sp (quote included) into a new string. */
-static int parse_quoted(const char **sp, char **out, size_t *outlen)
-{
-	const char *s = *sp;
-	char q = *s++;
-	char *o = malloc(strlen(s) + 1);
-	size_t n = 0;
-
-	if (!o)
+	if (!ni)
 		return -ENOMEM;
-	for (;;) {
-		if (!*s)
-			goto bad;
-		if (*s == q && q == '\'' && s[1] == '\'') {
-			o[n++] = '\'';
-			s += 2;
-		} else if (*s == q) {
-			s++;
-			break;
-		} else if (q == '"' && *s == '\\') {
-			int k;
+	c->items = ni;
+	if (c->type == JSON_OBJECT) {
+		char **nk = realloc(c->keys, ncap * sizeof(*nk));
 
-			s++;
-			k = dq_escape(&s, o + n);
-			if (k < 0)
-				goto bad;
-			n += (size_t)k;
-		} else {
-			o[n++] = *s++;
-		}
-	}
-	o[n] = '\0';
-	*out = o;
-	*outlen = n;
-	*sp = s;
-	return 0;
-bad:
-	free(o);
-	return -EINVAL;
-}
-
-static int scalar_flow(struct yparser *p, int lineno, const char *s,
-		       struct json **ret)
-{
-	char jerr[128];
-	int r = json_parse(s, strlen(s), NULL, ret, jerr, sizeof(jerr));
-
-	if (r == -EINVAL)
-		return yerr(p, lineno, "flow value is not JSON: %s", jerr);
-	return r;
-}
-
-static int scalar_plain(const char *s, struct json **ret)
-{
-	struct json *v;
-
-	if (!strcmp(s, "null") || !strcmp(s, "~") || !strcmp(s, "Null") ||
-	    !strcmp(s, "NULL")) {
-		v = node_new(JSON_NULL);
-	} else if (!strcmp(s, "true") || !strcmp(s, "false") ||
-		   !strcmp(s, "True") || !strcmp(s, "False")) {
-		v = node_new(JSON_BOOL);
-		if (v)
-			v->boolean = s[0] == 't' || s[0] == 'T';
-	} else {
-		v = node_new(JSON_STRING);
-		if (v && node_set_str(v, s, strlen(s)) < 0) {
-			json_free(v);
-			v = NULL;
-		}
-	}
-	if (!v)
-		return -ENOMEM;
-	*ret = v;
-	return 0;
-}
-
-static int parse_scalar(struct yparser *p, int lineno, const char *s,
-			struct json **ret)
-{
-	struct json *v;
-	char *str;
-	size_t len;
-	int r;
-
-	if (*s == '"' || *s == '\'') {
-		r = parse_quoted(&s, &str, &len);
-		if (r == -EINVAL || (r == 0 && *s)) {
-			if (r == 0)
-				free(str);
-			return yerr(p, lineno, "bad quoted scalar");
-		}
-		if (r < 0)
-			return r;
-		v = node_new(JSON_STRING);
-		if (!v) {
-			free(str);
+		if (!nk)
 			return -ENOMEM;
-		}
-		v->str = str;
-		v->len = len;
-		*ret = v;
-		return 0;
+		c->keys = nk;
 	}
-	if (*s == '{' || *s == '[')
-		return scalar_flow(p, lineno, s, ret);
-	if (strchr("&*!|>@`", *s))
-		return yerr(p, lineno, "unsupported YAML construct '%c'", *s);
-	return scalar_plain(s, ret);
+	c->cap = ncap;
+	return 0;
 }
 
 /*
- * Finds "key: value" in t. Returns 1 with *key (allocated) and *val
- * (pointing into t) set, 0 when t is not a mapping entry, <0 on error.
+ * Takes ownership of key and child, even on error. A repeated key replaces
+ * the earlier value in place: client-go (go-yaml v2) keeps the last one.
  */
-static int split_key(const char *t, char **key, const char **val)
+static int put(struct json *c, char *key, struct json *child)
 {
-	const char *s = t, *colon;
-	size_t len;
-	int r;
-
-	if (*t == '"' || *t == '\'') {
-		r = parse_quoted(&s, key, &len);
-		if (r == -EINVAL)
-			return 0;
-		if (r < 0)
-			return r;
-		if (*s != ':' || (s[1] && s[1] != ' ')) {
-			free(*key);
-			return 0;
+	if (key) {
+		for (size_t k = 0; k < c->n; k++) {
+			if (strcmp(c->keys[k], key) == 0) {
+				json_free(c->items[k]);
+				c->items[k] = child;
+				free(key);
+				return 0;
+			}
 		}
-		colon = s;
-	} else {
-		if (*t == '{' || *t == '[')
-			return 0;
-		for (colon = t; (colon = strchr(colon, ':')); colon++)
-			if (colon[1] == '\0' || colon[1] == ' ')
-				break;
-		if (!colon || colon == t)
-			return 0;
-		len = (size_t)(colon - t);
-		while (len && t[len - 1] == ' ')
-			len--;
-		*key = strndup(t, len);
-		if (!*key)
-			return -ENOMEM;
 	}
-	for (s = colon + 1; *s == ' '; s++)
-		;
-	*val = s;
-	return 1;
-}
-
-static int parse_block(struct yparser *p, int ind, struct json **ret);
-
-/* Value of "key:" with nothing after the colon. */
-static int parse_nested(struct yparser *p, int ind, struct json **ret)
-{
-	if (p->pos < p->n && p->l[p->pos].indent > ind)
-		return parse_block(p, p->l[p->pos].indent, ret);
-	if (p->pos < p->n && p->l[p->pos].indent == ind &&
-	    is_seq_item(p->l[p->pos].text))
-		return parse_block(p, ind, ret);
-	*ret = node_new(JSON_NULL);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static int check_dedent(struct yparser *p, int ind)
-{
-	if (p->pos < p->n && p->l[p->pos].indent > ind)
-		return yerr(p, p->l[p->pos].lineno, "unexpected indentation");
+	if (c->n == c->cap && grow(c) < 0) {
+		free(key);
+		json_free(child);
+		return -ENOMEM;
+	}
+	c->items[c->n] = child;
+	if (c->type == JSON_OBJECT)
+		c->keys[c->n] = key;
+	c->n++;
 	return 0;
 }
 
-static int parse_map(struct yparser *p, int ind, struct json *obj)
+static int enter(struct ky *p)
 {
-	while (p->pos < p->n && p->l[p->pos].indent == ind &&
-	       !is_seq_item(p->l[p->pos].text)) {
-		struct yline *l = &p->l[p->pos];
-		const char *val;
-		struct json *child = NULL;
-		char *key;
-		int r = split_key(l->text, &key, &val);
-
-		if (r == 0)
-			return yerr(p, l->lineno, "expected \"key: value\"");
-		if (r < 0)
-			return r;
-		p->pos++;
-		if (*val)
-			r = parse_scalar(p, l->lineno, val, &child);
-		else
-			r = parse_nested(p, ind, &child);
-		if (r < 0) {
-			free(key);
-			return r;
-		}
-		r = node_add(obj, key, child);
-		if (r < 0)
-			return r;
+	if (++p->depth > KUBE_YAML_MAX_DEPTH) {
+		ky_err(p, "nested deeper than %d levels", KUBE_YAML_MAX_DEPTH);
+		return -E2BIG;
 	}
-	return check_dedent(p, ind);
+	return 0;
 }
 
-static int parse_item(struct yparser *p, int ind, struct json **ret)
+static int is_one_of(const char *s, const char *const *set)
 {
-	struct yline *l = &p->l[p->pos];
-	char *t = l->text + 1, *key = NULL;
-	const char *val;
-	int r;
+	for (; *set; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}
 
-	while (*t == ' ')
-		t++;
-	if (!*t) {
-		p->pos++;
-		if (p->pos < p->n && p->l[p->pos].indent > ind)
-			return parse_block(p, p->l[p->pos].indent, ret);
-		*ret = node_new(JSON_NULL);
-		return *ret ? 0 : -ENOMEM;
-	}
-	r = is_seq_item(t) ? 1 : split_key(t, &key, &val);
+/* YAML 1.1 core resolution of a plain scalar (null, bool or string). */
+static int plain_node(struct ky *p, struct buf *b, struct json **ret)
+{
+	static const char *const nulls[] = {"",	    "~",    "null",
+					    "Null", "NULL", NULL};
+	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
+					  "YES",  "on",	  "On",	  "ON",	 NULL};
+	static const char *const no[] = {"false", "False", "FALSE", "no",
+					 "No",	  "NO",	   "off",   "Off",
+					 "OFF",	  NULL};
+	const char *s = b->data ? b->data : "";
+	int t = is_one_of(s, yes), f = is_one_of(s, no);
+	int r = mk(p,
+		   is_one_of(s, nulls) ? JSON_NULL
+		   : t || f	       ? JSON_BOOL
+				       : JSON_STRING,
+		   ret);
+
+	if (r < 0 || (*ret)->type == JSON_NULL)
+		return r;
+	(*ret)->boolean = t;
+	(*ret)->str = strdup(s);
+	(*ret)->len = strlen(s);
+	return (*ret)->str ? 0 : -ENOMEM;
+}
+
+static int string_node(struct ky *p, struct buf *b, struct json **ret)
+{
+	int r = mk(p, JSON_STRING, ret);
+
 	if (r < 0)
 		return r;
-	if (r == 1) {
-		free(key);
-		/* The item's content starts a nested block at its column. */
-		l->indent = ind + (int)(t - l->text);
-		l->text = t;
-		return parse_block(p, l->indent, ret);
-	}
-	p->pos++;
-	return parse_scalar(p, l->lineno, t, ret);
+	(*ret)->str = strdup(b->data ? b->data : "");
+	(*ret)->len = b->len;
+	return (*ret)->str ? 0 : -ENOMEM;
 }
 
-static int parse_seq(struct yparser *p, int ind, struct json *arr)
+static int unsupported(struct ky *p)
 {
-	while (p->pos < p->n && p->l[p->pos].indent == ind &&
-	       is_seq_item(p->l[p->pos].text)) {
-		struct json *child = NULL;
-		int r = parse_item(p, ind, &child);
-
-		if (r < 0)
-			return r;
-		r = node_add(arr, NULL, child);
-		if (r < 0)
-			return r;
+	switch (ky_ch(p, 0)) {
+	case '&':
+	case '*':
+		return ky_err(p, "anchors and aliases are not supported");
+	case '!':
+		return ky_err(p, "tags are not supported");
+	case '|':
+	case '>':
+		return ky_err(p, "block scalars ('|', '>') are not supported; "
+				 "use a quoted string");
+	case '?':
+		return ky_err(p, "complex keys ('?') are not supported");
+	case '%':
+		return ky_err(p, "directives are not supported");
+	case ':':
+		return ky_err(p, "a ':' without a key");
+	case '\0':
+		return ky_err(p, "unexpected end of input; expected a value");
+	default:
+		return ky_err(p, "unexpected %s; expected a value", ky_what(p));
 	}
-	return check_dedent(p, ind);
 }
 
-static int parse_block(struct yparser *p, int ind, struct json **ret)
+/* A key's text: plain booleans become "true"/"false" like client-go. */
+static int key_text(struct ky *p, struct json *k, char **ret)
 {
-	int seq = is_seq_item(p->l[p->pos].text);
-	struct json *v;
+	if (k->type == JSON_NULL)
+		return ky_err(p, "a null or empty key is not allowed");
+	if (k->len > KUBE_YAML_MAX_KEY)
+		return ky_err(p, "key longer than %u bytes", KUBE_YAML_MAX_KEY);
+	*ret = strdup(k->type == JSON_BOOL ? (k->boolean ? "true" : "false")
+					   : k->str);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int flow_node(struct ky *p, struct json **ret);
+
+static int flow_ws(struct ky *p)
+{
+	int r = ky_skip(p);
+
+	if (r < 0)
+		return r;
+	if (ky_at_doc_marker(p))
+		return ky_err(p, "document marker inside a flow collection");
+	if (!ky_ch(p, 0))
+		return ky_err(p, "flow collection not closed before the end");
+	return 0;
+}
+
+/* A quoted or plain scalar; indent bounds a block plain scalar's lines. */
+static int scalar_node(struct ky *p, int flow, int indent, struct json **ret)
+{
+	struct buf b;
+	int lines, r;
+
+	buf_init(&b, (size_t)2 * KUBE_YAML_MAX_BYTES);
+	if (ky_ch(p, 0) == '"' || ky_ch(p, 0) == '\'') {
+		r = ky_scan_quoted(p, &b);
+		if (!r)
+			r = string_node(p, &b, ret);
+	} else {
+		r = ky_scan_plain(p, flow, indent, &b, &lines);
+		if (!r)
+			r = plain_node(p, &b, ret);
+	}
+	buf_done(&b);
+	return r;
+}
+
+/* "key: value" inside flow: the key on one line with its ':'. */
+static int flow_pair(struct ky *p, int key_line, char close, struct json **key,
+		     struct json **val)
+{
 	int r;
 
-	if (++p->depth > KUBE_YAML_MAX_DEPTH)
-		return -E2BIG;
-	v = node_new(seq ? JSON_ARRAY : JSON_OBJECT);
+	*val = NULL;
+	if (ky_ch(p, 0) != ':')
+		return mk(p, JSON_NULL, val);
+	if (!*key || p->line != key_line || (*key)->type == JSON_OBJECT ||
+	    (*key)->type == JSON_ARRAY)
+		return ky_err(p, "a flow key must be a scalar on the line of "
+				 "its ':'");
+	ky_adv(p);
+	r = flow_ws(p);
+	if (r < 0)
+		return r;
+	if (ky_ch(p, 0) == ',' || ky_ch(p, 0) == close)
+		return mk(p, JSON_NULL, val);
+	return flow_node(p, val);
+}
+
+/* Reads one "key[: value]" entry of a flow collection. */
+static int flow_entry(struct ky *p, char close, struct json **k,
+		      struct json **v)
+{
+	int line = p->line, r;
+
+	*k = *v = NULL;
+	if (close == '}' && (ky_ch(p, 0) == '{' || ky_ch(p, 0) == '['))
+		return ky_err(p, "a flow mapping or sequence as a key is not "
+				 "supported");
+	r = flow_node(p, k);
+	if (!r)
+		r = flow_ws(p);
+	if (!r && (close == '}' || ky_ch(p, 0) == ':'))
+		r = flow_pair(p, line, close, k, v);
+	return r;
+}
+
+static int flow_add(struct ky *p, struct json *c, struct json *k,
+		    struct json *v)
+{
+	struct json *pair;
+	char *key = NULL;
+	int r;
+
 	if (!v)
-		return -ENOMEM;
-	r = seq ? parse_seq(p, ind, v) : parse_map(p, ind, v);
-	p->depth--;
+		return put(c, NULL, k);
+	r = key_text(p, k, &key);
+	json_free(k);
 	if (r < 0) {
 		json_free(v);
 		return r;
 	}
-	*ret = v;
+	if (c->type == JSON_OBJECT)
+		return put(c, key, v);
+	r = mk(p, JSON_OBJECT, &pair);
+	if (r < 0) {
+		free(key);
+		json_free(v);
+		return r;
+	}
+	r = put(pair, key, v);
+	return r < 0 ? (json_free(pair), r) : put(c, NULL, pair);
+}
+
+static int flow_collection(struct ky *p, struct json **ret)
+{
+	char close = ky_ch(p, 0) == '{' ? '}' : ']';
+	int r = enter(p);
+
+	if (!r)
+		r = mk(p, close == '}' ? JSON_OBJECT : JSON_ARRAY, ret);
+	if (r < 0)
+		return r;
+	ky_adv(p);
+	for (;;) {
+		struct json *k, *v;
+
+		r = flow_ws(p);
+		if (r < 0 || ky_ch(p, 0) == close)
+			break;
+		r = flow_entry(p, close, &k, &v);
+		if (!r)
+			r = flow_add(p, *ret, k, v);
+		else {
+			json_free(k);
+			json_free(v);
+		}
+		if (!r)
+			r = flow_ws(p);
+		if (r < 0 || ky_ch(p, 0) == close)
+			break;
+		if (ky_ch(p, 0) != ',') {
+			r = ky_err(p, "expected ',' or '%c' in a flow %s",
+				   close,
+				   close == '}' ? "mapping" : "sequence");
+			break;
+		}
+		ky_adv(p);
+	}
+	p->depth--;
+	if (r < 0) {
+		json_free(*ret);
+		*ret = NULL;
+		return r;
+	}
+	ky_adv(p);
 	return 0;
 }
 
-static int parse_document(struct yparser *p, struct json **ret)
+static int flow_node(struct ky *p, struct json **ret)
 {
-	const char *t;
+	char c = ky_ch(p, 0);
+
+	if (c == '{' || c == '[')
+		return flow_collection(p, ret);
+	if (c == '"' || c == '\'' || ky_plain_start(p, 1))
+		return scalar_node(p, 1, 0, ret);
+	return unsupported(p);
+}
+
+static int is_seq_entry(const struct ky *p)
+{
+	return ky_ch(p, 0) == '-' && ky_blankz(ky_ch(p, 1));
+}
+
+/*
+ * Whether the token at the cursor is a block mapping key: a scalar on one
+ * line followed by ": ". The cursor does not move.
+ */
+static int key_ahead(struct ky *p)
+{
+	struct ky save = *p;
+	struct buf b;
+	int lines = 0, r = -EINVAL, line = p->line;
+
+	save.err = NULL;
+	buf_init(&b, (size_t)2 * KUBE_YAML_MAX_BYTES);
+	if (ky_ch(&save, 0) == '"' || ky_ch(&save, 0) == '\'')
+		r = ky_scan_quoted(&save, &b);
+	else if (ky_plain_start(&save, 0))
+		r = ky_scan_plain(&save, 0, ky_col(p) + 1, &b, &lines);
+	buf_done(&b);
+	while (r == 0 && ky_ch(&save, 0) == ' ')
+		ky_adv(&save);
+	return r == 0 && !lines && save.line == line &&
+	       ky_ch(&save, 0) == ':' && ky_blankz(ky_ch(&save, 1));
+}
+
+/* A scalar or flow collection; parent is the enclosing block's column. */
+static int inline_value(struct ky *p, int parent, struct json **ret)
+{
+	char c = ky_ch(p, 0);
 	int r;
 
-	if (p->n == 0) {
-		*ret = node_new(JSON_OBJECT);
-		return *ret ? 0 : -ENOMEM;
+	if (c == '{' || c == '[' || c == '"' || c == '\'') {
+		r = flow_node(p, ret);
+		if (r < 0)
+			return r;
+		while (ky_ch(p, 0) == ' ')
+			ky_adv(p);
+		if (ky_ch(p, 0) == ':' && ky_blankz(ky_ch(p, 1)))
+			r = ky_err(p, "mapping values are not allowed here");
+		else
+			r = ky_expect_eol(p);
+		if (r < 0) {
+			json_free(*ret);
+			*ret = NULL;
+		}
+		return r;
 	}
-	t = p->l[0].text;
-	if (*t == '{' || *t == '[')
-		return -EAGAIN; /* a flow (JSON) document */
-	if (p->l[0].indent != 0)
-		return yerr(p, p->l[0].lineno,
-			    "document must start at column 0");
-	r = parse_block(p, 0, ret);
-	if (r == 0 && p->pos < p->n) {
+	if (is_seq_entry(p))
+		return ky_err(p, "a sequence entry ('- ') cannot start on the "
+				 "line of its key");
+	if (!ky_plain_start(p, 0))
+		return unsupported(p);
+	r = scalar_node(p, 0, parent + 1, ret);
+	if (!r && ky_ch(p, 0) == ':' && ky_blankz(ky_ch(p, 1))) {
 		json_free(*ret);
-		return yerr(p, p->l[p->pos].lineno, "unexpected content");
+		*ret = NULL;
+		r = ky_err(p, "mapping values are not allowed here (quote a "
+			      "value that contains \": \")");
 	}
 	return r;
 }
 
-static int parse_json_doc(const char *text, size_t len, struct json **ret,
-			  char *err, size_t errlen)
-{
-	char jerr[160];
-	int r = json_parse(text, len, NULL, ret, jerr, sizeof(jerr));
+static int block_node(struct ky *p, int parent, int seq_same,
+		      struct json **ret);
 
-	if (r == -EINVAL && err && errlen)
-		snprintf(err, errlen, "JSON: %s", jerr);
+static int block_key(struct ky *p, char **key)
+{
+	struct json *k = NULL;
+	char c = ky_ch(p, 0);
+	int r;
+
+	if (c == '{' || c == '[')
+		return ky_err(p, "a flow mapping or sequence as a key is not "
+				 "supported");
+	if (!key_ahead(p))
+		return c == '"' || c == '\'' || ky_plain_start(p, 0)
+			       ? ky_err(p, "expected \"key: value\"")
+			       : unsupported(p);
+	r = scalar_node(p, 0, ky_col(p) + 1, &k);
+	if (!r)
+		r = key_text(p, k, key);
+	json_free(k);
+	while (!r && ky_ch(p, 0) == ' ')
+		ky_adv(p);
+	if (!r)
+		ky_adv(p); /* the ':' key_ahead saw */
 	return r;
+}
+
+static int map_entry(struct ky *p, int col, struct json *obj)
+{
+	struct json *v = NULL;
+	char *key = NULL;
+	int r = block_key(p, &key);
+
+	if (r < 0)
+		return r;
+	while (ky_ch(p, 0) == ' ')
+		ky_adv(p);
+	if (ky_ch(p, 0) == '\t')
+		r = ky_expect_eol(p);
+	else if (ky_ch(p, 0) == '#' || ky_ch(p, 0) == '\n' || !ky_ch(p, 0))
+		r = block_node(p, col, 1, &v);
+	else
+		r = inline_value(p, col, &v);
+	if (r < 0) {
+		free(key);
+		return r;
+	}
+	return put(obj, key, v);
+}
+
+/* After an entry: 1 when the collection at col goes on, 0 when it ends. */
+static int next_entry(struct ky *p, int col, int seq)
+{
+	int r = ky_skip(p);
+
+	if (r < 0)
+		return r;
+	if (!ky_ch(p, 0) || ky_at_doc_marker(p) || ky_col(p) < col)
+		return 0;
+	if (ky_col(p) > col)
+		return ky_err(p,
+			      "unexpected indentation: the %s at column %d "
+			      "goes on at column %d",
+			      seq ? "sequence" : "mapping", col + 1,
+			      ky_col(p) + 1);
+	if (!seq && is_seq_entry(p))
+		return ky_err(p, "a '- ' sequence entry where the mapping "
+				 "expects \"key: value\"");
+	return seq ? is_seq_entry(p) : 1;
+}
+
+static int block_collection(struct ky *p, int seq, struct json **ret)
+{
+	int col = ky_col(p), r = enter(p);
+
+	if (!r)
+		r = mk(p, seq ? JSON_ARRAY : JSON_OBJECT, ret);
+	if (r < 0)
+		return r;
+	do {
+		if (seq) {
+			struct json *item = NULL;
+
+			ky_adv(p); /* the '-' */
+			r = block_node(p, col, 0, &item);
+			if (!r)
+				r = put(*ret, NULL, item);
+		} else {
+			r = map_entry(p, col, *ret);
+		}
+		if (!r)
+			r = next_entry(p, col, seq);
+	} while (r == 1);
+	p->depth--;
+	if (r < 0) {
+		json_free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+/*
+ * The value at the cursor, which belongs to a block at column parent; a
+ * sequence may sit at the parent's column when it is a mapping value.
+ */
+static int block_node(struct ky *p, int parent, int seq_same, struct json **ret)
+{
+	int r = ky_skip(p), col = ky_col(p);
+
+	if (r < 0)
+		return r;
+	if (!ky_ch(p, 0) || ky_at_doc_marker(p))
+		return mk(p, JSON_NULL, ret);
+	if (is_seq_entry(p) && (col > parent || (seq_same && col == parent)))
+		return block_collection(p, 1, ret);
+	if (col <= parent)
+		return mk(p, JSON_NULL, ret);
+	if (key_ahead(p))
+		return block_collection(p, 0, ret);
+	return inline_value(p, parent, ret);
+}
+
+static int document(struct ky *p, struct json **ret)
+{
+	int r = ky_skip(p);
+
+	if (!r && ky_col(p) == 0 && !strncmp(p->s + p->i, "---", 3) &&
+	    ky_blankz(ky_ch(p, 3))) {
+		int line = p->line;
+
+		p->i += 3;
+		while (ky_ch(p, 0) == ' ')
+			ky_adv(p);
+		if (ky_ch(p, 0) && ky_ch(p, 0) != '\n' && ky_ch(p, 0) != '#' &&
+		    p->line == line)
+			r = inline_value(p, -1, ret);
+		else
+			r = block_node(p, -1, 0, ret);
+	} else if (!r && ky_at_doc_marker(p)) {
+		return ky_err(p, "\"...\" ends a document that did not start");
+	} else if (!r) {
+		r = block_node(p, -1, 0, ret);
+	}
+	if (!r)
+		r = ky_skip(p);
+	if (!r && ky_at_doc_marker(p) && ky_ch(p, 0) == '.') {
+		p->i += 3;
+		r = ky_skip(p);
+	}
+	if (!r && ky_ch(p, 0))
+		r = ky_err(p,
+			   ky_at_doc_marker(p)
+				   ? "more than one YAML document"
+				   : "unexpected content after the document");
+	return r;
+}
+
+/* Top-level JSON goes to the JSON parser first: it allows tabs. */
+static int try_json(const char *t, size_t len, struct json **ret)
+{
+	static const struct json_limits lim = {
+		KUBE_YAML_MAX_BYTES, KUBE_YAML_MAX_DEPTH, KUBE_YAML_MAX_NODES};
+	size_t k = strspn(t, " \t\n"), end = len;
+
+	while (end > k && strchr(" \t\n", t[end - 1]))
+		end--;
+	/* yajl lets an unfinished token trail a complete value */
+	if ((t[k] != '{' && t[k] != '[') ||
+	    (t[end - 1] != '}' && t[end - 1] != ']'))
+		return -EINVAL;
+	return json_parse(t, len, &lim, ret, NULL, 0);
+}
+
+/* JSON answers: last duplicate wins, and no string may hide a NUL. */
+static int json_fixup(struct json *v)
+{
+	if (v->type == JSON_STRING && strlen(v->str) != v->len)
+		return -EINVAL;
+	for (size_t k = 0; k < v->n; k++) {
+		size_t later = k + 1;
+
+		while (v->keys && later < v->n &&
+		       strcmp(v->keys[k], v->keys[later]) != 0)
+			later++;
+		if (v->keys && later < v->n) {
+			json_free(v->items[k]);
+			free(v->keys[k]);
+			memmove(v->items + k, v->items + k + 1,
+				(v->n - k - 1) * sizeof(struct json *));
+			memmove(v->keys + k, v->keys + k + 1,
+				(v->n - k - 1) * sizeof(*v->keys));
+			v->n--;
+			k--;
+			continue;
+		}
+		if (json_fixup(v->items[k]) < 0)
+			return -EINVAL;
+	}
+	return 0;
 }
 
 int kube_yaml_parse(const char *text, size_t len, struct json **ret, char *err,
 		    size_t errlen)
 {
-	struct yparser p = {.err = err, .errlen = errlen};
+	struct ky p = {.err = err, .errlen = errlen, .line = 1};
 	struct json *root = NULL;
-	size_t i, nlines = 1;
-	char *copy;
+	char *copy = NULL;
 	int r;
 
 	if (err && errlen)
 		err[0] = '\0';
 	if (len > KUBE_YAML_MAX_BYTES)
 		return -E2BIG;
-	if (memchr(text, '\0', len))
-		return yerr(&p, 0, "NUL byte in input");
-	for (i = 0; i < len; i++)
-		nlines += text[i] == '\n';
-	copy = strndup(text, len);
-	p.l = calloc(nlines, sizeof(*p.l));
-	r = copy && p.l ? 0 : -ENOMEM;
-	if (r == 0)
-		r = split_lines(&p, copy);
-	if (r == 0)
-		r = parse_document(&p, &root);
-	if (r == -EAGAIN)
-		r = parse_json_doc(text, len, &root, err, errlen);
-	free(p.l);
+	r = ky_check_input(&p, text, len, &copy);
+	if (r < 0)
+		return r;
+	p.s = copy;
+	p.line = 1;
+	if (try_json(copy, strlen(copy), &root) == 0) {
+		r = json_fixup(root);
+		if (r < 0)
+			ky_err(&p, "a JSON string contains \\u0000");
+	} else {
+		r = document(&p, &root);
+	}
 	free(copy);
-	if (r == 0)
-		*ret = root;
-	return r;
+	if (r == 0 && !root)
+		r = -ENOMEM;
+	if (r == 0 && root->type == JSON_NULL) {
+		/* An empty kubeconfig is an empty mapping, as for kubectl. */
+		root->type = JSON_OBJECT;
+	}
+	if (r < 0) {
+		json_free(root);
+		return r;
+	}
+	*ret = root;
+	return 0;
 }

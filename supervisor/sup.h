@@ -16,6 +16,7 @@
  *   sup_event.c   core/v1 Events on the Lease (asynchronous)
  *   sup_http.c    /healthz /livez /readyz /metrics
  *   sup_metrics.c metric store and Prometheus text
+ *   sup_reload.c  cloud-config watch, snapshot for workers, reload
  */
 #ifndef CCM_SUP_H
 #define CCM_SUP_H
@@ -26,6 +27,7 @@
 #include "lib/backoff.h"
 #include "lib/fence.h"
 #include "supervisor/sup_main.h"
+#include "workers/wk_table.h"
 
 struct event;
 struct event_base;
@@ -37,8 +39,9 @@ struct sup_events;
 struct sup_creds;
 struct sup_http;
 struct sup_metrics;
+struct sup_reload;
 
-#define SUP_MAX_WORKERS	    3
+#define SUP_MAX_WORKERS	    WK_NCONTROLLERS
 #define SUP_HEARTBEAT_MS    10000 /* least silence that counts as wedged */
 #define SUP_STABLE_MS	    60000 /* up this long: reset the backoff */
 #define SUP_TERM_GRACE_MS   2000  /* SIGTERM, then SIGKILL */
@@ -92,6 +95,7 @@ struct sup {
 	struct sup_creds *creds;
 	struct sup_http *http;
 	struct sup_metrics *metrics;
+	struct sup_reload *reload; /* cloud-config watch (sup_reload.c) */
 	int lock_fd;
 
 	/* leadership as the workers see it */
@@ -112,6 +116,13 @@ struct sup {
 
 /* sup_rundir.c */
 int sup_rundir_lock(const char *dir, int *ret_fd);
+
+/* sup_reload.c */
+int sup_reload_new(struct sup *s);
+void sup_reload_tick(struct sup *s);
+/* The accepted cloud-config the workers read; NULL before sup_reload_new. */
+const char *sup_reload_snapshot(const struct sup *s);
+void sup_reload_free(struct sup *s);
 
 /* sup_spawn.c */
 int sup_spawn(struct sup *s, struct sup_worker *w);

@@ -147,6 +147,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	sup_workers_reap(s);
 	sup_workers_tick(s);
 	sup_workers_renew_tokens(s);
+	sup_reload_tick(s);
 }
 
 static void on_chld(evutil_socket_t sig, short what, void *arg)
@@ -342,6 +343,8 @@ static int setup(struct sup *s)
 	s->base = event_base_new();
 	if (s->base == NULL || sup_metrics_new(&s->metrics) < 0)
 		return 1;
+	if (sup_reload_new(s) < 0)
+		return 2;
 	r = ipc_bus_new(s->cfg->run_dir, IPC_BUS_HUB, &s->bus);
 	if (r < 0)
 		log_warn("bus in %s unavailable (%s); running without hints",
@@ -417,6 +420,7 @@ static void teardown(struct sup *s)
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
 			event_free(evs[i]);
+	sup_reload_free(s);
 	sup_metrics_free(s->metrics);
 	if (s->base)
 		event_base_free(s->base);

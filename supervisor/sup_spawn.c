@@ -33,6 +33,7 @@ struct spawn_args {
 	char **envp;
 	char arg0[64], argw[64], envpid[48], envid[300];
 	int max_fd; /* highest descriptor the fallback close loop tries */
+	char argcc[4300];
 };
 
 static int build_args(struct sup *s, struct sup_worker *w, struct spawn_args *a)
@@ -51,7 +52,7 @@ static int build_args(struct sup *s, struct sup_worker *w, struct spawn_args *a)
 		 (int)getpid());
 	snprintf(a->envid, sizeof(a->envid), "%s=%s", IPC_ENV_IDENTITY,
 		 s->identity);
-	a->argv = calloc((size_t)s->argc + 2, sizeof(char *));
+	a->argv = calloc((size_t)s->argc + 3, sizeof(char *));
 	while (environ && environ[n])
 		n++;
 	a->envp = calloc(n + 3, sizeof(char *));
@@ -61,6 +62,12 @@ static int build_args(struct sup *s, struct sup_worker *w, struct spawn_args *a)
 	a->argv[1] = a->argw;
 	for (int i = 1; i < s->argc; i++)
 		a->argv[i + 1] = s->argv[i];
+	/* last wins: the worker reads the accepted snapshot (sup_reload.c) */
+	if (sup_reload_snapshot(s)) {
+		snprintf(a->argcc, sizeof(a->argcc), "--cloud-config=%s",
+			 sup_reload_snapshot(s));
+		a->argv[s->argc + 1] = a->argcc;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "CCM_SUPERVISOR_PID=", 19) != 0 &&
 		    strncmp(environ[i], "CCM_IDENTITY=", 13) != 0)

@@ -1,5 +1,6 @@
 /*
- * sup_worker - the worker table: which workers run, restarts, liveness.
+ * sup_worker - the running workers: which run (from workers/wk_table.h),
+ * restarts, liveness.
  *
  * Policy (s6 and Postfix habits): a worker that exits, crashes or misses
  * its heartbeat deadline is restarted after a jittered exponential backoff
@@ -25,44 +26,35 @@
 #include "supervisor/sup_creds.h"
 #include "supervisor/sup_event.h"
 #include "supervisor/sup_metrics.h"
+#include "workers/wk_table.h"
 
-static const struct {
-	const char *name, *sa;
-	unsigned bit;
-	struct sup_access checks[6];
-} table[SUP_MAX_WORKERS] = {
-	{"service-lb",
-	 "service-controller",
-	 CFG_CTL_SERVICE,
-	 {{"list", "", "services", ""},
-	  {"patch", "", "services", ""},
-	  {"patch", "", "services/status", ""},
-	  {"list", "", "nodes", ""},
-	  {"create", "", "events", ""}}},
-	{"route",
-	 "route-controller",
-	 CFG_CTL_ROUTE,
-	 {{"list", "", "nodes", ""}, {"patch", "", "nodes/status", ""}}},
-	{"node-init",
-	 "cloud-node-controller",
-	 CFG_CTL_NODE,
-	 {{"list", "", "nodes", ""},
-	  {"patch", "", "nodes", ""},
-	  {"patch", "", "nodes/status", ""}}},
-};
+/* Access checks per table entry, built from its required rules. */
+static struct sup_access checks[WK_NCONTROLLERS][WK_MAX_CHECKS + 1];
+
+static void build_checks(int i)
+{
+	struct wk_check c[WK_MAX_CHECKS];
+	size_t n = wk_table_checks(&wk_table[i], c, WK_MAX_CHECKS);
+
+	for (size_t k = 0; k < n; k++)
+		checks[i][k] = (struct sup_access){c[k].verb, c[k].group,
+						   c[k].resource, ""};
+	checks[i][n] = (struct sup_access){0};
+}
 
 void sup_workers_init(struct sup *s)
 {
 	s->nw = 0;
-	for (int i = 0; i < SUP_MAX_WORKERS; i++) {
+	for (int i = 0; i < WK_NCONTROLLERS; i++) {
 		struct sup_worker *w;
 
-		if (!(s->cfg->controllers & table[i].bit))
+		if (!(s->cfg->controllers & wk_table[i].bit))
 			continue;
+		build_checks(i);
 		w = &s->w[s->nw];
 		memset(w, 0, sizeof(*w));
-		w->name = table[i].name;
-		w->sa = table[i].sa;
+		w->name = wk_table[i].name;
+		w->sa = wk_table[i].service_account;
 		w->index = i;
 		w->fd = -1;
 		backoff_init(&w->bo, 1000, 60000, 1000,
@@ -133,7 +125,7 @@ void sup_workers_renew_tokens(struct sup *s)
 		int64_t at = sup_creds_renew_at(s->creds, w->sa);
 
 		if (w->state == WS_UP && at > 0 && now >= at &&
-		    sup_creds_want(s->creds, w->sa, table[w->index].checks))
+		    sup_creds_want(s->creds, w->sa, checks[w->index]))
 			sup_worker_send_token(s, w);
 	}
 }
@@ -193,7 +185,7 @@ static void on_record(struct sup *s, struct sup_worker *w,
 				 w->name);
 			sup_creds_invalidate(s->creds, w->sa);
 			if (sup_creds_want(s->creds, w->sa,
-					   table[w->index].checks))
+					   checks[w->index]))
 				sup_worker_send_token(s, w);
 		}
 		break;
@@ -352,7 +344,7 @@ static void tick_one(struct sup *s, struct sup_worker *w, int64_t now)
 						  now >= w->next_start_ms))) {
 		/* a first token is fetched before the worker starts on it */
 		if (s->creds == NULL ||
-		    sup_creds_want(s->creds, w->sa, table[w->index].checks))
+		    sup_creds_want(s->creds, w->sa, checks[w->index]))
 			start_one(s, w);
 	} else if (w->state == WS_UP && now - w->last_hb_ms > hb) {
 		log_warn("worker %s (pid %d) missed its heartbeat deadline "

@@ -1,9 +1,7 @@
 /*
  * wk_main - entry of a worker process: pick the controller by name.
  *
- * The table maps --worker=NAME to a controller vtable. Until the real
- * controllers land, the entries point at the scaffolding controllers of
- * wk_scaffold.c; replacing one is a one-line change here.
+ * workers/wk_table.c maps --worker=NAME to a controller vtable.
  *
  * In the test build only (CCM_TEST_HOOKS), CCM_SCAFFOLD=all (or a comma
  * list of names) selects the scaffolding controller instead of the real
@@ -18,30 +16,9 @@
 #include "config/cfg.h"
 #include "lib/log.h"
 #include "workers/wk_runtime.h"
-
-extern const struct wk_controller wk_ctl_node_init;
-extern const struct wk_controller wk_ctl_route;
-extern const struct wk_controller wk_ctl_service_lb;
-
-static const struct wk_controller *const controllers[] = {
-	&wk_ctl_service_lb,
-	&wk_ctl_route,
-	&wk_ctl_node_init,
-};
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+#include "workers/wk_table.h"
 
 #ifdef CCM_TEST_HOOKS
-extern const struct wk_controller wk_scaffold_service_lb;
-extern const struct wk_controller wk_scaffold_route;
-extern const struct wk_controller wk_scaffold_node_init;
-
-static const struct wk_controller *const scaffolds[] = {
-	&wk_scaffold_service_lb,
-	&wk_scaffold_route,
-	&wk_scaffold_node_init,
-};
-
 static int want_scaffold(const char *name)
 {
 	const char *v = getenv("CCM_SCAFFOLD");
@@ -56,32 +33,21 @@ static int want_scaffold(const char *name)
 			return 1;
 	return 0;
 }
-
-static const struct wk_controller *find_in(const char *name)
-{
-	int scaffold = want_scaffold(name);
-	const struct wk_controller *const *t =
-		scaffold ? scaffolds : controllers;
-	size_t n = scaffold ? N(scaffolds) : N(controllers);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i]->name, name) == 0)
-			return t[i];
-	return NULL;
-}
 #else
-static const struct wk_controller *find_in(const char *name)
+static int want_scaffold(const char *name)
 {
-	for (size_t i = 0; i < N(controllers); i++)
-		if (strcmp(controllers[i]->name, name) == 0)
-			return controllers[i];
-	return NULL;
+	(void)name;
+	return 0;
 }
 #endif
 
 const struct wk_controller *wk_controller_find(const char *name)
 {
-	return find_in(name);
+	const struct wk_def *d = wk_table_find(name);
+
+	if (d == NULL)
+		return NULL;
+	return want_scaffold(name) ? d->scaffold : d->ctl;
 }
 
 int wk_main(struct cfg *cfg)

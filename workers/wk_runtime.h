@@ -44,9 +44,7 @@ struct kube_client;
 struct wk_rt;
 
 struct wk_controller {
-	const char *name; /* "service-lb", "route", "node-init" */
-	const char
-		*service_account; /* kube-system SA for per-controller creds */
+	const char *name; /* as in workers/wk_table.c */
 	/* Start the controller; 0 or -errno (the worker exits 1). */
 	int (*init)(struct wk_rt *rt, void **state);
 	/* A bus message on a subscribed topic (optional). */

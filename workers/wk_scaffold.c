@@ -204,21 +204,18 @@ static void scaffold_done(void *state)
 
 const struct wk_controller wk_scaffold_service_lb = {
 	.name = "service-lb",
-	.service_account = "service-controller",
 	.init = scaffold_init,
 	.done = scaffold_done,
 };
 
 const struct wk_controller wk_scaffold_route = {
 	.name = "route",
-	.service_account = "route-controller",
 	.init = scaffold_init,
 	.done = scaffold_done,
 };
 
 const struct wk_controller wk_scaffold_node_init = {
 	.name = "node-init",
-	.service_account = "cloud-node-controller",
 	.init = scaffold_init,
 	.done = scaffold_done,
 };

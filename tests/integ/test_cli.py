@@ -61,7 +61,7 @@ def test_bad_inputs_exit_2(ccm_bin, tmp_path):
         ([*SEED, f"--cloud-config={raw}"], "accessKeySecret: not valid base64"),
         ([*SEED, f"--cloud-config={tmp_path}/missing.json"], "cannot open"),
         ([*SEED, f"--cloud-config={good}", f"--kubeconfig={kc}"],
-         'user field "exec"'),
+         'user "u": field "exec" is not supported'),
     ]
     for args, want in cases:
         rc, out = run(ccm_bin, args, tmp_path)

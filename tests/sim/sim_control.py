@@ -6,7 +6,7 @@ from sim_core import SimError
 
 FAULT_KEYS = {"action", "throttle_rate", "error_rate_5xx", "latency_ms", "fail_next",
               "code", "status", "message", "commit_then_fail", "mode",
-              "commit_then_delay_ms", "count", "empty_result", "qps", "burst"}
+              "commit_then_delay_ms", "count", "empty_result", "qps", "burst", "skip"}
 
 _REDACT_EXACT = {"Signature", "SecurityToken", "AccessKeySecret"}
 _KEEP = {"NextToken", "ClientToken"}
@@ -87,6 +87,11 @@ class Faults:
             return latency, None
 
     def _decide(self, r, action, akid):
+        if r.get("skip", 0) > 0:
+            # lets this many matching calls through first: a failure half
+            # way through a paged or chunked read
+            r["skip"] -= 1
+            return None
         if r.get("fail_next", 0) > 0:
             self._spend(r, "fail_next")
             return SimError(r.get("code", "ServiceUnavailable"),

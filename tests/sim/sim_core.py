@@ -170,7 +170,8 @@ DEFAULT_CONFIG = {
     "quotas": {
         "listeners_per_lb": 50,
         "backends_per_call": 20,
-        "backends_per_lb": 200,
+        "backends_per_lb": 200,     # distinct servers, not group memberships
+        "lbs_per_instance": 50,     # CLBs one ECS instance can be a backend of
         "load_balancers": 60,
         "route_entries_per_table": 200,
         "lb_ids_per_describe": 10,

@@ -798,17 +798,55 @@ def _identity(b):
     return (b["ServerId"], b["Port"], b["ServerIp"] if b["Type"] != "ecs" else "")
 
 
-def _lb_backend_count(world, lb):
-    return len(lb["backends"]) + sum(len(g["backends"]) for g in world.vgroups.values()
-                                     if g["lb_id"] == lb["LoadBalancerId"])
+def _server(b):
+    """What the 'backend servers per CLB' quota counts: a server (an ECS
+    instance, or an ENI address), however many groups and ports it is in."""
+    return (b["ServerId"], b["ServerIp"] if b["Type"] != "ecs" else "")
+
+
+def _lb_servers(world, lb):
+    out = {_server(b) for b in lb["backends"]}
+    for g in world.vgroups.values():
+        if g["lb_id"] == lb["LoadBalancerId"]:
+            out.update(_server(b) for b in g["backends"])
+    return out
+
+
+def _instance_lbs(world):
+    """ECS instance id -> ids of the CLBs it is a backend of."""
+    out = {}
+    for lb in world.lbs.values():
+        for b in lb["backends"]:
+            if b["Type"] == "ecs":
+                out.setdefault(b["ServerId"], set()).add(lb["LoadBalancerId"])
+    for g in world.vgroups.values():
+        for b in g["backends"]:
+            if b["Type"] == "ecs":
+                out.setdefault(b["ServerId"], set()).add(g["lb_id"])
+    return out
+
+
+# No documented error code was found for the "times one ECS instance can be
+# attached to CLBs" quota; named in the style of the backend-server one.
+ATTACH_OVER_LIMIT = "InstanceAttachedLoadBalancerNumberOverLimit"
 
 
 def _add_members(world, lb, group, new):
+    quotas = world.config["quotas"]
     have = {_identity(b) for b in group["backends"]}
     fresh = [b for b in new if _identity(b) not in have]
-    if _lb_backend_count(world, lb) + len(fresh) > world.config["quotas"]["backends_per_lb"]:
+    servers = _lb_servers(world, lb)
+    if len(servers | {_server(b) for b in fresh}) > quotas["backends_per_lb"]:
         raise SimError("InstanceBackendServerNumberOverLimit",
                        "The number of backend servers of the load balancer exceeds the limit.")
+    joining = {b["ServerId"] for b in fresh if b["Type"] == "ecs" and _server(b) not in servers}
+    if joining:
+        attached = _instance_lbs(world)
+        for sid in sorted(joining):
+            if len(attached.get(sid, ())) >= quotas["lbs_per_instance"]:
+                raise SimError(ATTACH_OVER_LIMIT,
+                               "The ECS instance %s is already attached to the maximum number "
+                               "of load balancers (%d)." % (sid, quotas["lbs_per_instance"]))
     group["backends"].extend(fresh)
 
 

@@ -594,9 +594,34 @@ def test_backend_validation(sim):
     assert other["private_ip"].startswith("10.0.0.")
     assert err(add, [{"ServerId": "i-simother", "Port": 80}]).code == "NetworkConflict"
     sim.config(quotas={"backends_per_lb": 3})
-    add([{"ServerId": "i-sim0002", "Port": p} for p in (1, 2, 3)])
-    assert err(add, [{"ServerId": "i-sim0003", "Port": 1}]).code == \
+    # the quota counts servers: one instance on many ports is one server
+    add([{"ServerId": "i-sim0002", "Port": p} for p in (1, 2, 3, 4)])
+    add([{"ServerId": sid, "Port": 1} for sid in ("i-sim0003", "i-sim0004")])
+    assert err(add, [{"ServerId": "i-sim0001", "Port": 1}]).code == \
         "InstanceBackendServerNumberOverLimit"
+
+
+def test_attachment_quota(sim):
+    """One ECS instance can be a backend of at most lbs_per_instance CLBs;
+    more groups or ports on a CLB it is already in do not count again."""
+    sim.config(quotas={"lbs_per_instance": 2})
+    groups = [make_group(sim, create_intranet(sim)["LoadBalancerId"]) for _ in range(3)]
+
+    def add(vg, sid, port=80):
+        return sim.rpc("AddVServerGroupBackendServers", SLB, {
+            "VServerGroupId": vg,
+            "BackendServers": json.dumps([{"ServerId": sid, "Port": port}])})
+    add(groups[0], "i-sim0002")
+    add(groups[1], "i-sim0002")
+    add(groups[1], "i-sim0002", 81)
+    e = err(add, groups[2], "i-sim0002")
+    assert e.code == "InstanceAttachedLoadBalancerNumberOverLimit"
+    assert "i-sim0002" in e.body["Message"]
+    add(groups[2], "i-sim0003")
+    sim.rpc("RemoveVServerGroupBackendServers", SLB, {
+        "VServerGroupId": groups[0],
+        "BackendServers": json.dumps([{"ServerId": "i-sim0002", "Port": 80}])})
+    add(groups[2], "i-sim0002")
 
 
 # -- VPC ---------------------------------------------------------------------------------------
@@ -946,6 +971,19 @@ def test_many_calls_on_one_connection(sim):
     for _ in range(200):
         sim.rpc("DescribeVpcs", VPC)
     assert len(sim.calls("DescribeVpcs")) == 200
+
+
+def test_fault_skip_fails_half_way(sim):
+    """skip lets the first matching calls through: page 1 answers, page 2
+    fails."""
+    sim.config(page_size=1)
+    sim.control(action="DescribeNetworkInterfaces", skip=1, fail_next=1)
+    page1 = sim.rpc("DescribeNetworkInterfaces", ECS, {"MaxResults": "1"})
+    assert page1["NextToken"]
+    e = err(sim.rpc, "DescribeNetworkInterfaces", ECS,
+            {"MaxResults": "1", "NextToken": page1["NextToken"]})
+    assert e.code == "ServiceUnavailable"
+    assert sim.rpc("DescribeNetworkInterfaces", ECS, {"MaxResults": "1"})
 
 
 def test_tls_listener_serves_same_state(tmp_path):

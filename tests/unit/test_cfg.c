@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config/cfg.h"
+#include "kube/kube_config.h"
 
 #define AK_ID	  "LTAI5tTestKey123"
 #define AK_SECRET "SecretSecret123456"
@@ -471,26 +472,50 @@ static void test_watch_rotation(void **state)
 {
 	struct cfg_watch w;
 	struct cfg_err e;
-	char path[256];
+	char path[256], snap[256], *text = NULL;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/rot.json", dir);
-	write_file(path, "{\"Global\":{\"region\":\"a\"}}", 0644);
-	assert_int_equal(cfg_watch_init(&w, path), 0);
+	snprintf(snap, sizeof(snap), "%s/snap.json", dir);
+	write_file(path, "{\"Global\":{\"region\":\"a\",\"zoneid\":\"z1\"}}",
+		   0644);
+	assert_int_equal(cfg_watch_init(&w, path, snap, &e), 0);
 	assert_int_equal(cfg_watch_check(&w, &e), 0);
-	write_file(path, "{\"Global\":{\"region\":\"b\"}}", 0644);
+	write_file(path, "{\"Global\":{\"region\":\"a\",\"zoneid\":\"z2\"}}",
+		   0644);
 	assert_int_equal(cfg_watch_check(&w, &e), 1);
 	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	assert_int_equal(kube_read_small_file(snap, 4096, &text), 0);
+	assert_non_null(strstr(text, "z2"));
+	free(text);
 	/* a broken rotation is reported once and changes nothing */
 	write_file(path, "{\"Global\":{\"accessKeyID\":\"!\"}}", 0644);
 	assert_int_equal(cfg_watch_check(&w, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "accessKeyID"));
 	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	/* an identity key is pinned: refused once, the snapshot stays */
+	write_file(path, "{\"Global\":{\"region\":\"b\"}}", 0644);
+	assert_int_equal(cfg_watch_check(&w, &e), -EPERM);
+	assert_non_null(strstr(e.msg, "region changed"));
+	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	assert_int_equal(kube_read_small_file(snap, 4096, &text), 0);
+	assert_non_null(strstr(text, "z2"));
+	free(text);
 	write_file(path,
-		   "{\"Global\":{\"accessKeyID\":\"" AK_ID_B64 "\","
-		   "\"accessKeySecret\":\"" AK_SECRET_B64 "\"}}",
+		   "{\"Global\":{\"region\":\"a\",\"accessKeyID\":\"" AK_ID_B64
+		   "\",\"accessKeySecret\":\"" AK_SECRET_B64 "\"}}",
 		   0644);
 	assert_int_equal(cfg_watch_check(&w, &e), 1);
+	/* a file that cannot be read is reported once, until it reads */
+	assert_int_equal(rename(path, snap), 0);
+	assert_int_equal(cfg_watch_check(&w, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "cannot read"));
+	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	assert_int_equal(rename(snap, path), 0);
+	assert_int_equal(cfg_watch_check(&w, &e), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(cfg_watch_check(&w, &e), -EINVAL);
+	cfg_watch_done(&w);
 }
 
 static void test_cloud_rate_shares(void **state)

@@ -171,7 +171,8 @@ static void test_unsupported_credentials(void **state)
 	(void)state;
 	expect_refused("    exec:\n      command: aws\n      args:\n"
 		       "      - eks\n      - get-token\n",
-		       "\"exec\"");
+		       "user \"u\": field \"exec\" is not supported (exec "
+		       "credential plugins");
 	expect_refused("    auth-provider:\n      name: gcp\n",
 		       "\"auth-provider\"");
 	expect_refused("    username: admin\n    password: hunter2\n",
@@ -197,27 +198,122 @@ static void test_missing_context(void **state)
 
 static void test_malformed(void **state)
 {
-	static const char *const bad[] = {
-		"a: b\n  c: d\n",	   /* indentation */
-		"clusters:\n\t- x\n",	   /* tab */
-		"a: \"unterminated\n",	   /* quote */
-		"a: &anchor b\n",	   /* anchors */
-		"a: |\n  block\n",	   /* block scalar */
-		"just a scalar\n",	   /* no mapping */
-		"{\"a\": [1, 2}",	   /* JSON */
-		"a:\n- x\n  - y\n",	   /* bad nesting */
-		"a: {not: json}\n",	   /* flow */
-		"a: \"bad \\q escape\"\n", /* escape */
+	static const struct {
+		const char *text, *where;
+	} bad[] = {
+		{"a: b\n  c: d\n", "line 2"},		/* indentation */
+		{"clusters:\n\t- x\n", "tab"},		/* tab */
+		{"a: \"unterminated\n", "not closed"},	/* quote */
+		{"a: &anchor b\n", "anchors"},		/* anchors */
+		{"a: |\n  block\n", "block scalars"},	/* block scalar */
+		{"{\"a\": [1, 2}", "line 1"},		/* JSON */
+		{"a:\n  - x\n - y\n", "line 3"},	/* nesting */
+		{"a: b: c\n", "line 1, column 5"},	/* client-go refuses */
+		{"x: 1\na: \"\\u0000\"\n", "line 2"},	/* would truncate */
+		{"a: \"bad \\q escape\"\n", "escape"},	/* escape */
+		{"a: {b: c\n", "not closed"},		/* flow */
+		{"a: [b, , c]\n", "line 1, column 8"},	/* flow */
+		{"a: b\n---\nc: d\n", "more than one"}, /* documents */
 	};
+	struct json *j = NULL;
 	struct kube_conn *c = NULL;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(parse(bad[i], &c), -EINVAL);
+		errbuf[0] = '\0';
+		assert_int_equal(kube_yaml_parse(bad[i].text,
+						 strlen(bad[i].text), &j,
+						 errbuf, sizeof(errbuf)),
+				 -EINVAL);
+		if (!strstr(errbuf, bad[i].where))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, errbuf,
+				 bad[i].where);
+		assert_int_equal(parse(bad[i].text, &c), -EINVAL);
 		assert_null(c);
-		assert_true(errbuf[0] != '\0');
+		assert_non_null(strstr(errbuf, "kubeconfig test: line"));
 	}
+	assert_int_equal(parse("just a scalar\n", &c), -EINVAL);
+	assert_non_null(strstr(errbuf, "not a mapping"));
+}
+
+/* The shape of the issue's report: kubectl accepts flow style. */
+static const char flow_style[] =
+	"apiVersion: v1\n"
+	"kind: Config\n"
+	"clusters:\n"
+	"- name: c\n"
+	"  cluster: {server: \"https://10.0.0.1:6443\", "
+	"certificate-authority: \"/etc/kubernetes/pki/ca.crt\"}\n"
+	"contexts: [{name: one, context: {cluster: c, user: u1}},\n"
+	"           {name: two, context: {cluster: c, user: u2,\n"
+	"                                  namespace: kube-system}}]\n"
+	"current-context: one\n"
+	"users: [{name: u1, user: {token: a}},\n"
+	"  {name: u2, user: {client-certificate: c.pem, client-key: k.pem}}]\n"
+	"current-context: two   # a repeated key: the last one wins\n";
+
+static void test_flow_style(void **state)
+{
+	struct kube_conn *c = NULL;
+
+	(void)state;
+	assert_int_equal(parse(flow_style, &c), 0);
+	assert_string_equal(c->server, "https://10.0.0.1:6443");
+	assert_string_equal(c->ca_file, "/etc/kubernetes/pki/ca.crt");
+	assert_null(c->token);
+	assert_string_equal(c->cert_file, "/etc/kube/c.pem");
+	assert_string_equal(c->key_file, "/etc/kube/k.pem");
+	assert_string_equal(c->namespace, "kube-system");
+	kube_conn_free(c);
+}
+
+/* The answers client-go gives where the old reader differed. */
+static void test_client_go_answers(void **state)
+{
+	static const char text[] = "a: 1\n"
+				   "b: \"x\\\\\" # comment after a backslash\n"
+				   "a: 2\n"
+				   "c: a long\n"
+				   "  plain value\n"
+				   "\n"
+				   "  on three lines\n"
+				   "d: {k: v, k: w}\n"
+				   "e: [x, \"y, z\", 'it''s']\n"
+				   "f: yes\n"
+				   "g: \"folded\n"
+				   "   quoted\"\n";
+	struct json *j = NULL;
+	struct kube_conn *c = NULL;
+
+	(void)state;
+	assert_int_equal(
+		kube_yaml_parse(text, strlen(text), &j, errbuf, sizeof(errbuf)),
+		0);
+	assert_int_equal(json_len(j), 7);
+	assert_string_equal(json_path_str(j, "a"), "2");
+	assert_string_equal(json_path_str(j, "b"), "x\\");
+	assert_string_equal(json_path_str(j, "c"),
+			    "a long plain value\non three lines");
+	assert_string_equal(json_path_str(j, "d.k"), "w");
+	assert_string_equal(json_str(json_at(json_get(j, "e"), 1)), "y, z");
+	assert_string_equal(json_str(json_at(json_get(j, "e"), 2)), "it's");
+	assert_int_equal(json_get(j, "f")->type, JSON_BOOL);
+	assert_string_equal(json_path_str(j, "g"), "folded quoted");
+	json_free(j);
+
+	/* a string field takes a plain boolean as written, like client-go */
+	assert_int_equal(parse("clusters: [{name: k, cluster: {server: "
+			       "\"https://k\"}}]\n"
+			       "contexts: [{name: a, context: {cluster: k, "
+			       "user: u, namespace: on}}]\n"
+			       "users: [{name: u, user: {token: yes}}]\n"
+			       "current-context: a\n",
+			       &c),
+			 0);
+	assert_string_equal(c->namespace, "on");
+	assert_string_equal(c->token, "yes");
+	kube_conn_free(c);
 }
 
 static void test_yaml_scalars(void **state)
@@ -315,6 +411,13 @@ static void test_load_env_and_incluster(void **state)
 	setenv("CCM_SA_DIR", dir, 1);
 	snprintf(path, sizeof(path), "%s/namespace", dir);
 	write_file(path, "kube-system\n");
+	/* as client-go: no readable token, no in-cluster config */
+	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)),
+			 -ENOENT);
+	assert_non_null(strstr(errbuf, "service-account token"));
+	snprintf(path, sizeof(path), "%s/token", dir);
+	write_file(path, "tok\n");
+	snprintf(path, sizeof(path), "%s/namespace", dir);
 	snprintf(path, sizeof(path), "%s/ca.crt", dir);
 	write_file(path, "PEM");
 	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)), 0);
@@ -334,6 +437,54 @@ static void test_load_env_and_incluster(void **state)
 	assert_int_equal(system(env), 0);
 }
 
+/* $KUBECONFIG as client-go merges it. */
+static void test_kubeconfig_env_merge(void **state)
+{
+	char dir[] = "/tmp/kubecfg-merge-XXXXXX", p1[128], p2[128], p3[128],
+	     env[600], want[160];
+	struct kube_conn *c = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p1, sizeof(p1), "%s/one", dir);
+	snprintf(p2, sizeof(p2), "%s/sub", dir);
+	assert_int_equal(mkdir(p2, 0700), 0);
+	snprintf(p2, sizeof(p2), "%s/sub/two", dir);
+	snprintf(p3, sizeof(p3), "%s/three", dir);
+	write_file(p1,
+		   "current-context: a\n"
+		   "contexts: [{name: a, context: {cluster: k, user: u}}]\n");
+	write_file(p2, "current-context: b\n"
+		       "clusters: [{name: k, cluster: {server: \"https://two\","
+		       " certificate-authority: ca.crt}}]\n"
+		       "users: [{name: u, user: {token: t2}}]\n");
+	write_file(p3, "clusters: [{name: k, cluster: {server: "
+		       "\"https://three\"}}]\n");
+	snprintf(env, sizeof(env), "%s:%s/missing:%s:%s", p1, dir, p2, p3);
+	setenv("KUBECONFIG", env, 1);
+	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)), 0);
+	assert_string_equal(c->server, "https://two");
+	snprintf(want, sizeof(want), "%s/sub/ca.crt", dir);
+	assert_string_equal(c->ca_file, want);
+	assert_string_equal(c->token, "t2");
+	kube_conn_free(c);
+
+	/* a name twice in one file is an error, as for client-go */
+	write_file(p3, "clusters: [{name: k, cluster: {server: \"https://x\"}},"
+		       " {name: k, cluster: {server: \"https://y\"}}]\n");
+	assert_int_equal(kube_conn_load(NULL, &c, errbuf, sizeof(errbuf)),
+			 -EINVAL);
+	assert_non_null(strstr(errbuf, "\"k\" appears twice"));
+	assert_non_null(strstr(errbuf, p3));
+	/* the flag names one file and ignores $KUBECONFIG */
+	assert_int_equal(kube_conn_load(p2, &c, errbuf, sizeof(errbuf)),
+			 -EINVAL);
+	assert_non_null(strstr(errbuf, "context \"b\" not found"));
+	unsetenv("KUBECONFIG");
+	snprintf(env, sizeof(env), "rm -rf '%s'", dir);
+	assert_int_equal(system(env), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +499,9 @@ int main(void)
 		cmocka_unit_test(test_yaml_depth_bound),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_load_env_and_incluster),
+		cmocka_unit_test(test_flow_style),
+		cmocka_unit_test(test_client_go_answers),
+		cmocka_unit_test(test_kubeconfig_env_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

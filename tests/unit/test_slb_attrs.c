@@ -87,7 +87,8 @@ static void world_done(struct world *w)
 
 static struct slb_want *build(struct world *w)
 {
-	struct slb_be_in in = {w->svc, &w->annot, CID, &w->node, 1, &w->eps};
+	struct slb_be_in in = {w->svc, &w->annot, CID, &w->node,
+			       1,      &w->eps,	  NULL};
 	struct slb_want *want = NULL;
 	char err[256];
 

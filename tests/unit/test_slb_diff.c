@@ -149,8 +149,8 @@ static int eni_lookup(void *ctx, const char *ip, char *id, size_t n)
 
 static struct slb_want *build(struct world *w)
 {
-	struct slb_be_in in = {w->svc,	 &w->annot,  CID,
-			       w->nodes, w->n_nodes, &w->eps};
+	struct slb_be_in in = {w->svc,	   &w->annot, CID, w->nodes,
+			       w->n_nodes, &w->eps,   NULL};
 	struct slb_want *want = NULL;
 	char err[256], skipped[256];
 
@@ -632,6 +632,86 @@ static void test_cleanup_own(void **st)
 	world_done(&w);
 }
 
+/* Ownership is the tag values, not the name nor a tag's presence. */
+static void test_cleanup_not_owned(void **st)
+{
+	struct world w = {0};
+	struct slb_want *want;
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_count(&w, 20);
+	want = build(&w);
+	/* found by its default name: no tags at all */
+	w.cloud.ccm_tagged = 0;
+	w.cloud.tag_owner[0] = w.cloud.tag_cluster[0] = '\0';
+	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_int_equal(p.n, 0);
+	assert_non_null(strstr(p.warn, "lb-1"));
+	assert_non_null(strstr(p.warn, "left in place"));
+	slb_plan_done(&p);
+	/* our Service's tag but another cluster's */
+	w.cloud.ccm_tagged = 1;
+	snprintf(w.cloud.tag_owner, sizeof(w.cloud.tag_owner), "%s",
+		 want->default_name);
+	snprintf(w.cloud.tag_cluster, sizeof(w.cloud.tag_cluster), "other");
+	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_int_equal(p.n, 0);
+	slb_plan_done(&p);
+	/* both values ours: deleted */
+	snprintf(w.cloud.tag_cluster, sizeof(w.cloud.tag_cluster), CID);
+	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_int_equal(count(&p, SLB_OP_DELETE_LB), 1);
+	assert_string_equal(p.warn, "");
+	slb_plan_done(&p);
+	slb_model_free(want);
+	world_done(&w);
+}
+
+/* At the backend quota, leavers go before newcomers (the cloud would
+ * refuse the add); below it, newcomers first. */
+static void test_full_group_removes_first(void **st)
+{
+	struct world w = {0};
+	struct slb_want *want;
+	struct slb_plan p;
+	char err[256];
+	size_t i, first_rm = 0, first_add = 0;
+
+	(void)st;
+	set_svc(&w, "", "Cluster");
+	ten_nodes(&w);
+	sync_count(&w, 20);
+	replace_node(&w, "n01", "False", "", 0);
+	add_node(&w, "n11", "True", "", 0);
+	want = build(&w);
+	want->max_backends = 10;
+	assert_int_equal(slb_diff(want, &w.cloud, 20, &p, err, sizeof(err)), 0);
+	for (i = p.n; i-- > 0;) {
+		if (p.v[i].op == SLB_OP_REMOVE_BE)
+			first_rm = i;
+		if (p.v[i].op == SLB_OP_ADD_BE)
+			first_add = i;
+	}
+	assert_int_equal(count(&p, SLB_OP_ADD_BE), 2);
+	assert_true(first_rm < first_add);
+	slb_plan_done(&p);
+	want->max_backends = 11;
+	assert_int_equal(slb_diff(want, &w.cloud, 20, &p, err, sizeof(err)), 0);
+	for (i = p.n; i-- > 0;) {
+		if (p.v[i].op == SLB_OP_REMOVE_BE)
+			first_rm = i;
+		if (p.v[i].op == SLB_OP_ADD_BE)
+			first_add = i;
+	}
+	assert_true(first_add < first_rm);
+	slb_plan_done(&p);
+	slb_model_free(want);
+	world_done(&w);
+}
+
 static void test_duplicate_group(void **st)
 {
 	struct world w = {0};
@@ -709,8 +789,8 @@ static void test_node_port_zero(void **st)
 	set_svc(&w, "", "Cluster");
 	w.svc->ports[1].node_port = 0;
 	ten_nodes(&w);
-	in = (struct slb_be_in){w.svc,	 &w.annot,  CID,
-				w.nodes, w.n_nodes, &w.eps};
+	in = (struct slb_be_in){w.svc,	   &w.annot, CID, w.nodes,
+				w.n_nodes, &w.eps,   NULL};
 	assert_int_equal(slb_model_build(&in, &want, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "nodePort"));
@@ -898,6 +978,8 @@ int main(void)
 		cmocka_unit_test(test_reuse_refused),
 		cmocka_unit_test(test_cleanup_own),
 		cmocka_unit_test(test_duplicate_group),
+		cmocka_unit_test(test_cleanup_not_owned),
+		cmocka_unit_test(test_full_group_removes_first),
 		cmocka_unit_test(test_port_changes),
 		cmocka_unit_test(test_node_port_zero),
 		cmocka_unit_test(test_desc_ownership),

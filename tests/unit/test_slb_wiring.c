@@ -21,15 +21,25 @@ static void test_finalizer_bodies(void **st)
 
 	(void)st;
 	/* strategic merge of a primitive list: adds, keeps foreign ones */
-	assert_int_equal(slb_finalizer_body(1, b, sizeof(b)), 0);
+	assert_int_equal(slb_finalizer_body(1, NULL, NULL, b, sizeof(b)), 0);
 	assert_string_equal(
 		b, "{\"metadata\":{\"finalizers\":[\"service.k8s.alibaba/"
 		   "resources\"]}}");
-	assert_int_equal(slb_finalizer_body(0, b, sizeof(b)), 0);
+	assert_int_equal(slb_finalizer_body(0, "", "", b, sizeof(b)), 0);
 	assert_string_equal(b, "{\"metadata\":{\"$deleteFromPrimitiveList/"
 			       "finalizers\":[\"service.k8s.alibaba/"
 			       "resources\"]}}");
-	assert_int_equal(slb_finalizer_body(1, b, 10), -E2BIG);
+	assert_int_equal(slb_finalizer_body(1, NULL, NULL, b, 10), -E2BIG);
+	/* preconditions: the UID and version that were judged */
+	assert_int_equal(slb_finalizer_body(0, "u-1", "42", b, sizeof(b)), 0);
+	assert_string_equal(b, "{\"metadata\":{\"uid\":\"u-1\","
+			       "\"resourceVersion\":\"42\","
+			       "\"$deleteFromPrimitiveList/finalizers\":["
+			       "\"service.k8s.alibaba/resources\"]}}");
+	assert_int_equal(slb_finalizer_body(1, "u-1", NULL, b, sizeof(b)), 0);
+	assert_string_equal(b, "{\"metadata\":{\"uid\":\"u-1\","
+			       "\"finalizers\":[\"service.k8s.alibaba/"
+			       "resources\"]}}");
 }
 
 static void test_status_bodies(void **st)

@@ -388,7 +388,6 @@ static void ni_done(void *state)
 
 const struct wk_controller wk_ctl_node_init = {
 	.name = "node-init",
-	.service_account = "cloud-node-controller",
 	.init = ni_init,
 	.on_bus = on_bus,
 	.done = ni_done,

@@ -288,7 +288,6 @@ static void route_done(void *state)
 
 const struct wk_controller wk_ctl_route = {
 	.name = "route",
-	.service_account = "route-controller",
 	.init = route_init,
 	.on_bus = route_on_bus,
 	.done = route_done,

@@ -20,6 +20,7 @@
 #ifndef CCM_SLB_BACKENDS_H
 #define CCM_SLB_BACKENDS_H
 
+#include "config/cfg.h"
 #include "workers/service_lb/slb_annot.h"
 
 struct slb_be_in {
@@ -29,6 +30,7 @@ struct slb_be_in {
 	struct wk_node *const *nodes;
 	size_t n_nodes;
 	const struct slb_eps *eps;
+	const struct cfg_quotas *quotas; /* NULL: no quota checks */
 };
 
 int slb_node_eligible(const struct wk_node *n, const struct slb_annot *a);

@@ -52,6 +52,10 @@ struct slb_cloud {
 	int intranet;
 	int delete_protection;
 	int ccm_tagged; /* kubernetes.do.not.delete or ack.aliyun.com */
+	/* their values: ownership is both equal to the Service's default
+	 * name and this cluster's ID (a mere name match is no ownership) */
+	char tag_owner[128];
+	char tag_cluster[128];
 	char spec[64];
 	char mod_protection[32]; /* ConsoleProtection, NonProtection, "" */
 	char network_type[16];	 /* classic, vpc, "" unknown */

@@ -9,6 +9,7 @@
  *   slb_status.c  finalizer and status.loadBalancer patches
  *   slb_events.c  Events on the Service
  *   slb_eni.c     pod IP -> ENI id (DescribeNetworkInterfaces)
+ *   slb_attach.c  Cluster-policy subsets across all Services
  *
  * Every Service the worker has touched has a struct slb_entry holding the
  * CLB state it last saw (struct slb_cloud); a sync diffs against it and
@@ -62,6 +63,8 @@ struct slb_entry {
 	int unavailable;     /* last sync found a port without backends */
 	char warn_rv[32];    /* Service version the input warnings were for */
 	char *tag_keys;	     /* additional tags we set (slb_attrs.h) */
+	int sub_short;	     /* got fewer subset members than its size */
+	int sub_noted[2];    /* subset size and full size last announced */
 };
 
 /* An EndpointSlice as the informer keeps it. */
@@ -84,6 +87,7 @@ struct slb_ctl {
 	size_t n_ents, cap_ents;
 	int synced;   /* all informers listed */
 	int reported; /* wk_reconciled sent since the queue drained */
+	int sub_size; /* the subset size of the last subsetted sync */
 	unsigned seed;
 };
 
@@ -109,12 +113,18 @@ int slb_eip_ips(struct slb_ctl *c, const char *lb_id, char *out, size_t n,
 int slb_sync(struct slb_ctl *c, struct slb_entry *e);
 
 /* slb_status.c */
-int slb_finalizer_body(int add, char *out, size_t n);
+/* uid and rv: "" or NULL leave that precondition out. */
+int slb_finalizer_body(int add, const char *uid, const char *rv, char *out,
+		       size_t n);
 /* ip: one address or several, comma-separated. */
 int slb_status_body(const char *ip, const char *host, char *out, size_t n);
-int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add);
+/* Preconditions: s->uid always; rv (the version judged) on removal.
+ * -EAGAIN: the Service changed or was replaced since. */
+int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add,
+			const char *rv);
+/* rv (may be NULL) gets the new resourceVersion when it patched. */
 int slb_patch_status(struct slb_ctl *c, const struct slb_svc *s, const char *ip,
-		     const char *host);
+		     const char *host, char rv[32]);
 
 /* slb_events.c */
 void slb_event(struct slb_ctl *c, const struct slb_svc *s, int warning,
@@ -126,6 +136,25 @@ void slb_event_cloud_error(struct slb_ctl *c, const struct slb_svc *s,
 /* slb_eni.c: fills ENI ids of pod-IP backends; dropped IPs in skipped. */
 int slb_resolve_enis(struct slb_ctl *c, struct slb_want *w, char *skipped,
 		     size_t n, struct ali_error *err);
+
+/* slb_attach.c */
+struct slb_sub_res {
+	int applies; /* the Service is subsetted (Cluster policy, ECS) */
+	int eligible, services, size, full, picked;
+};
+
+int slb_svc_subsetted(const struct slb_ctl *c, const struct slb_svc *s);
+/* nodes minus the eligible nodes outside this Service's subset, into out
+ * (room for n); queues other Services when the common size changed. */
+int slb_subset_nodes(struct slb_ctl *c, struct slb_entry *e,
+		     const struct slb_svc *svc, const struct slb_annot *a,
+		     struct wk_node *const *nodes, size_t n,
+		     struct wk_node **out, size_t *n_out,
+		     struct slb_sub_res *res);
+/* After a sync that changed its CLB: queue the Services that were short
+ * of members, attachments may have been freed. */
+void slb_subset_after(struct slb_ctl *c, const struct slb_entry *self,
+		      int changed);
 
 /* slb_main.c */
 int slb_svc_is_eni(const struct slb_ctl *c, const struct slb_svc *s);

@@ -222,6 +222,14 @@ static int plan_port_backends(const struct slb_want *w,
 		p->keep_empty[i] = 1;
 		d.rm.n = 0;
 	}
+	/* A full group cannot take the newcomers before the leavers go (the
+	 * cloud refuses the add): only then do removals come first. */
+	if (r == 0 && d.rm.n && w->max_backends &&
+	    g->be.n + d.add.n > (size_t)w->max_backends) {
+		r = push_batches(p, SLB_OP_REMOVE_BE, (int)i, g->id, &d.rm, 0,
+				 batch);
+		d.rm.n = 0;
+	}
 	if (r == 0 && d.add.n)
 		r = push_batches(p, SLB_OP_ADD_BE, (int)i, g->id, &d.add, 0,
 				 batch);
@@ -683,16 +691,33 @@ int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 	return r;
 }
 
+int slb_cloud_owned(const struct slb_want *w, const struct slb_cloud *c)
+{
+	return c->exists && w->default_name[0] &&
+	       strcmp(c->tag_owner, w->default_name) == 0 &&
+	       strcmp(c->tag_cluster, w->cluster_id) == 0;
+}
+
 /* Our CLB goes whole (protection off first). A kept one - reused, or
  * preserve-lb-on-delete - loses only our listeners, backends and groups,
  * and a preserved one then our ownership tags, last, so a failure half
- * way still finds it by tag on the retry. */
+ * way still finds it by tag on the retry. A CLB that matched only by its
+ * default name is left entirely alone. */
 static int cleanup(const struct slb_want *w, const struct slb_cloud *c,
 		   int batch, struct slb_plan *p)
 {
 	struct slb_call *call;
 	int r;
 
+	if (!w->reused && !slb_cloud_owned(w, c)) {
+		snprintf(p->warn, sizeof(p->warn),
+			 "CLB %s matches this Service only by its name: its "
+			 "tags do not carry kubernetes.do.not.delete=%s and "
+			 "ack.aliyun.com=%s, so it is left in place; delete "
+			 "it by hand if nothing uses it",
+			 c->lb_id, w->default_name, w->cluster_id);
+		return 0;
+	}
 	if (!w->reused && !w->annot.preserve) {
 		if (c->delete_protection) {
 			call = push(p, SLB_OP_SET_DELETE_PROTECTION, -1);
@@ -707,7 +732,8 @@ static int cleanup(const struct slb_want *w, const struct slb_cloud *c,
 		r = stale_groups(w, c, batch < 1 ? 1 : batch, p);
 	if (r == 0 && !w->reused)
 		r = plan_release_protection(c, p);
-	if (r == 0 && !w->reused && c->ccm_tagged && !push(p, SLB_OP_UNTAG, -1))
+	if (r == 0 && !w->reused && slb_cloud_owned(w, c) &&
+	    !push(p, SLB_OP_UNTAG, -1))
 		r = -ENOMEM;
 	if (r < 0)
 		slb_plan_done(p);

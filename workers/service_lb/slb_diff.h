@@ -75,7 +75,7 @@ struct slb_plan {
 	char vg[SLB_MAX_PORTS][SLB_ID_LEN];
 	int keep_empty[SLB_MAX_PORTS]; /* kept backends instead of emptying */
 	int no_backends[SLB_MAX_PORTS];
-	char warn[1024]; /* immutable attribute differences */
+	char warn[1024]; /* immutable attribute differences, not-owned CLB */
 };
 
 void slb_plan_done(struct slb_plan *p);
@@ -87,8 +87,12 @@ struct slb_call *slb_plan_push(struct slb_plan *p, enum slb_op op, int wport);
 int slb_diff(const struct slb_want *w, const struct slb_cloud *c, int batch,
 	     struct slb_plan *p, char *err, size_t errlen);
 
+/* Do the CLB's tags (as read) name this Service and this cluster? */
+int slb_cloud_owned(const struct slb_want *w, const struct slb_cloud *c);
+
 /* Cleanup of a Service that no longer wants a CLB; w carries the
- * ownership rules (built with no ports). */
+ * ownership rules (built with no ports). A CLB not owned (matched by its
+ * default name only) gets no call; p->warn then says why. */
 int slb_diff_cleanup(const struct slb_want *w, const struct slb_cloud *c,
 		     int batch, struct slb_plan *p);
 

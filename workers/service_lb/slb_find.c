@@ -21,10 +21,18 @@ void slb_cloud_from_lb(const struct ali_lb *lb, struct slb_cloud *c)
 	slb_strcpy(c->mod_protection, sizeof(c->mod_protection),
 		   lb->modification_protection);
 	slb_strcpy(c->network_type, sizeof(c->network_type), lb->network_type);
-	for (i = 0; i < lb->n_tags; i++)
-		if (!strcmp(lb->tags[i].key, "kubernetes.do.not.delete") ||
-		    !strcmp(lb->tags[i].key, "ack.aliyun.com"))
+	for (i = 0; i < lb->n_tags; i++) {
+		if (!strcmp(lb->tags[i].key, "kubernetes.do.not.delete")) {
 			c->ccm_tagged = 1;
+			slb_strcpy(c->tag_owner, sizeof(c->tag_owner),
+				   lb->tags[i].value);
+		}
+		if (!strcmp(lb->tags[i].key, "ack.aliyun.com")) {
+			c->ccm_tagged = 1;
+			slb_strcpy(c->tag_cluster, sizeof(c->tag_cluster),
+				   lb->tags[i].value);
+		}
+	}
 }
 
 static int find_one(struct ali_client *ali, const struct ali_lb_filter *f,

@@ -467,7 +467,6 @@ static void slb_done(void *state)
 
 const struct wk_controller wk_ctl_service_lb = {
 	.name = "service-lb",
-	.service_account = "service-controller",
 	.init = slb_init,
 	.done = slb_done,
 };

@@ -45,8 +45,7 @@ void slb_model_lparams_sig(const struct slb_annot *a, enum slb_proto p,
 	snprintf(out, 20, "%016llx", (unsigned long long)h);
 }
 
-/* Distinct servers across all groups must fit the per-CLB quota. */
-static int count_servers(const struct slb_want *w)
+int slb_model_servers(const struct slb_want *w)
 {
 	size_t i, j, k, l, n = 0;
 
@@ -107,15 +106,21 @@ static int build_port(const struct slb_be_in *in, struct slb_want *w,
 int slb_model_build(const struct slb_be_in *in, struct slb_want **ret,
 		    char *err, size_t errlen)
 {
+	const struct cfg_quotas *q = in->quotas;
 	struct slb_want *w;
 	size_t i;
-	int r = 0;
+	int r = 0, n;
 
-	if (in->svc->too_many_ports) {
+	if (in->svc->too_many_ports ||
+	    (q && in->svc->n_ports > (size_t)q->listeners_per_lb)) {
 		snprintf(err, errlen,
-			 "spec.ports: more than %d ports exceed the CLB quota "
-			 "of listeners per instance (%d)",
-			 SLB_MAX_PORTS, SLB_MAX_PORTS);
+			 "spec.ports: %s%zu ports exceed the CLB quota of "
+			 "listeners per instance (%d, cloud-config "
+			 "maxListenersPerLoadBalancer; at most %d here)",
+			 in->svc->too_many_ports ? "more than " : "",
+			 in->svc->n_ports,
+			 q ? q->listeners_per_lb : SLB_MAX_PORTS,
+			 SLB_MAX_PORTS);
 		return -EINVAL;
 	}
 	w = calloc(1, sizeof(*w));
@@ -127,13 +132,19 @@ int slb_model_build(const struct slb_be_in *in, struct slb_want **ret,
 	slb_svc_default_name(in->svc, w->default_name);
 	w->reused = w->annot.lb_id[0] != '\0';
 	w->manage_listeners = !w->reused || w->annot.force_override;
+	w->max_backends = q ? q->backends_per_lb : 0;
 	for (i = 0; r == 0 && i < in->svc->n_ports; i++)
 		r = build_port(in, w, &in->svc->ports[i], err, errlen);
-	if (r == 0 && count_servers(w) > SLB_QUOTA_BACKENDS) {
+	if (r == 0 && q && (n = slb_model_servers(w)) > q->backends_per_lb) {
 		snprintf(err, errlen,
 			 "%d backend servers exceed the CLB quota of backend "
-			 "servers per instance (%d)",
-			 count_servers(w), SLB_QUOTA_BACKENDS);
+			 "servers per instance (%d, cloud-config "
+			 "maxBackendServersPerLoadBalancer)%s",
+			 n, q->backends_per_lb,
+			 in->svc->local || in->annot->eni
+				 ? "; Local policy and ENI backends are never "
+				   "subset"
+				 : "");
 		r = -EINVAL;
 	}
 	if (r < 0) {

@@ -36,6 +36,7 @@ struct slb_want {
 	char default_name[33];
 	int reused;	      /* loadbalancer-id */
 	int manage_listeners; /* our CLB, or force-override */
+	int max_backends;     /* quota of distinct servers, 0: none */
 	struct slb_want_port ports[SLB_MAX_PORTS];
 	size_t n_ports;
 	/* additional-resource-tags keys this process set on the CLB, "\n"
@@ -46,6 +47,9 @@ struct slb_want {
 int slb_model_build(const struct slb_be_in *in, struct slb_want **ret,
 		    char *err, size_t errlen);
 void slb_model_free(struct slb_want *w);
+/* Distinct servers (ServerId, ServerIp) across all groups: what the
+ * backend-servers-per-CLB quota counts. */
+int slb_model_servers(const struct slb_want *w);
 
 typedef int (*slb_eni_lookup)(void *ctx, const char *ip, char *eni_id,
 			      size_t n);

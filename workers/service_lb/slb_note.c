@@ -108,6 +108,9 @@ int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 	case SLB_OP_CREATE_LB:
 		c->exists = 1;
 		c->ccm_tagged = 1; /* created with the ownership tags */
+		slb_strcpy(c->tag_owner, sizeof(c->tag_owner), w->default_name);
+		slb_strcpy(c->tag_cluster, sizeof(c->tag_cluster),
+			   w->cluster_id);
 		return 0;
 	case SLB_OP_SET_DELETE_PROTECTION:
 		c->delete_protection = call->flag;
@@ -128,6 +131,7 @@ int slb_note(struct slb_cloud *c, const struct slb_want *w, struct slb_plan *p,
 		return 0;
 	case SLB_OP_UNTAG:
 		c->ccm_tagged = 0;
+		c->tag_owner[0] = c->tag_cluster[0] = '\0';
 		return 0;
 	case SLB_OP_MODIFY_CHARGE_TYPE:
 	case SLB_OP_MODIFY_INTERNET_SPEC:

@@ -3,8 +3,12 @@
  *
  * The finalizer changes only by strategic-merge patches: adding a
  * primitive list merges (a foreign finalizer added concurrently stays),
- * removing uses $deleteFromPrimitiveList, so neither needs the object's
- * resourceVersion and neither can drop what another controller wrote.
+ * removing uses $deleteFromPrimitiveList, so neither can drop what
+ * another controller wrote. Both carry the UID of the object that was
+ * judged, and a removal also its resourceVersion: the API server refuses
+ * the patch (409 for the version, 422 for the UID) when the Service
+ * changed or was deleted and re-created under the same name meanwhile,
+ * so the new object keeps its finalizer.
  * The ingress goes to services/status as a merge patch (ingress is
  * replaced whole, which is what we want).
  */
@@ -18,12 +22,38 @@
 #include "lib/log.h"
 #include "workers/service_lb/slb_ctl.h"
 
-int slb_finalizer_body(int add, char *out, size_t n)
+int slb_finalizer_body(int add, const char *uid, const char *rv, char *out,
+		       size_t n)
 {
-	int w = snprintf(out, n, "{\"metadata\":{\"%sfinalizers\":[\"%s\"]}}",
-			 add ? "" : "$deleteFromPrimitiveList/", SLB_FINALIZER);
+	struct buf b;
+	int r;
 
-	return w < 0 || (size_t)w >= n ? -E2BIG : 0;
+	buf_init(&b, n);
+	r = buf_puts(&b, "{\"metadata\":{");
+	if (r == 0 && uid && uid[0]) {
+		r = buf_puts(&b, "\"uid\":");
+		if (r == 0)
+			r = json_buf_str(&b, uid);
+		if (r == 0)
+			r = buf_puts(&b, ",");
+	}
+	if (r == 0 && rv && rv[0]) {
+		r = buf_puts(&b, "\"resourceVersion\":");
+		if (r == 0)
+			r = json_buf_str(&b, rv);
+		if (r == 0)
+			r = buf_puts(&b, ",");
+	}
+	if (r == 0)
+		r = buf_printf(&b, "\"%sfinalizers\":[\"%s\"]}}",
+			       add ? "" : "$deleteFromPrimitiveList/",
+			       SLB_FINALIZER);
+	if (r == 0 && b.len < n)
+		memcpy(out, b.data, b.len + 1);
+	else if (r == 0)
+		r = -E2BIG;
+	buf_done(&b);
+	return r < 0 ? -E2BIG : 0;
 }
 
 /* [{"ip":a},{"ip":b}] from "a,b". */
@@ -85,30 +115,49 @@ static void svc_path(const struct slb_svc *s, const char *sub, char *out,
 		 sub);
 }
 
+/* rv (may be NULL) gets the patched object's resourceVersion. */
 static int patch(struct slb_ctl *c, const char *path, enum kube_patch_type t,
-		 const char *body)
+		 const char *body, char *rv, size_t rvlen)
 {
 	struct kube_resp resp;
+	struct json *doc = NULL;
+	char jerr[64];
 	int r;
 
 	kube_resp_init(&resp);
 	r = kube_patch(c->kube, path, t, body, &resp);
-	if (r < 0 && r != -EPERM && r != -ETIMEDOUT)
+	/* a UID precondition that failed: the name now holds another object
+	 * (the API server calls the differing uid an immutable-field error) */
+	if (r == -EIO && resp.status == 422 && resp.body.data &&
+	    strstr(resp.body.data, "metadata.uid"))
+		r = -EAGAIN;
+	if (r < 0 && r != -EPERM && r != -ETIMEDOUT && r != -EAGAIN)
 		log_warn("PATCH %s: HTTP %ld: %.200s", path, resp.status,
 			 resp.body.data ? resp.body.data : "");
+	if (r == 0 && rv && resp.body.data &&
+	    json_parse(resp.body.data, resp.body.len, NULL, &doc, jerr,
+		       sizeof(jerr)) == 0) {
+		const char *v = json_path_str(doc, "metadata.resourceVersion");
+
+		if (v && strlen(v) < rvlen)
+			memcpy(rv, v, strlen(v) + 1);
+	}
+	json_free(doc);
 	kube_resp_done(&resp);
 	return r;
 }
 
-int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add)
+int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add,
+			const char *rv)
 {
-	char path[512], body[256];
-	int r = slb_finalizer_body(add, body, sizeof(body));
+	char path[512], body[512];
+	int r = slb_finalizer_body(add, s->uid, add ? NULL : rv, body,
+				   sizeof(body));
 
 	if (r < 0)
 		return r;
 	svc_path(s, "", path, sizeof(path));
-	r = patch(c, path, KUBE_PATCH_STRATEGIC, body);
+	r = patch(c, path, KUBE_PATCH_STRATEGIC, body, NULL, 0);
 	if (r == -ENOENT && !add)
 		r = 0; /* gone already: nothing holds it */
 	if (r == 0)
@@ -118,7 +167,7 @@ int slb_patch_finalizer(struct slb_ctl *c, const struct slb_svc *s, int add)
 }
 
 int slb_patch_status(struct slb_ctl *c, const struct slb_svc *s, const char *ip,
-		     const char *host)
+		     const char *host, char rv[32])
 {
 	char path[512], body[1024];
 	int r;
@@ -130,7 +179,7 @@ int slb_patch_status(struct slb_ctl *c, const struct slb_svc *s, const char *ip,
 	if (r < 0)
 		return r;
 	svc_path(s, "/status", path, sizeof(path));
-	r = patch(c, path, KUBE_PATCH_MERGE, body);
+	r = patch(c, path, KUBE_PATCH_MERGE, body, rv, rv ? 32 : 0);
 	if (r == -ENOENT)
 		r = 0; /* deleted meanwhile */
 	return r;

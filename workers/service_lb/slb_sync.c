@@ -25,6 +25,7 @@
 #include "workers/service_lb/slb_attrs.h"
 #include "workers/service_lb/slb_ctl.h"
 #include "workers/service_lb/slb_find.h"
+#include "workers/service_lb/slb_subset.h"
 #include "workers/service_lb/slb_svc.h"
 #include "workers/wk_runtime.h"
 
@@ -38,6 +39,10 @@ struct sync {
 	struct slb_eps eps;
 	struct wk_node **nodes;
 	size_t n_nodes, cap_nodes;
+	struct wk_node **sub_nodes; /* nodes minus those outside the subset */
+	size_t n_sub_nodes;
+	struct slb_sub_res sub;
+	int hold_removals; /* a source of backends was not read whole */
 	struct ali_error err;
 	struct slb_tick tick;
 	char msg[512];
@@ -263,11 +268,10 @@ static int unavailable(const struct sync *s)
 	return 0;
 }
 
-static int build(struct sync *s)
+static int build_inputs(struct sync *s)
 {
 	const struct cfg *cfg = s->c->cfg;
-	struct slb_be_in in;
-	char err[512], skipped[512];
+	char err[512];
 	int r;
 
 	r = slb_annot_parse(s->svc, &cfg->cloud, &s->annot, err, sizeof(err));
@@ -279,12 +283,51 @@ static int build(struct sync *s)
 	r = gather(s);
 	if (r < 0)
 		return cloud_failed(s, "read nodes and endpoints", r);
-	in = (struct slb_be_in){.svc = s->svc,
-				.annot = &s->annot,
-				.cluster_id = cfg->cloud.cluster_id,
-				.nodes = s->nodes,
-				.n_nodes = s->n_nodes,
-				.eps = &s->eps};
+	return 0;
+}
+
+/* Cluster policy on node backends: only this Service's subset of the
+ * eligible nodes (all of them when the quotas allow). */
+static int subset(struct sync *s)
+{
+	int r;
+
+	if (!slb_svc_subsetted(s->c, s->svc)) {
+		s->n_sub_nodes = 0;
+		return 0;
+	}
+	if (!s->sub_nodes) {
+		/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
+		s->sub_nodes = calloc(s->n_nodes + 1, sizeof(*s->sub_nodes));
+		if (!s->sub_nodes)
+			return cloud_failed(s, "plan subset", -ENOMEM);
+	}
+	r = slb_subset_nodes(s->c, s->e, s->svc, &s->annot, s->nodes,
+			     s->n_nodes, s->sub_nodes, &s->n_sub_nodes,
+			     &s->sub);
+	if (r < 0)
+		return cloud_failed(s, "plan subset", r);
+	return 0;
+}
+
+static int build_model(struct sync *s, int quiet)
+{
+	const struct cfg *cfg = s->c->cfg;
+	struct slb_be_in in;
+	char err[512], skipped[512];
+	int r;
+
+	r = subset(s);
+	if (r < 0)
+		return r;
+	in = (struct slb_be_in){
+		.svc = s->svc,
+		.annot = &s->annot,
+		.cluster_id = cfg->cloud.cluster_id,
+		.nodes = s->sub.applies ? s->sub_nodes : s->nodes,
+		.n_nodes = s->sub.applies ? s->n_sub_nodes : s->n_nodes,
+		.eps = &s->eps,
+		.quotas = &cfg->cloud.quotas};
 	r = slb_model_build(&in, &s->w, err, sizeof(err));
 	if (r == -EINVAL)
 		return input_error(s, err);
@@ -294,11 +337,29 @@ static int build(struct sync *s)
 	r = slb_resolve_enis(s->c, s->w, skipped, sizeof(skipped), &s->err);
 	if (r < 0)
 		return cloud_failed(s, "DescribeNetworkInterfaces", r);
-	if (r > 0)
+	s->hold_removals = r > 0;
+	if (r > 0 && !quiet)
 		slb_event(s->c, s->svc, 1, "SkipSyncBackends",
-			  "Not sync pods [%s]: no ENI found for their IPs",
+			  "Not sync pods [%s]: no ENI found for their IPs; "
+			  "no backend is removed until they resolve",
 			  skipped);
 	return 0;
+}
+
+/* Without a complete picture of the backends, nothing is removed: a pod
+ * missing from the ENI answer may still be serving. */
+static void drop_removals(struct slb_plan *p)
+{
+	size_t i, k;
+
+	for (i = 0, k = 0; i < p->n; i++) {
+		if (p->v[i].op == SLB_OP_REMOVE_BE) {
+			slb_bes_done(&p->v[i].be);
+			continue;
+		}
+		p->v[k++] = p->v[i];
+	}
+	p->n = k;
 }
 
 static int diff(struct sync *s)
@@ -313,6 +374,8 @@ static int diff(struct sync *s)
 		ali_error_set(&s->err, 0, "Client", "%s", err);
 		return cloud_failed(s, "plan", r);
 	}
+	if (s->hold_removals)
+		drop_removals(&s->plan);
 	if (s->plan.warn[0])
 		slb_event(s->c, s->svc, 1, "SyncLoadBalancerFailed", "%s",
 			  s->plan.warn);
@@ -368,7 +431,7 @@ static int finish_ensure(struct sync *s, int changed)
 
 	slb_tick(&s->tick);
 	changed = changed || strcmp(s->svc->ingress_ip, ip) != 0;
-	r = slb_patch_status(s->c, s->svc, ip, s->annot.hostname);
+	r = slb_patch_status(s->c, s->svc, ip, s->annot.hostname, NULL);
 	if (r < 0)
 		return kube_failed(s, "FailedUpdateStatus", r);
 	if (changed)
@@ -379,11 +442,67 @@ static int finish_ensure(struct sync *s, int changed)
 	return 0;
 }
 
+/* A subset chosen before the CLB was described did not know its current
+ * members: choose again so they stay. */
+static int describe_and_resubset(struct sync *s)
+{
+	int was_stale = s->e->stale, r;
+
+	r = describe_if_stale(s);
+	if (r < 0 || !was_stale || !s->sub.applies)
+		return r;
+	slb_model_free(s->w);
+	s->w = NULL;
+	return build_model(s, 0);
+}
+
+static void note_subset(struct sync *s)
+{
+	const struct slb_sub_res *u = &s->sub;
+	struct wk_rt *rt = s->c->rt;
+
+	if (!u->applies)
+		return;
+	wk_gauge_set(rt, "service_lb_subset_size", "", u->size);
+	wk_gauge_set(rt, "service_lb_subset_full_size", "", u->full);
+	wk_gauge_set(rt, "service_lb_subset_shrunk", "", u->size < u->full);
+	if (u->picked < u->size)
+		log_warn("service %s/%s: %d of %d subset members: the other "
+			 "instances are at their attachment quota (%d CLBs); "
+			 "retried when attachments are freed",
+			 s->svc->ns, s->svc->name, u->picked, u->size,
+			 s->c->cfg->cloud.quotas.lbs_per_instance);
+	if (s->e->sub_noted[0] == u->size && s->e->sub_noted[1] == u->full)
+		return;
+	s->e->sub_noted[0] = u->size;
+	s->e->sub_noted[1] = u->full;
+	if (u->size < u->full)
+		slb_event(s->c, s->svc, 1, "LoadBalancerSubsetShrunk",
+			  "backends are a subset of %d of the %d eligible "
+			  "nodes (full subset %d): %d Cluster-policy Services "
+			  "on %d nodes exceed the quota of %d CLBs per ECS "
+			  "instance (cloud-config maxLoadBalancersPerInstance)"
+			  "; never fewer than %d",
+			  u->size, u->eligible, u->full, u->services,
+			  u->eligible, s->c->cfg->cloud.quotas.lbs_per_instance,
+			  SLB_SUBSET_FLOOR);
+	else if (u->size < u->eligible)
+		slb_event(s->c, s->svc, 0, "LoadBalancerSubset",
+			  "backends are a subset of %d of the %d eligible "
+			  "nodes: the quota of backend servers per CLB is %d "
+			  "(cloud-config maxBackendServersPerLoadBalancer)",
+			  u->size, u->eligible,
+			  s->c->cfg->cloud.quotas.backends_per_lb);
+}
+
 static int ensure(struct sync *s)
 {
 	int r;
 
-	r = build(s);
+	r = build_inputs(s);
+	if (r == 0)
+		r = build_model(s,
+				s->e->stale && slb_svc_subsetted(s->c, s->svc));
 	if (r == 0 && s->svc->rv[0] && strcmp(s->e->warn_rv, s->svc->rv) != 0) {
 		warn_inputs(s);
 		slb_strcpy(s->e->warn_rv, sizeof(s->e->warn_rv), s->svc->rv);
@@ -400,18 +519,19 @@ static int ensure(struct sync *s)
 	if (r == 0)
 		s->w->tag_keys = s->e->tag_keys;
 	if (r == 0)
-		r = describe_if_stale(s);
+		r = describe_and_resubset(s);
 	if (r == 0)
 		r = diff(s);
 	if (r < 0)
 		return r;
 	note_unavailable(s);
 	note_drift(s);
+	note_subset(s);
 	if (wk_dry_run(s->c->rt))
 		return dry_run(s);
 	if (!s->svc->has_finalizer) {
 		slb_tick(&s->tick);
-		r = slb_patch_finalizer(s->c, s->svc, 1);
+		r = slb_patch_finalizer(s->c, s->svc, 1, NULL);
 		if (r < 0)
 			return kube_failed(s, "FailedAddFinalizer", r);
 	}
@@ -419,6 +539,7 @@ static int ensure(struct sync *s)
 		slb_event(s->c, s->svc, 0, "EnsuringLoadBalancer",
 			  "Ensuring load balancer");
 		r = apply(s);
+		slb_subset_after(s->c, s->e, 1);
 		if (r < 0)
 			return r;
 	}
@@ -458,20 +579,32 @@ static int cleanup_want(struct sync *s)
 	return 0;
 }
 
-static int finish_cleanup(struct sync *s)
+static int finish_cleanup(struct sync *s, int owned)
 {
+	char rv[32];
 	int r = 0;
 
+	slb_strcpy(rv, sizeof(rv), s->svc->rv);
 	slb_tick(&s->tick);
 	if (!s->svc->deleting)
-		r = slb_patch_status(s->c, s->svc, "", "");
+		r = slb_patch_status(s->c, s->svc, "", "", rv);
 	if (r < 0)
 		return kube_failed(s, "FailedUpdateStatus", r);
-	r = slb_patch_finalizer(s->c, s->svc, 0);
+	r = slb_patch_finalizer(s->c, s->svc, 0, rv);
+	if (r == -EAGAIN) {
+		/* judged on a version that is no longer there (changed, or
+		 * deleted and re-created): judge the current one */
+		log_info("service %s/%s: changed since it was judged; the "
+			 "finalizer stays until it is judged again",
+			 s->svc->ns, s->svc->name);
+		slb_entry_failed(s->c, s->e, SLB_FENCED_RETRY_MS);
+		return r;
+	}
 	if (r < 0)
 		return kube_failed(s, "FailedRemoveFinalizer", r);
-	slb_event(s->c, s->svc, 0, "DeletedLoadBalancer",
-		  "Deleted load balancer");
+	if (owned)
+		slb_event(s->c, s->svc, 0, "DeletedLoadBalancer",
+			  "Deleted load balancer");
 	slb_entry_drop(s->c, s->e);
 	s->e = NULL;
 	return 0;
@@ -483,22 +616,28 @@ static int cleanup(struct sync *s)
 
 	if (r < 0)
 		return cloud_failed(s, "cleanup", r);
+	/* ownership is judged on tags read in this sync, never on a cache */
+	s->e->stale = 1;
 	r = describe_if_stale(s);
 	if (r < 0)
 		return r;
 	r = slb_diff_cleanup(s->w, &s->e->cloud, batch_size(s->c), &s->plan);
 	if (r < 0)
 		return cloud_failed(s, "plan cleanup", r);
+	if (s->plan.warn[0])
+		slb_event(s->c, s->svc, 1, "LoadBalancerNotOwned", "%s",
+			  s->plan.warn);
 	if (wk_dry_run(s->c->rt))
 		return dry_run(s);
 	if (s->plan.n) {
 		slb_event(s->c, s->svc, 0, "DeletingLoadBalancer",
 			  "Deleting load balancer %s", s->e->cloud.lb_id);
 		r = apply(s);
+		slb_subset_after(s->c, s->e, 1);
 		if (r < 0)
 			return r;
 	}
-	return finish_cleanup(s);
+	return finish_cleanup(s, !s->plan.warn[0]);
 }
 
 int slb_sync(struct slb_ctl *c, struct slb_entry *e)
@@ -532,5 +671,6 @@ int slb_sync(struct slb_ctl *c, struct slb_entry *e)
 	slb_model_free(s.w);
 	slb_eps_done(&s.eps);
 	free(s.nodes);
+	free(s.sub_nodes);
 	return r;
 }

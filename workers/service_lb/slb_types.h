@@ -19,12 +19,13 @@
 #include "lib/json.h"
 #include "workers/wk_node.h"
 
-#define SLB_FINALIZER	   "service.k8s.alibaba/resources"
-#define SLB_MAX_PORTS	   50  /* listeners per CLB (quota) */
-#define SLB_QUOTA_BACKENDS 200 /* backend servers per CLB (quota) */
-#define SLB_ID_LEN	   64
-#define SLB_DESC_LEN	   256
-#define SLB_NAME_LEN	   254
+#define SLB_FINALIZER "service.k8s.alibaba/resources"
+/* Ports one Service can have here: the listener quota (cloud-config
+ * maxListenersPerLoadBalancer) is enforced below this bound. */
+#define SLB_MAX_PORTS 100
+#define SLB_ID_LEN    64
+#define SLB_DESC_LEN  256
+#define SLB_NAME_LEN  254
 
 enum slb_proto { SLB_TCP = 0, SLB_UDP, SLB_HTTP, SLB_HTTPS, SLB_PROTO_BAD };
 
