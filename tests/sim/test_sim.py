@@ -822,6 +822,45 @@ def test_network_interfaces(sim):
     assert e.code == "InvalidEniId.NotFound"
 
 
+
+def test_network_interfaces_by_ipv6(sim):
+    body = sim.rpc("DescribeNetworkInterfaces", ECS, {
+        "VpcId": "vpc-sim0001", "Status": "InUse", "MaxResults": 100,
+        "Ipv6Address.1": "2408:4005:3a0:2:0::101", "Ipv6Address.2": "2408:4005:3a0:9::1"})
+    sets = body["NetworkInterfaceSets"]["NetworkInterfaceSet"]
+    assert [e["NetworkInterfaceId"] for e in sets] == ["eni-simpod0002"]
+    assert [a["Ipv6Address"] for a in sets[0]["Ipv6Sets"]["Ipv6Set"]] == [
+        "2408:4005:3a0:2::100", "2408:4005:3a0:2::101"]
+    e = err(sim.rpc, "DescribeNetworkInterfaces", ECS, {"Ipv6Address.1": "192.168.0.100"})
+    assert e.code.startswith("Invalid") and "Ipv6Address" in e.body["Message"]
+    many = {"Ipv6Address.%d" % (n + 1): "2408::%x" % n for n in range(101)}
+    e = err(sim.rpc, "DescribeNetworkInterfaces", ECS, many)
+    assert "Ipv6Address" in e.body["Message"]
+
+
+def test_eni_backend_with_ipv6_server_ip(sim):
+    v6 = create_intranet(sim, AddressIPVersion="ipv6")["LoadBalancerId"]
+    vg = make_group(sim, v6)
+    sim.rpc("AddVServerGroupBackendServers", SLB, {"VServerGroupId": vg, "BackendServers":
+            json.dumps([{"ServerId": "eni-simpod0002", "ServerIp": "2408:4005:3a0:2::101",
+                         "Port": 8080, "Type": "eni"}])})
+    attr = sim.rpc("DescribeVServerGroupAttribute", SLB, {"VServerGroupId": vg})
+    assert [(b["ServerId"], b["ServerIp"]) for b in attr["BackendServers"]["BackendServer"]
+            if b["Type"] == "eni"] == [("eni-simpod0002", "2408:4005:3a0:2::101")]
+    e = err(sim.rpc, "AddVServerGroupBackendServers", SLB, {
+        "VServerGroupId": vg, "BackendServers": json.dumps([
+            {"ServerId": "eni-simpod0001", "ServerIp": "2408:4005:3a0:2::101",
+             "Port": 8080, "Type": "eni"}])})
+    assert e.code == "InvalidBackendServers.ServerIpConflict"
+    v4 = create_intranet(sim)["LoadBalancerId"]
+    vg4 = make_group(sim, v4)
+    e = err(sim.rpc, "AddVServerGroupBackendServers", SLB, {
+        "VServerGroupId": vg4, "BackendServers": json.dumps([
+            {"ServerId": "eni-simpod0001", "ServerIp": "2408:4005:3a0:1::100",
+             "Port": 8080, "Type": "eni"}])})
+    assert e.code == "InvalidBackendServers.IpVersionMismatch"
+
+
 # -- faults & control -----------------------------------------------------------------------
 
 def test_fault_fail_next(sim):
