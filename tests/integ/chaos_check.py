@@ -37,7 +37,8 @@ Invariants (each failure is a Violation naming the call):
     node port, and its ingress IP; every node with a pod CIDR has exactly
     one route to its instance; no CLB, vServer group or route of this
     cluster lacks an owner object; the pre-seeded foreign resources are
-    unchanged.
+    unchanged (check_foreign) and no mutating call of the CCM named one of
+    them, refused or not (check_calls_avoid).
 
 Usage::
 
