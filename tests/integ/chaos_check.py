@@ -37,7 +37,8 @@ Invariants (each failure is a Violation naming the call):
     node port, and its ingress IP; every node with a pod CIDR has exactly
     one route to its instance; no CLB, vServer group or route of this
     cluster lacks an owner object; the pre-seeded foreign resources are
-    unchanged.
+    unchanged (check_foreign) and no mutating call of the CCM named one of
+    them, refused or not (check_calls_avoid).
 
 Usage::
 
@@ -47,11 +48,13 @@ Usage::
     chaos_check.check_kube_writes(rep, events, hist, since=t0)
     chaos_check.check_end_state(rep, cluster, state, Desired(...))
     chaos_check.check_foreign(rep, before, chaos_check.foreign_snapshot(...))
+    chaos_check.check_calls_avoid(rep, calls, before)
     print(rep.text()); assert rep.ok, rep.text()
 """
 
 import calendar
 import ipaddress
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -507,7 +510,8 @@ def foreign_snapshot(state, lb_ids=(), routes=()):
             if (t["id"], e["cidr"]) in routes:
                 snap[f"route:{t['id']}:{e['cidr']}"] = {
                     k: e.get(k) for k in ("id", "cidr", "next_hop_id",
-                                      "next_hop_type", "name", "status")}
+                                          "next_hop_type", "name", "status",
+                                          "description", "extra_hops")}
     return snap
 
 
@@ -520,3 +524,68 @@ def check_foreign(rep, before, after):
             diff = sorted(x for x in set(v) | set(after[k])
                           if v.get(x) != after[k].get(x))
             rep.fail("foreign", f"{k} changed: {diff}")
+
+
+# Route CIDRs are named by these parameters (single and batch calls); ids by
+# their value alone, so any parameter carrying a foreign id is caught.
+CIDR_PARAM_RE = re.compile(r"(^|\.)(DestinationCidrBlock|DstCidrBlock)$")
+
+
+def _foreign_names(before):
+    ids, cidrs = set(), set()
+    for k, v in before.items():
+        if k.startswith("lb:"):
+            ids.add(v["LoadBalancerId"])
+            ids.update(g["id"] for g in v["groups"])
+        elif k.startswith("route:"):
+            ids.add(v["id"])
+            cidrs.add(v["cidr"])
+    ids.discard(None)
+    return ids, cidrs
+
+
+def check_calls_avoid(rep, calls, before):
+    """No mutating cloud call of the CCM (User-Agent alicloud-ccm/...)
+    names a resource of the foreign snapshot `before`: a CLB, vServer group
+    or route entry id as any parameter's value, or a foreign route's CIDR as
+    a destination. Catches an attempt even when the cloud refused it (the
+    state comparison of check_foreign cannot). Calls of other senders (the
+    test's own seeding) are not the CCM's and are skipped."""
+    ids, cidrs = _foreign_names(before)
+    for c in calls:
+        action = c.get("action", "")
+        if not is_mutating_cloud(action) or \
+                not (c.get("user_agent") or "").startswith("alicloud-ccm/"):
+            continue
+        rep.count("CCM mutating calls checked for foreign names")
+        hit = sorted(f"{k}={v}" for k, v in (c.get("params") or {}).items()
+                     if v in ids or (CIDR_PARAM_RE.search(k) and v in cidrs))
+        if hit:
+            rep.fail("foreign-call", f"cloud {action} #{c.get('seq')} "
+                                     f"({c.get('status')}) names foreign "
+                                     f"{', '.join(hit)}")
+
+
+def seed_foreign_clbs(client, region, cluster_id, backend):
+    """Two CLBs the CCM must never touch, made through the cloud API as a
+    user would: one of another cluster (its tags, a TCP listener on 80 and a
+    vServer group named like one of `cluster_id`'s, holding `backend`) and
+    an untagged one. Their names start with "foreign-". Returns their ids."""
+    from simclient import SLB
+    other = client.rpc("CreateLoadBalancer", SLB, {
+        "RegionId": region, "LoadBalancerName": "foreign-other-cluster",
+        "Tag.1.Key": "ack.aliyun.com", "Tag.1.Value": "other-cluster",
+        "Tag.2.Key": "kubernetes.do.not.delete",
+        "Tag.2.Value": "aforeign"})["LoadBalancerId"]
+    g = client.rpc("CreateVServerGroup", SLB, {
+        "RegionId": region, "LoadBalancerId": other,
+        "VServerGroupName": f"k8s/80/web/default/{cluster_id}",
+        "BackendServers": json.dumps([{"ServerId": backend, "Port": 30080,
+                                       "Weight": 100}])})
+    client.rpc("CreateLoadBalancerTCPListener", SLB, {
+        "RegionId": region, "LoadBalancerId": other, "ListenerPort": 80,
+        "Bandwidth": -1, "VServerGroupId": g["VServerGroupId"]})
+    plain = client.rpc("CreateLoadBalancer", SLB, {
+        "RegionId": region,
+        "LoadBalancerName": "foreign-untagged"})["LoadBalancerId"]
+    return {other, plain}

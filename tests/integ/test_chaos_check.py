@@ -232,3 +232,47 @@ def test_foreign_snapshot_compare():
     assert sorted(str(v) for v in rep.violations) == [
         "[foreign] lb:lb-1 changed: ['groups']",
         "[foreign] route:vtb-1:10.99.0.0/24 was deleted"]
+
+
+def test_calls_naming_foreign_resources():
+    _, _, state = world()
+    keys = ({"lb-1"}, {("vtb-1", "10.99.0.0/24")})
+    state["route_tables"][0]["entries"][2]["id"] = "rte-9"
+    before = cc.foreign_snapshot(state, *keys)
+
+    def mut(seq, action, params, agent=None):
+        c = call(T0, "A", action=action, seq=seq, agent=agent)
+        c["params"] = params
+        return c
+    calls = [
+        mut(1, "DescribeLoadBalancerAttribute", {"LoadBalancerId": "lb-1"}),
+        mut(2, "CreateVServerGroup", {"LoadBalancerId": "lb-1"},
+            agent="simclient/1.0 Python"),  # the test's own seeding
+        mut(3, "CreateLoadBalancer", {"LoadBalancerName": "a1"}),
+        mut(4, "DeleteRouteEntries", {
+            "RouteEntries.1.RouteTableId": "vtb-1",
+            "RouteEntries.1.DstCidrBlock": "172.16.9.0/24"}),
+        # refused or not, each of these is an attempt on a foreign resource
+        mut(5, "SetLoadBalancerDeleteProtection",
+            {"LoadBalancerId": "lb-1", "DeleteProtection": "off"}),
+        mut(6, "RemoveVServerGroupBackendServers",
+            {"VServerGroupId": "rsp-1"}),
+        mut(7, "DeleteRouteEntry", {"RouteTableId": "vtb-1",
+                                    "DestinationCidrBlock": "10.99.0.0/24"}),
+        mut(8, "DeleteRouteEntries", {"RouteEntries.3.RouteEntryId": "rte-9"}),
+    ]
+    rep = cc.Report()
+    cc.check_calls_avoid(rep, calls[:4], before)
+    assert rep.ok, rep.text()
+    assert rep.checked["CCM mutating calls checked for foreign names"] == 2
+    rep = cc.Report()
+    cc.check_calls_avoid(rep, calls, before)
+    assert [str(v) for v in rep.violations] == [
+        "[foreign-call] cloud SetLoadBalancerDeleteProtection #5 (200) "
+        "names foreign LoadBalancerId=lb-1",
+        "[foreign-call] cloud RemoveVServerGroupBackendServers #6 (200) "
+        "names foreign VServerGroupId=rsp-1",
+        "[foreign-call] cloud DeleteRouteEntry #7 (200) names foreign "
+        "DestinationCidrBlock=10.99.0.0/24",
+        "[foreign-call] cloud DeleteRouteEntries #8 (200) names foreign "
+        "RouteEntries.3.RouteEntryId=rte-9"]
