@@ -42,7 +42,7 @@ struct ali_client {
 	char region[64];
 	char host[ALI_N_PRODUCTS][256];
 	int https;
-	char ua[256];
+	char ua[384];
 	CURL *h[ALI_N_PRODUCTS];
 	struct ali_rate rate[ALI_N_PRODUCTS];
 	struct ali_meta *meta;
@@ -111,6 +111,19 @@ static int setup_hosts(struct ali_client *c, enum cfg_network net)
 	return 0;
 }
 
+/* "alicloud-ccm/<ver> (<role>; identity=<id>)": the identity lets the
+ * cloud's call log attribute each call to one leader's processes. */
+static void ali_client_ua(char *ua, size_t len, const struct ali_client_opts *o)
+{
+	const char *role = o->role && *o->role ? o->role : "client";
+
+	if (o->identity && *o->identity)
+		snprintf(ua, len, "alicloud-ccm/%s (%s; identity=%s)",
+			 CCM_VERSION, role, o->identity);
+	else
+		snprintf(ua, len, "alicloud-ccm/%s (%s)", CCM_VERSION, role);
+}
+
 static void set_defaults(struct ali_client *c, const struct ali_client_opts *o)
 {
 	int p;
@@ -129,8 +142,7 @@ static void set_defaults(struct ali_client *c, const struct ali_client_opts *o)
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 ||
 	    !c->rng)
 		c->rng = (uint64_t)clock_mono_ms() | 1;
-	snprintf(c->ua, sizeof(c->ua), "alicloud-ccm/%s (%s)", CCM_VERSION,
-		 o->role && *o->role ? o->role : "client");
+	ali_client_ua(c->ua, sizeof(c->ua), o);
 }
 
 static int setup_identity(struct ali_client *c, const struct ali_client_opts *o)

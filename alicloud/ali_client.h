@@ -46,6 +46,7 @@ struct ali_client_opts {
 	const struct cfg_cloud *cloud; /* AK (optional), region (or metadata) */
 	enum cfg_network network;      /* vpc (default) or public endpoints */
 	const char *role;	       /* process role for the User-Agent */
+	const char *identity;	       /* supervisor identity, ditto */
 	int64_t connect_timeout_ms;    /* 0: 5 s */
 	int64_t timeout_ms;	       /* per attempt, 0: 20 s */
 	int max_attempts;	       /* 0: 5 */

@@ -31,8 +31,10 @@ void ali_eni_list_done(struct ali_eni_list *l)
 
 	if (!l)
 		return;
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		free(l->v[i].ips);
+		free(l->v[i].ipv6s);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
@@ -217,6 +219,18 @@ int ali_ecs_instances_by_ips(struct ali_client *c, const char *vpc_id,
 				 err);
 }
 
+static int parse_eni_ipv6(const struct json *o, struct ali_eni *e)
+{
+	const struct json *sets = ali_jlist(o, "Ipv6Sets", "Ipv6Set");
+	size_t i;
+
+	for (i = 0; i < json_len(sets); i++)
+		if (push_ip(&e->ipv6s, &e->n_ipv6s,
+			    json_path_str(json_at(sets, i), "Ipv6Address")) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 static int parse_eni(const struct json *o, struct ali_eni *e)
 {
 	const struct json *sets = ali_jlist(o, "PrivateIpSets", "PrivateIpSet");
@@ -238,7 +252,7 @@ static int parse_eni(const struct json *o, struct ali_eni *e)
 			    json_path_str(json_at(sets, i),
 					  "PrivateIpAddress")) < 0)
 			return -ENOMEM;
-	return 0;
+	return parse_eni_ipv6(o, e);
 }
 
 static int eni_pages(struct ali_client *c, struct ali_params *p,
@@ -280,17 +294,16 @@ static void eni_params(const struct ali_eni_filter *f, size_t first,
 {
 	const char *const *v = f->n_ids ? f->ids : f->ips;
 	size_t n = f->n_ids ? f->n_ids : f->n_ips, i;
+	const char *ipk = f->ipv6 ? "Ipv6Address" : "PrivateIpAddress";
 
 	ali_params_set(p, "VpcId", f->vpc_id);
 	ali_params_set(p, "Status", f->status);
 	for (i = first; i < n && i < first + ECS_CHUNK; i++)
-		ali_params_set_nth(
-			p, f->n_ids ? "NetworkInterfaceId" : "PrivateIpAddress",
-			i - first, NULL, v[i]);
+		ali_params_set_nth(p, f->n_ids ? "NetworkInterfaceId" : ipk,
+				   i - first, NULL, v[i]);
 	if (f->n_ids && f->n_ips)
 		for (i = 0; i < f->n_ips && i < ECS_CHUNK; i++)
-			ali_params_set_nth(p, "PrivateIpAddress", i, NULL,
-					   f->ips[i]);
+			ali_params_set_nth(p, ipk, i, NULL, f->ips[i]);
 }
 
 int ali_ecs_enis(struct ali_client *c, const struct ali_eni_filter *f,

@@ -67,6 +67,8 @@ struct ali_eni {
 	char private_ip[64];
 	ali_ip *ips; /* all private IPs, primary first (allocated) */
 	size_t n_ips;
+	ali_ip *ipv6s; /* Ipv6Sets (allocated) */
+	size_t n_ipv6s;
 	int source_dest_check; /* -1 unknown */
 };
 
@@ -82,6 +84,7 @@ struct ali_eni_filter {
 	const char *status; /* e.g. "InUse" */
 	const char *const *ips;
 	size_t n_ips;
+	int ipv6; /* ips are IPv6: matched by Ipv6Address.N */
 	const char *const *ids;
 	size_t n_ids;
 };

@@ -31,6 +31,7 @@ SIGHUP unwind through it, and a SIGKILL is covered by the cluster watchdog
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import json
 import os
@@ -57,6 +58,9 @@ VPC = "vpc-sim0001"
 VSWITCH = "vsw-bench01"
 TABLE = "vtb-sim0001"
 CLUSTER_CIDR = "10.244.0.0/16"
+# more than 250 nodes: pod CIDRs wrap past 10.255 into 10.0.x (unique up
+# to 65,536 nodes)
+CLUSTER_CIDR_WIDE = "10.0.0.0/8"
 NS = "default"
 READS = ("Describe", "List")
 SLB = simclient.SLB
@@ -66,6 +70,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # 2 ports fit the default 200; past 200 nodes the CCM subsets (see
 # bench_subsets.py) and phase b's "all backends" would not complete.
 SIM_QUOTAS = {"route_entries_per_table": 1000}
+POOL = 8  # threads creating objects in parallel (no kubelets exist)
 
 
 class Timeout(Exception):
@@ -95,53 +100,80 @@ def wait_until(pred, timeout, interval):
 
 # ----------------------------------------------------------- the world
 
-def make_state(path, nodes):
-    """default-state.json plus a /20 vSwitch holding `nodes` instances."""
+def sim_quotas(nodes, services):
+    q = dict(SIM_QUOTAS)
+    q["route_entries_per_table"] = max(q["route_entries_per_table"],
+                                       nodes + 10)
+    if services > 50:
+        q["load_balancers"] = services + 10
+    return q
+
+
+def make_state(path, nodes, services):
+    """default-state.json plus a /18 vSwitch holding `nodes` instances."""
     with open(simclient.DEFAULT_STATE) as f:
         st = json.load(f)
     st["vswitches"].append({"id": VSWITCH, "vpc_id": VPC,
                             "zone": "cn-hangzhou-h",
-                            "cidr": "192.168.16.0/20", "name": "bench"})
+                            "cidr": "192.168.64.0/18", "name": "bench"})
     for i in range(nodes):
         st["instances"].append({
             "id": f"i-bench{i:04d}", "name": f"bench-{i}",
             "hostname": f"bench-{i}", "zone": "cn-hangzhou-h",
             "vswitch_id": VSWITCH, "type": "ecs.g6.xlarge",
             # explicit: the simulator cannot allocate while loading a file
-            "private_ip": f"192.168.{16 + (i + 10) // 256}.{(i + 10) % 256}",
+            "private_ip": f"192.168.{64 + (i + 10) // 256}.{(i + 10) % 256}",
             "status": "Running", "charge_type": "PostPaid",
             "eni": {"id": f"eni-bench{i:04d}",
                     "mac": f"00:16:3e:10:{i >> 8:02x}:{i & 255:02x}",
                     "source_dest_check": True}})
-    st["config"].setdefault("quotas", {}).update(SIM_QUOTAS)
+    st["config"].setdefault("quotas", {}).update(sim_quotas(nodes,
+                                                            services))
     with open(path, "w") as f:
         json.dump(st, f)
 
 
-def node_body(i, instance, master=False):
+def pod_cidr(i):
+    return f"10.{(244 + i // 256) % 256}.{i % 256}.0/24"
+
+
+UNINIT_TAINT = {"key": "node.cloudprovider.kubernetes.io/uninitialized",
+                "value": "true", "effect": "NoSchedule"}
+
+
+def node_body(i, instance, master=False, uninit=False):
     labels = {"kubernetes.io/hostname": f"bench-{i}"}
     if master:
         labels["node-role.kubernetes.io/master"] = ""
+    spec = {"providerID": f"{REGION}.{instance}", "podCIDR": pod_cidr(i),
+            "podCIDRs": [pod_cidr(i)]}
+    if uninit:
+        spec["taints"] = [UNINIT_TAINT]
     return {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": f"bench-{i}", "labels": labels},
-            "spec": {"providerID": f"{REGION}.{instance}",
-                     "podCIDR": f"10.244.{i}.0/24",
-                     "podCIDRs": [f"10.244.{i}.0/24"]}}
+            "spec": spec}
 
 
-def create_node(cluster, i, instance, master=False):
+def create_node(cluster, i, instance, master=False, uninit=False):
     st, out = cluster.api("POST", "/api/v1/nodes",
-                          node_body(i, instance, master))
+                          node_body(i, instance, master, uninit))
     if st != 201:
         raise RuntimeError(f"create node bench-{i}: {st} {out}")
 
 
-def svc_body(i):
+def create_all(fn, items):
+    """fn(item) for every item on POOL threads; the first error raises."""
+    with concurrent.futures.ThreadPoolExecutor(POOL) as ex:
+        for f in [ex.submit(fn, it) for it in items]:
+            f.result()
+
+
+def svc_body(i, policy="Cluster"):
     name = f"bench-svc-{i:02d}"
     return {"apiVersion": "v1", "kind": "Service",
             "metadata": {"name": name, "namespace": NS},
             "spec": {"type": "LoadBalancer", "selector": {"app": name},
-                     "externalTrafficPolicy": "Cluster",
+                     "externalTrafficPolicy": policy,
                      "ports": [{"name": f"p{p}", "port": p, "protocol": "TCP",
                                 "targetPort": 8000 + p}
                                for p in (80, 443)]}}
@@ -149,8 +181,10 @@ def svc_body(i):
 
 def endpoints_body(i, nodes):
     name = f"bench-svc-{i:02d}"
-    pods = [(f"10.244.{(i + k) % nodes}.{10 + k}", f"bench-{(i + k) % nodes}")
-            for k in range(2)]
+    # node 0 is the master: pods run on workers 1..nodes-1
+    pods = [(pod_cidr(1 + (i + k) % (nodes - 1)).replace(".0/24",
+                                                         f".{10 + k}"),
+             f"bench-{1 + (i + k) % (nodes - 1)}") for k in range(2)]
     return {"apiVersion": "v1", "kind": "Endpoints",
             "metadata": {"name": name, "namespace": NS},
             "subsets": [{"addresses": [{"ip": ip, "nodeName": n}
@@ -184,6 +218,28 @@ def proc_hwm_kb(pid):
     except OSError:
         pass
     return None
+
+
+ROLLUP = ("Pss", "Pss_Anon", "Pss_File", "Private_Clean", "Private_Dirty",
+          "Shared_Clean", "Shared_Dirty", "Rss")
+
+
+def proc_rollup_kb(pid):
+    """The fields of ROLLUP from /proc/<pid>/smaps_rollup (kB), or None."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                k, _, rest = line.partition(":")
+                if k in ROLLUP:
+                    out[k] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return out if "Pss" in out else None
+
+
+def mib(kb):
+    return f"{kb / 1024:.1f} MiB"
 
 
 def proc_name(pid):
@@ -252,6 +308,28 @@ class CcmProcs:
         self._stop.set()
         self._t.join(timeout=2)
 
+    def pids(self):
+        """{name: pid} of the supervisor and the live workers."""
+        out = {}
+        for p in [self.pid, *children(self.pid)]:
+            name = proc_name(p)
+            if name:
+                out[name] = p
+        return out
+
+    def footprint(self):
+        """{name: rollup} now; private = Private_Clean + Private_Dirty,
+        shared = PSS - private (this process's share of shared pages)."""
+        out = {}
+        for name, p in self.pids().items():
+            r = proc_rollup_kb(p)
+            if r:
+                r["private"] = r.get("Private_Clean", 0) + r.get(
+                    "Private_Dirty", 0)
+                r["shared"] = r["Pss"] - r["private"]
+                out[name] = r
+        return out
+
     def rss_table(self):
         by = {}
         for name, kb in self.hwm.values():
@@ -273,6 +351,7 @@ class AuditCounter:
         self.path = path
         self.off = 0
         self.acc = [0, 0, 0]
+        self.lease = 0  # leader-election renewals, counted apart
 
     def take(self):
         """Counts since the last take()."""
@@ -301,7 +380,10 @@ class AuditCounter:
             if not ev.get("userAgent", "").startswith(
                     "cloud-controller-manager"):
                 continue
-            if ev.get("objectRef", {}).get("resource") == "events":
+            res = ev.get("objectRef", {}).get("resource")
+            if res == "leases":
+                self.lease += 1
+            elif res == "events":
                 self.acc[2] += 1
             elif ev.get("verb") in ("create", "update", "patch", "delete"):
                 self.acc[1] += 1
@@ -387,6 +469,7 @@ class Bench:
         self.cluster = self.sim = self.ccm = self.procs = None
         self.rows = []  # (phase, metric, value, note)
         self.calls = self.audit = None
+        self.fp = {}  # label -> footprint()
 
     def row(self, phase, metric, value, note=""):
         self.rows.append((phase, metric, value, note))
@@ -398,7 +481,7 @@ class Bench:
         self.cluster = harness.Cluster(os.path.join(self.work, "cluster"))
         self.cluster.start()
         state = os.path.join(self.work, "state.json")
-        make_state(state, self.a.nodes + 1)
+        make_state(state, self.a.nodes + 1, self.a.services)
         self.sim = harness.Sim(os.path.join(self.work, "sim"), state)
         self.calls = Calls(self.sim.client)
         if self.a.sim_rate:
@@ -416,7 +499,8 @@ class Bench:
         args = [f"--cloud-config={cc}",
                 f"--kubeconfig={self.cluster.kubeconfig}",
                 "--leader-elect=false", "--configure-cloud-routes=true",
-                f"--cluster-cidr={CLUSTER_CIDR}",
+                "--cluster-cidr=" + (CLUSTER_CIDR if self.a.nodes <= 250
+                                     else CLUSTER_CIDR_WIDE),
                 "--route-reconciliation-period=3m",
                 f"--run-dir={self.work}/run",
                 f"--health-probe-bind-addr=127.0.0.1:{self.health}",
@@ -463,6 +547,7 @@ class Bench:
         self.audit.take()
         return {"seq": self.calls.last_seq(), "t": time.monotonic(),
                 "wall": time.time(),
+                "lease": self.audit.lease,
                 "cpu": self.procs.cpu(), "sim": cpu_of(self.sim.proc.pid),
                 "api": cpu_of(self.cluster.apiserver_pid)}
 
@@ -489,6 +574,7 @@ class Bench:
         reads, writes, events = self.audit.take()
         self.row(phase, "kube API requests", reads + writes + events,
                  f"writes {writes}, Events {events}")
+        return reads, writes, events
 
     def timed(self, phase, metric, pred, timeout, interval, t0):
         """-> seconds from t0 until pred held, None on timeout."""
@@ -585,13 +671,75 @@ class Bench:
                        >= want for g in groups)
         return ok
 
+    def want_backends(self, n):
+        """Distinct servers per vServer group when all are attached:
+        every worker (Cluster) or the 2 endpoint nodes (Local)."""
+        return n - 1 if self.a.policy == "Cluster" else min(2, n - 1)
+
+    def footprint(self, label):
+        """PSS per process now (smaps_rollup), split private/shared."""
+        fp = self.procs.footprint()
+        self.fp[label] = fp
+        tot = sum(r["Pss"] for r in fp.values())
+        self.row("mem", f"PSS total, {label}", mib(tot),
+                 f"private {mib(sum(r['private'] for r in fp.values()))}, "
+                 f"{len(fp)} processes")
+        for name in sorted(fp):
+            r = fp[name]
+            self.row("mem", f"PSS {name}, {label}", mib(r["Pss"]),
+                     f"private {mib(r['private'])} (anon "
+                     f"{mib(r.get('Pss_Anon', 0))}), shared share "
+                     f"{mib(r['shared'])}, RSS {mib(r.get('Rss', 0))}")
+
+    def per_object(self, before, after, count, what):
+        """Bytes per cached object: PSS growth between two labels over
+        the objects added (includes allocator slack and work state)."""
+        a, b = self.fp.get(before), self.fp.get(after)
+        if not a or not b or count <= 0:
+            return
+        for name in sorted(b):
+            if name in a:
+                d = b[name]["Pss"] - a[name]["Pss"]
+                self.row("mem", f"{name}: PSS growth per {what}",
+                         f"{d * 1024 / count:.0f} B",
+                         f"{before} -> {after}, {count} objects")
+
+    def settle_mem(self):
+        """Lets heaps settle after a phase: PSS polled until it changes by
+        less than 1 % within 2 s (bounded at 20 s)."""
+        last = -1
+        for _ in range(10):
+            tot = sum(r["Pss"] for r in self.procs.footprint().values())
+            if last > 0 and abs(tot - last) < last / 100:
+                return
+            last = tot
+            time.sleep(2.0)
+
+    def phase_e(self):
+        """SIGKILL of one worker: what its restart costs the API server."""
+        name = self.a.restart_worker
+        pids = self.procs.pids()
+        if name not in pids:
+            self.row("e", f"restart of {name}", "SKIPPED", "no such worker")
+            return
+        m = self.begin()
+        old = pids[name]
+        os.kill(old, signal.SIGKILL)
+        self.timed("e", f"{name} SIGKILLed, new worker up",
+                   lambda: self.procs.pids().get(name, old) != old, 60,
+                   0.2, m["t"])
+        self.end("e", m, settle=5.0)
+        self.footprint("after restart")
+
     # -- phases -------------------------------------------------------
     def phase_a(self):
         n = self.a.nodes
         m = self.begin()
         # node 0 is a master: routed, but never a CLB backend
-        for i in range(n):
-            create_node(self.cluster, i, f"i-bench{i:04d}", master=(i == 0))
+        create_all(lambda i: create_node(self.cluster, i, f"i-bench{i:04d}",
+                                         master=(i == 0),
+                                         uninit=self.a.uninitialized),
+                   range(n))
         self.row("a", "nodes created", n,
                  f"in {time.monotonic() - m['t']:.1f} s (1 master)")
         t = self.timed("a", "time to all routes", self.routes_ok(n), 300,
@@ -604,11 +752,12 @@ class Bench:
     def phase_b(self):
         s, n = self.a.services, self.a.nodes
         m = self.begin()
-        for i in range(s):
+        def one(i):
             self.cluster.create(f"/api/v1/namespaces/{NS}/services",
-                                svc_body(i))
+                                svc_body(i, self.a.policy))
             self.cluster.create(f"/api/v1/namespaces/{NS}/endpoints",
                                 endpoints_body(i, n))
+        create_all(one, range(s))
         self.row("b", "services created", s,
                  f"in {time.monotonic() - m['t']:.1f} s, 2 TCP ports each")
         first = []
@@ -618,7 +767,8 @@ class Bench:
         if first:
             self.row("b", "time to the first ingress IP", f"{first[0]:.1f} s")
         self.timed("b", "time to all backends attached",
-                   self.backends_all(n - 1), 300, 2.0, m["t"])
+                   self.backends_all(self.want_backends(n)), 300, 2.0,
+                   m["t"])
         calls = [c for c in self.end("b", m, settle=5.0)
                  if c.get("version") == SLB]
         lb = per_lb(calls, self.sim.client.state())
@@ -638,11 +788,12 @@ class Bench:
         n = self.a.nodes
         inst = f"i-bench{n:04d}"
         m = self.begin()
-        create_node(self.cluster, n, inst)
+        create_node(self.cluster, n, inst, uninit=self.a.uninitialized)
         self.timed("c", "time to route of the new node",
                    self.routes_ok(n + 1), 120, 0.5, m["t"])
-        self.timed("c", "time to new node in every group",
-                   self.backends_all(n), 180, 1.0, m["t"])
+        if self.a.policy == "Cluster":
+            self.timed("c", "time to new node in every group",
+                       self.backends_all(n), 180, 1.0, m["t"])
         calls = [c for c in self.end("c", m, settle=5.0)
                  if c.get("version") == SLB]
         mut = sum(is_mutating(c) for c in calls)
@@ -658,7 +809,13 @@ class Bench:
                  f"mutating {sum(is_mutating(c) for c in calls)}")
         if calls:
             self.row("d", "cloud calls by action", by_action(calls))
-        self.kube_row("d")
+        reads, writes, events = self.kube_row("d")
+        self.row("d", "kube API requests per minute",
+                 f"{(reads + writes + events) * 60 / self.a.steady:.1f}",
+                 "watches count when they end (--min-request-timeout); "
+                 "lease requests apart: "
+                 f"{(self.audit.lease - m['lease']) * 60 / self.a.steady:.1f}"
+                 f"/min")
         self.row("d", "CCM CPU", f"{self.procs.cpu() - m['cpu']:.2f} s")
 
     def finish(self):
@@ -668,6 +825,13 @@ class Bench:
             self.row("end", f"max RSS {name}", f"{rss[name] / 1024:.1f} MiB")
         self.row("end", "CCM CPU total", f"{self.procs.cpu():.2f} s",
                  "since start")
+        try:
+            text = self.ccm.log()
+        except OSError:
+            text = ""
+        self.row("end", "CCM log lines with 'timed out'",
+                 sum("timed out" in ln for ln in text.splitlines()),
+                 "failed or fenced requests")
         if not self.ccm.alive():
             self.row("end", "CCM", "EXITED", "see log")
 
@@ -677,12 +841,27 @@ class Bench:
              "sim": cpu_of(self.sim.proc.pid),
              "api": cpu_of(self.cluster.apiserver_pid)}
         self.end("0", m, settle=3.0, settle_max=30.0)
+        self.settle_mem()
+        self.footprint("empty cluster")
 
     def run(self):
         self.start()
         self.phase_0()
-        for ph in (self.phase_a, self.phase_b, self.phase_c, self.phase_d):
-            ph()
+        self.phase_a()
+        self.settle_mem()
+        self.footprint(f"{self.a.nodes} nodes")
+        self.per_object("empty cluster", f"{self.a.nodes} nodes",
+                        self.a.nodes, "Node")
+        self.phase_b()
+        self.phase_c()
+        self.phase_d()
+        label = (f"{self.a.nodes + 1} nodes + {self.a.services} Services "
+                 "(steady)")
+        self.footprint(label)
+        self.per_object(f"{self.a.nodes} nodes", label, self.a.services,
+                        "Service (with Endpoints and its CLB)")
+        if self.a.restart_worker:
+            self.phase_e()
         self.finish()
 
 
@@ -717,10 +896,13 @@ def header(args):
             f"Python {platform.python_version()}, load average at the end "
             f"{loadavg()}\n"
             f"binary: {args.bin}\nnodes {args.nodes} (+1 in c), services "
-            f"{args.services} x 2 TCP ports, steady {args.steady} s; "
+            f"{args.services} x 2 TCP ports ({args.policy}), steady "
+            f"{args.steady} s, restart {args.restart_worker or 'none'}"
+            f"{', nodes uninitialized' if args.uninitialized else ''}; "
             f"extra CCM flags {args.ccm_arg or 'none'}; simulator rate "
             f"limit {f'{args.sim_rate:g}/s per action' if args.sim_rate else 'none'}; "
-            f"simulator quotas {SIM_QUOTAS}; route_pending_ms 200\n")
+            f"simulator quotas {sim_quotas(args.nodes + 1, args.services)}; "
+            "route_pending_ms 200\n")
 
 
 def table(rows):
@@ -749,7 +931,18 @@ def main():
     ap.add_argument("--bin", default=os.environ.get(
         "CCM_BIN", os.path.join(REPO, "bin", "cloud-controller-manager")))
     ap.add_argument("--nodes", type=int, default=200)
-    ap.add_argument("--services", type=int, default=50)
+    ap.add_argument("--services", type=int, default=50,
+                    help="at most 922 (Local) or 1384 (Cluster): NodePorts")
+    ap.add_argument("--policy", choices=("Cluster", "Local"),
+                    default="Cluster", help="externalTrafficPolicy; Local "
+                    "puts only the 2 endpoint nodes behind each CLB (needed "
+                    "above 201 nodes: the CLB backend quota is 200)")
+    ap.add_argument("--uninitialized", action="store_true",
+                    help="nodes carry the uninitialized taint (kubelets "
+                    "with --cloud-provider=external): node-init patches "
+                    "each one")
+    ap.add_argument("--restart-worker", default="service-lb",
+                    help="worker SIGKILLed in phase e ('' skips phase e)")
     ap.add_argument("--steady", type=int, default=60)
     ap.add_argument("--ccm-arg", action="append", default=[],
                     help="extra CCM flag, e.g. --ccm-arg=--slb-api-qps=0")
@@ -764,9 +957,20 @@ def main():
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (logs)")
     args = ap.parse_args()
-    if not (1 <= args.nodes <= 250 and 1 <= args.services <= 55):
-        ap.error("--nodes 1..250 (pod CIDRs 10.244.N.0/24), --services 1..55 "
-                 "(simulator CLB quota)")
+    if not (2 <= args.nodes <= 5000 and 1 <= args.services <= 2000):
+        ap.error("--nodes 2..5000 (instances in a /18 vSwitch), "
+                 "--services 1..2000")
+    # 2 NodePorts per Service, + 1 health-check NodePort with Local, out
+    # of the API server's default range 30000-32767
+    per = 3 if args.policy == "Local" else 2
+    if args.services * per > 2768:
+        ap.error(f"--services {args.services} needs {args.services * per} "
+                 "NodePorts; the API server's range has 2768 "
+                 f"(at most {2768 // per} Services with --policy "
+                 f"{args.policy})")
+    if args.policy == "Cluster" and args.nodes > 201:
+        ap.error("--nodes > 201 needs --policy Local (a CLB holds at most "
+                 "200 backend servers)")
     if not os.access(args.bin, os.X_OK):
         ap.error(f"{args.bin} is not built (make all)")
     for s in (signal.SIGTERM, signal.SIGHUP):

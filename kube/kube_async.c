@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/kube_curlev.h"
 #include "kube/kube_internal.h"
 #include "lib/log.h"
 
@@ -27,16 +28,10 @@ struct kube_async_req {
 
 struct kube_async {
 	struct kube_client *c;
-	struct event_base *base;
-	CURLM *multi;
-	struct event *timer;
+	struct kube_curlev *ev;
 	struct kube_async_req *head;
 	size_t pending;
 	struct kube_async_stats st;
-};
-
-struct sockev {
-	struct event *ev;
 };
 
 static void unlink_req(struct kube_async_req *q)
@@ -58,7 +53,7 @@ static void free_req(struct kube_async_req *q)
 	struct curl_slist *h;
 
 	if (q->easy) {
-		curl_multi_remove_handle(q->a->multi, q->easy);
+		curl_multi_remove_handle(kube_curlev_multi(q->a->ev), q->easy);
 		curl_easy_cleanup(q->easy);
 	}
 	for (h = q->hdrs; h; h = h->next)
@@ -113,85 +108,10 @@ static void finish(struct kube_async_req *q, CURLcode cc)
 	free_req(q);
 }
 
-static void check_done(struct kube_async *a)
+/* A transfer finished: its easy handle's private pointer is the request. */
+static void on_done(void *priv, CURLcode cc)
 {
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(a->multi, &left))) {
-		struct kube_async_req *q = NULL;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &q);
-		if (q)
-			finish(q, msg->data.result);
-	}
-}
-
-static void on_sock(evutil_socket_t fd, short what, void *arg)
-{
-	struct kube_async *a = arg;
-	int action = (what & EV_READ ? CURL_CSELECT_IN : 0) |
-		     (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-	int running;
-
-	curl_multi_socket_action(a->multi, fd, action, &running);
-	check_done(a);
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct kube_async *a = arg;
-	int running;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(a->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(a);
-}
-
-static int timer_cb(CURLM *multi, long ms, void *userp)
-{
-	struct kube_async *a = userp;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	(void)multi;
-	if (ms < 0)
-		return evtimer_del(a->timer);
-	return evtimer_add(a->timer, &tv);
-}
-
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
-		   void *sockp)
-{
-	struct kube_async *a = userp;
-	struct sockev *s = sockp;
-	short kind = EV_PERSIST;
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			event_free(s->ev);
-			free(s);
-		}
-		curl_multi_assign(a->multi, fd, NULL);
-		return 0;
-	}
-	if (s == NULL) {
-		s = calloc(1, sizeof(*s));
-		if (s == NULL)
-			return -1;
-		curl_multi_assign(a->multi, fd, s);
-	} else if (s->ev) {
-		event_free(s->ev);
-	}
-	kind |= (what & CURL_POLL_IN ? EV_READ : 0) |
-		(what & CURL_POLL_OUT ? EV_WRITE : 0);
-	s->ev = event_new(a->base, fd, kind, on_sock, a);
-	if (s->ev == NULL)
-		return -1;
-	return event_add(s->ev, NULL);
+	finish(priv, cc);
 }
 
 int kube_async_new(struct kube_client *c, struct event_base *base,
@@ -203,17 +123,10 @@ int kube_async_new(struct kube_client *c, struct event_base *base,
 	if (a == NULL)
 		return -ENOMEM;
 	a->c = c;
-	a->base = base;
-	a->multi = curl_multi_init();
-	a->timer = evtimer_new(base, on_timer, a);
-	if (a->multi == NULL || a->timer == NULL) {
+	if (kube_curlev_new(base, on_done, &a->ev) < 0) {
 		kube_async_free(a);
 		return -ENOMEM;
 	}
-	curl_multi_setopt(a->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
-	curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(a->multi, CURLMOPT_TIMERDATA, a);
 	*ret = a;
 	return 0;
 }
@@ -228,10 +141,7 @@ void kube_async_free(struct kube_async *a)
 		unlink_req(q);
 		free_req(q);
 	}
-	if (a->multi)
-		curl_multi_cleanup(a->multi);
-	if (a->timer)
-		event_free(a->timer);
+	kube_curlev_free(a->ev);
 	free(a);
 }
 
@@ -301,7 +211,8 @@ int kube_async_send(struct kube_async *a, const struct kube_async_call *call,
 	kube_resp_init(&q->resp);
 	q->easy = curl_easy_init();
 	r = q->easy ? setup(q, call) : -ENOMEM;
-	if (r == 0 && curl_multi_add_handle(a->multi, q->easy) != CURLM_OK)
+	if (r == 0 && curl_multi_add_handle(kube_curlev_multi(a->ev),
+					    q->easy) != CURLM_OK)
 		r = -ENOMEM;
 	if (r < 0) {
 		if (q->easy)

@@ -26,7 +26,7 @@ struct kube_client {
 	CURL *easy;
 	struct kube_rl rl;
 	int64_t timeout_ms;
-	char ua[160];
+	char ua[384];
 	char *base_url; /* server, or server with tls-server-name host */
 	struct curl_slist *connect_to; /* "sni:port:host:port" */
 	char *override;		       /* kube_client_set_token */
@@ -109,6 +109,22 @@ static int build_base_url(struct kube_client *c)
 	return c->connect_to ? 0 : -ENOMEM;
 }
 
+/* "cloud-controller-manager/<ver> (<role>; identity=<id>)": the identity
+ * lets the audit log attribute each request to one leader's processes. */
+static void kube_client_ua(char *ua, size_t len,
+			   const struct kube_client_opts *o)
+{
+	const char *role = o && o->role && *o->role ? o->role : "client";
+
+	if (o && o->identity && *o->identity)
+		snprintf(ua, len,
+			 "cloud-controller-manager/%s (%s; identity=%s)",
+			 CCM_VERSION, role, o->identity);
+	else
+		snprintf(ua, len, "cloud-controller-manager/%s (%s)",
+			 CCM_VERSION, role);
+}
+
 int kube_client_new(const struct kube_client_opts *o, struct kube_client **ret,
 		    char *err, size_t errlen)
 {
@@ -132,8 +148,7 @@ int kube_client_new(const struct kube_client_opts *o, struct kube_client **ret,
 	}
 	c->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : 30000;
 	kube_rl_init(&c->rl, o ? o->qps : 0, o ? o->burst : 0);
-	snprintf(c->ua, sizeof(c->ua), "cloud-controller-manager/%s (%s)",
-		 CCM_VERSION, o && o->role ? o->role : "client");
+	kube_client_ua(c->ua, sizeof(c->ua), o);
 	c->file_stale = 1;
 	*ret = c;
 	return 0;
@@ -554,6 +569,12 @@ static int attempt(struct kube_client *c, struct req *q)
 	kube_resp_init(q->resp);
 	q->overflow = 0;
 	throttle(c);
+	/* Also when the limiter did not wait: a run of requests that each
+	 * take a while keeps the caller from its loop just as long, and the
+	 * fence checked at send time would judge a lease renewal it has not
+	 * read yet (node-init's 500-node batches were fenced that way). */
+	if (c->progress)
+		c->progress(c->progress_arg);
 	/* counted from the first send: the rate wait is not the server's */
 	if (!q->deadline)
 		q->deadline = clock_mono_ms() + c->timeout_ms;

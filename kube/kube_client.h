@@ -39,6 +39,7 @@ struct kube_client;
 struct kube_client_opts {
 	const char *kubeconfig; /* NULL: $KUBECONFIG, then in-cluster */
 	const char *role;	/* for the User-Agent */
+	const char *identity;	/* supervisor identity for the User-Agent */
 	double qps;		/* <= 0: unlimited */
 	int burst;
 	int64_t timeout_ms; /* per request; 0 = 30 s */
@@ -114,7 +115,10 @@ struct kube_client_stats {
 void kube_client_get_stats(const struct kube_client *c,
 			   struct kube_client_stats *out);
 /* fn(arg) runs at least every second while a request waits for its rate
- * (a worker's heartbeat); NULL for none. */
+ * (a worker's heartbeat), and once right before every request is sent,
+ * ahead of its fence check (a worker applies the lease renewals waiting on
+ * its status channel there); NULL for none. fn must not issue requests
+ * on c. */
 void kube_client_set_progress(struct kube_client *c, void (*fn)(void *arg),
 			      void *arg);
 /* Borrowed until kube_client_free. namespace: kubeconfig context or

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/kube_curlev.h"
 #include "kube/kube_internal.h"
 #include "kube/kube_lines.h"
 #include "lib/clock.h"
@@ -15,15 +16,7 @@
 /* The curl multi handle of one client, driven by one event_base. */
 struct kube_mux {
 	struct kube_client *c;
-	struct event_base *base;
-	CURLM *multi;
-	struct event *timer;
-};
-
-struct sockev {
-	struct kube_mux *m;
-	curl_socket_t fd;
-	struct event *ev;
+	struct kube_curlev *ev;
 };
 
 struct kube_watch {
@@ -49,100 +42,17 @@ struct kube_watch {
 
 static void watch_finish(struct kube_watch *w, int err);
 
-static void check_done(struct kube_mux *m)
+/* A stream ended: its easy handle's private pointer is the watch. */
+static void on_done(void *priv, CURLcode cc)
 {
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(m->multi, &left))) {
-		struct kube_watch *w = NULL;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &w);
-		if (w)
-			watch_finish(w, msg->data.result);
-	}
-}
-
-static void on_sock_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct kube_mux *m = arg;
-	int action = (what & EV_READ ? CURL_CSELECT_IN : 0) |
-		     (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-	int running;
-
-	curl_multi_socket_action(m->multi, fd, action, &running);
-	check_done(m);
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct kube_mux *m = arg;
-	int running;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(m);
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct kube_mux *m = userp;
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-
-	(void)multi;
-	if (timeout_ms < 0)
-		evtimer_del(m->timer);
-	else
-		evtimer_add(m->timer, &tv);
-	return 0;
-}
-
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
-		   void *sockp)
-{
-	struct kube_mux *m = userp;
-	struct sockev *s = sockp;
-	short kind = EV_PERSIST;
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			event_free(s->ev);
-			free(s);
-		}
-		curl_multi_assign(m->multi, fd, NULL);
-		return 0;
-	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -1;
-		s->m = m;
-		s->fd = fd;
-		curl_multi_assign(m->multi, fd, s);
-	} else if (s->ev) {
-		event_free(s->ev);
-	}
-	kind |= (what & CURL_POLL_IN ? EV_READ : 0) |
-		(what & CURL_POLL_OUT ? EV_WRITE : 0);
-	s->ev = event_new(m->base, fd, kind, on_sock_event, m);
-	if (!s->ev)
-		return -1;
-	event_add(s->ev, NULL);
-	return 0;
+	watch_finish(priv, cc);
 }
 
 void kube_mux_free(struct kube_mux *m)
 {
 	if (!m)
 		return;
-	if (m->multi)
-		curl_multi_cleanup(m->multi);
-	if (m->timer)
-		event_free(m->timer);
+	kube_curlev_free(m->ev);
 	free(m);
 }
 
@@ -152,7 +62,7 @@ static int mux_get(struct kube_client *c, struct event_base *base,
 	struct kube_mux *m = kube_client_get_mux(c);
 
 	if (m) {
-		if (m->base != base)
+		if (kube_curlev_base(m->ev) != base)
 			return -EINVAL;
 		*ret = m;
 		return 0;
@@ -161,17 +71,10 @@ static int mux_get(struct kube_client *c, struct event_base *base,
 	if (!m)
 		return -ENOMEM;
 	m->c = c;
-	m->base = base;
-	m->multi = curl_multi_init();
-	m->timer = evtimer_new(base, on_timer, m);
-	if (!m->multi || !m->timer) {
+	if (kube_curlev_new(base, on_done, &m->ev) < 0) {
 		kube_mux_free(m);
 		return -ENOMEM;
 	}
-	curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
-	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
 	kube_client_set_mux(c, m);
 	*ret = m;
 	return 0;
@@ -248,7 +151,7 @@ static int end_code(struct kube_watch *w, CURLcode cc)
 static void detach(struct kube_watch *w)
 {
 	if (w->active) {
-		curl_multi_remove_handle(w->m->multi, w->easy);
+		curl_multi_remove_handle(kube_curlev_multi(w->m->ev), w->easy);
 		w->active = 0;
 	}
 	if (w->idle)
@@ -334,7 +237,8 @@ int kube_watch_start(struct kube_client *c, struct event_base *base,
 	if (r < 0)
 		goto fail;
 	w->last_data_ms = clock_mono_ms();
-	if (curl_multi_add_handle(w->m->multi, w->easy) != CURLM_OK) {
+	if (curl_multi_add_handle(kube_curlev_multi(w->m->ev), w->easy) !=
+	    CURLM_OK) {
 		r = -ENOMEM;
 		goto fail;
 	}

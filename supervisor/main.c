@@ -5,6 +5,7 @@
  * command line, so a worker's configuration is the supervisor's.
  */
 #include <curl/curl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -27,6 +28,13 @@ int main(int argc, char **argv)
 		perror("cloud-controller-manager: prctl(PR_SET_DUMPABLE)");
 		return 1;
 	}
+	/* glibc raises its mmap threshold whenever a large mmapped block is
+	 * freed; after that, response bodies and parsed LIST pages (up to
+	 * MiBs) are carved from the heap and their holes are never returned.
+	 * A fixed threshold keeps them mmapped and unmapped at free (bench:
+	 * 500 nodes, private memory of all processes 13.5 -> 11.1 MiB). */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 	r = cfg_parse(argc, argv, &cfg, &err);
 	if (r == 1)
 		return 0;

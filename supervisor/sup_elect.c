@@ -379,7 +379,8 @@ static int make_client(struct sup_elect *e)
 	int r;
 
 	o.kubeconfig = c->kubeconfig[0] ? c->kubeconfig : NULL;
-	o.role = "supervisor/leader-election";
+	o.role = "supervisor";
+	o.identity = e->s->identity;
 	o.timeout_ms = c->renew_deadline_ms;
 	r = kube_client_new(&o, &e->kc, err, sizeof(err));
 	if (r < 0) {

@@ -274,15 +274,16 @@ static int add_events(struct sup *s)
 	return 0;
 }
 
-static int new_client(const struct cfg *c, const char *role,
-		      struct kube_client **ret)
+static int new_client(const struct sup *s, struct kube_client **ret)
 {
+	const struct cfg *c = s->cfg;
 	struct kube_client_opts o = {0};
 	char err[512];
 	int r;
 
 	o.kubeconfig = c->kubeconfig[0] ? c->kubeconfig : NULL;
-	o.role = role;
+	o.role = "supervisor";
+	o.identity = s->identity;
 	o.qps = c->kube_api_qps;
 	o.burst = c->kube_api_burst;
 	o.timeout_ms = c->kube_timeout_ms;
@@ -299,7 +300,7 @@ static int setup_creds(struct sup *s)
 
 	if (!s->cfg->use_service_account_credentials || s->cfg->dry_run)
 		return 0;
-	r = new_client(s->cfg, "supervisor/access-check", &check_kc);
+	r = new_client(s, &check_kc);
 	if (r < 0)
 		return r;
 	r = sup_creds_kube_ops(s->kube, check_kc, s->base,
@@ -349,8 +350,8 @@ static int setup(struct sup *s)
 	if (r < 0)
 		log_warn("bus in %s unavailable (%s); running without hints",
 			 s->cfg->run_dir, strerror(-r));
-	if (new_client(s->cfg, "supervisor", &s->kube) < 0 ||
-	    sup_event_new(s) < 0 || setup_creds(s) < 0)
+	if (new_client(s, &s->kube) < 0 || sup_event_new(s) < 0 ||
+	    setup_creds(s) < 0)
 		return 2;
 	if (sup_http_new(s, &s->http) < 0)
 		return 2;

@@ -85,7 +85,7 @@ int sup_reload_new(struct sup *s)
 {
 	struct sup_reload *r = calloc(1, sizeof(*r));
 	char snap[4200];
-	struct cfg_err e;
+	struct cfg_err e = {0};
 
 	if (!r)
 		return -ENOMEM;
@@ -110,7 +110,7 @@ void sup_reload_tick(struct sup *s)
 {
 	struct sup_reload *r = s->reload;
 	int64_t now = clock_mono_ms();
-	struct cfg_err e;
+	struct cfg_err e = {0};
 	int rc;
 
 	if (!r || now < r->next_ms || s->stopping)

@@ -184,8 +184,7 @@ static void on_record(struct sup *s, struct sup_worker *w,
 			log_info("worker %s got 401; renewing its token",
 				 w->name);
 			sup_creds_invalidate(s->creds, w->sa);
-			if (sup_creds_want(s->creds, w->sa,
-					   checks[w->index]))
+			if (sup_creds_want(s->creds, w->sa, checks[w->index]))
 				sup_worker_send_token(s, w);
 		}
 		break;

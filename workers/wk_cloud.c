@@ -16,16 +16,15 @@ static void on_attempt(void *arg)
 int wk_cloud_client_new(struct wk_rt *rt, struct ali_client **ret)
 {
 	const struct cfg *cfg = wk_cfg(rt);
-	char role[64];
 	struct ali_client_opts o = {
 		.cloud = &cfg->cloud,
 		.network = cfg->network,
-		.role = role,
+		.role = wk_name(rt),
+		.identity = wk_identity(rt),
 		.timeout_ms = cfg->cloud_timeout_ms,
 		.require_imdsv2 = cfg->enable_imdsv2,
 	};
 
-	snprintf(role, sizeof(role), "worker/%s", wk_name(rt));
 	for (int p = 0; p < ALI_N_PRODUCTS; p++) {
 		double share = cfg_cloud_rate_share(cfg, wk_name(rt), p);
 

@@ -394,18 +394,12 @@ static void on_kube_wait(void *arg)
 static int make_client(struct wk_rt *rt)
 {
 	struct kube_client_opts o = {0};
-	char role[320], err[512];
+	char err[512];
 	int r;
 
-	/* The identity in the User-Agent lets an audit log tell leaders
-	 * apart. */
-	if (rt->identity[0])
-		snprintf(role, sizeof(role), "worker/%s id=%s", rt->ctl->name,
-			 rt->identity);
-	else
-		snprintf(role, sizeof(role), "worker/%s", rt->ctl->name);
 	o.kubeconfig = rt->cfg->kubeconfig[0] ? rt->cfg->kubeconfig : NULL;
-	o.role = role;
+	o.role = rt->ctl->name;
+	o.identity = rt->identity;
 	o.qps = rt->cfg->kube_api_qps;
 	o.burst = rt->cfg->kube_api_burst;
 	o.timeout_ms = rt->cfg->kube_timeout_ms;

@@ -112,6 +112,13 @@ apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
+  # Lease writes with their bodies: the chaos checker derives who held the
+  # lock when from holderIdentity (a release writes "" under the old UA).
+  - level: Request
+    verbs: ["create", "update", "patch"]
+    resources:
+      - group: coordination.k8s.io
+        resources: ["leases"]
   - level: Metadata
 EOF
 	echo "$admin $alice $bob"

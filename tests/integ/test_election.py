@@ -198,7 +198,7 @@ def probe_writes(cluster):
             continue
         if e.get("responseStatus", {}).get("code", 0) >= 300:
             continue
-        m = re.search(r"id=(\S+?)\)", e.get("userAgent", ""))
+        m = re.search(r"; identity=([^)]+)\)", e.get("userAgent", ""))
         if m:
             out.append((m.group(1), e["requestReceivedTimestamp"],
                         e["stageTimestamp"]))
@@ -261,7 +261,7 @@ def test_dry_run_beside_a_leader(sup, cluster, lock_name):
     assert lease(cluster, lock_name)["spec"]["holderIdentity"] == holder
     assert not any(x[0] == idd for x in probe_writes(cluster))
     for e in cluster.audit_events():
-        if "id=" + idd in e.get("userAgent", ""):
+        if f"identity={idd})" in e.get("userAgent", ""):
             assert e["verb"] in ("get", "list", "watch"), e["requestURI"]
 
 
@@ -324,8 +324,8 @@ def test_per_worker_credentials(sup, cluster, tmp_kubeconfig):
         for e in cluster.audit_events():
             ua = e.get("userAgent", "")
             if e.get("requestURI", "").startswith(PROBE) and \
-                    e.get("verb") == "patch" and f"id={me})" in ua:
-                m = re.search(r"worker/(\S+)", ua)
+                    e.get("verb") == "patch" and f"identity={me})" in ua:
+                m = re.search(r"\(([^;)]+); identity=", ua)
                 if m:
                     seen[m.group(1)] = e["user"]["username"]
         return seen if len(seen) == 3 else None

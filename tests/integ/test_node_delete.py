@@ -36,7 +36,10 @@ def test_recreated_node_not_deleted(cluster, prog):
               judged["resourceVersion"], kubeconfig=cluster.kubeconfig)
     assert out["status"] == "409", out
     assert out["errno"] == "EAGAIN", out
-    assert meta(cluster, name)["uid"] == fresh["uid"]
+    # the re-created Node is foreign to that judgement: not even written
+    now = meta(cluster, name)
+    assert (now["uid"], now["resourceVersion"]) == \
+        (fresh["uid"], fresh["resourceVersion"])
 
     # the object that was judged, as judged: deleted
     out = run(prog, "delnode", name, fresh["uid"], fresh["resourceVersion"],
@@ -55,8 +58,11 @@ def test_changed_node_not_deleted(cluster, prog):
                           {"metadata": {"labels": {"changed": "yes"}}},
                           content_type="application/merge-patch+json")
     assert st == 200, obj
+    changed = obj["metadata"]["resourceVersion"]
     out = run(prog, "delnode", name, judged["uid"],
               judged["resourceVersion"], kubeconfig=cluster.kubeconfig)
     assert out["status"] == "409", out
-    assert meta(cluster, name)["labels"]["changed"] == "yes"
+    now = meta(cluster, name)
+    assert now["labels"]["changed"] == "yes"
+    assert now["resourceVersion"] == changed  # refused, and nothing written
     cluster.api("DELETE", "/api/v1/nodes/" + name)

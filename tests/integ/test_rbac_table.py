@@ -43,20 +43,30 @@ def grants(role, group, resource, verb):
 
 
 def roles_of(docs, sa, ns="kube-system"):
-    """ClusterRoles bound to ServiceAccount ns/sa by ClusterRoleBindings."""
-    roles = {d["metadata"]["name"]: d for d in docs
-             if d.get("kind") == "ClusterRole"}
+    """Roles that apply to ServiceAccount ns/sa: ClusterRoles bound by
+    ClusterRoleBindings, and Roles (or ClusterRoles) bound by RoleBindings
+    in its own namespace - every namespaced object the CCM writes for
+    itself (Lease, its controllers' token requests) lives there."""
+    cluster = {d["metadata"]["name"]: d for d in docs
+               if d.get("kind") == "ClusterRole"}
+    local = {d["metadata"]["name"]: d for d in docs
+             if d.get("kind") == "Role"
+             and d["metadata"].get("namespace") == ns}
     out = []
     for b in docs:
-        if b.get("kind") != "ClusterRoleBinding":
+        kind = b.get("kind")
+        if kind == "RoleBinding" and b["metadata"].get("namespace") != ns:
+            continue
+        if kind not in ("ClusterRoleBinding", "RoleBinding"):
             continue
         for s in b.get("subjects") or []:
             if s.get("kind") == "ServiceAccount" and s.get("name") == sa \
                     and s.get("namespace") == ns:
-                ref = b["roleRef"]["name"]
-                assert ref in roles, "binding %s names missing role %s" % (
-                    b["metadata"]["name"], ref)
-                out.append(roles[ref])
+                ref = b["roleRef"]
+                pool = local if ref.get("kind") == "Role" else cluster
+                assert ref["name"] in pool, "binding %s names missing %s %s" % (
+                    b["metadata"]["name"], ref.get("kind"), ref["name"])
+                out.append(pool[ref["name"]])
     return out
 
 

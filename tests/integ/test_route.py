@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+import chaos_check
 from harness import free_port, wait_for
 
 TABLE = "vtb-sim0001"
@@ -241,12 +242,19 @@ def test_stale_route_removed_after_restart(rccm, cluster, sim):
 
 def test_conflicting_entry_fixed(rccm, cluster, sim):
     add_entry(sim, "10.244.1.0/24", "i-sim0001")  # wrong instance
+    # the conflicting entry above is foreign too but is NOT watched: it sits
+    # exactly at a live node's pod CIDR, and the node needs its pod network,
+    # so replacing it is the expected change. A foreign entry elsewhere in
+    # the cluster CIDR (and one outside) must stay as it is.
+    add_entry(sim, "10.244.77.0/24", "i-sim0001")
+    foreign = foreign_routes(sim, "10.244.77.0/24")
     names = three_nodes(cluster, "rt-conflict")
     rccm(period="1h")
     wait_for(lambda: routes(sim).get("10.244.1.0/24") == "i-sim0002", 60,
              what="conflicting route replaced")
     wait_for(cluster_ok(cluster, names), 60)
     assert len([e for e in entries(sim) if e["cidr"] == "10.244.1.0/24"]) == 1
+    foreign.check()
 
 
 def test_foreign_routes_survive(rccm, cluster, sim):
@@ -434,14 +442,50 @@ def foreign_events(cluster, before=frozenset()):
             if e["metadata"]["name"] not in before]
 
 
+# a user's route outside the cluster CIDR (to an instance that is no node)
+OUTSIDE = "172.31.0.0/24"
+
+
+class Foreign:
+    """Route entries the worker must leave exactly as they are, snapshotted
+    before it starts; check() runs the chaos checker over them: unchanged
+    (id, next hops, name, description) and named by no mutating call of
+    the CCM."""
+
+    def __init__(self, sim, cidrs):
+        self.sim = sim
+        self.keys = {(TABLE, c) for c in cidrs}
+        self.before = chaos_check.foreign_snapshot(sim.state(),
+                                                   routes=self.keys)
+        assert len(self.before) == len(self.keys), self.before
+
+    def check(self):
+        rep = chaos_check.Report()
+        after = chaos_check.foreign_snapshot(self.sim.state(),
+                                             routes=self.keys)
+        chaos_check.check_foreign(rep, self.before, after)
+        chaos_check.check_calls_avoid(rep, self.sim.calls(), self.before)
+        print(rep.text())
+        assert rep.ok, rep.text()
+        assert rep.checked.get("CCM mutating calls checked for foreign names")
+
+
+def foreign_routes(sim, *present):
+    """Seeds the entry OUTSIDE the cluster CIDR and watches it together
+    with the test's own foreign entries inside it (`present` CIDRs)."""
+    add_entry(sim, OUTSIDE, "i-sim0001", name="vpn-to-office")
+    return Foreign(sim, (OUTSIDE,) + present)
+
+
 def test_hand_made_route_left_alone_with_one_warning(rccm, cluster, sim):
     # the measured case: a hand-made route inside the cluster CIDR to an
     # instance that is no node
     before = event_names(cluster, "ForeignRouteEntry")
     rte = add_entry(sim, "10.244.128.0/17", "i-sim0001")
+    foreign = foreign_routes(sim, "10.244.128.0/17")
     names = three_nodes(cluster, "rt-hand")
     p = rccm(period="2s")
-    wait_for(lambda: len(routes(sim)) == 4, 60, what="3 node routes")
+    wait_for(lambda: len(routes(sim)) == 5, 60, what="3 node routes")
     wait_for(cluster_ok(cluster, names), 60)
     wait_for(lambda: foreign_events(cluster, before), 60,
              what="ForeignRouteEntry Warning")
@@ -456,6 +500,7 @@ def test_hand_made_route_left_alone_with_one_warning(rccm, cluster, sim):
     assert ev[0].get("count", 1) == 1, ev[0]
     assert "10.244.128.0/17" in ev[0]["message"]
     assert len(re.findall(r"entry %s 10\.244\.128\.0/17" % rte, p.log())) == 1
+    foreign.check()
 
 
 def test_two_next_hops_left_alone(rccm, cluster, sim):
@@ -464,9 +509,10 @@ def test_two_next_hops_left_alone(rccm, cluster, sim):
     add_entry(sim, "10.244.90.0/24", "i-sim0002", extra_hops=["i-sim0003"])
     add_entry(sim, "10.244.91.0/24", "i-sim0002", extra_hops=["i-sim0004"],
               name=MARK)
+    foreign = foreign_routes(sim, "10.244.90.0/24", "10.244.91.0/24")
     names = three_nodes(cluster, "rt-ecmp")
     p = rccm(period="2s")
-    wait_for(lambda: len(routes(sim)) == 5, 60, what="3 node routes")
+    wait_for(lambda: len(routes(sim)) == 6, 60, what="3 node routes")
     wait_for(cluster_ok(cluster, names), 60)
     wait_for(lambda: len(foreign_events(cluster, before)) == 2, 60,
              what="a Warning per ECMP entry")
@@ -478,14 +524,16 @@ def test_two_next_hops_left_alone(rccm, cluster, sim):
         assert len(e) == 1 and e[0]["extra_hops"][0]["id"] == extra, e
     p.wait_log(r"10\.244\.90\.0/24 -> i-sim0002 \(Instance, 2 next hops\)",
                timeout=10)
+    foreign.check()
 
 
 def test_marked_route_of_node_deleted_while_down_collected(rccm, cluster,
                                                            sim):
     names = three_nodes(cluster, "rt-down")
     hand = add_entry(sim, "10.244.200.0/24", "i-sim0001")  # not ours
+    foreign = foreign_routes(sim, "10.244.200.0/24")
     p = rccm(period="1h")
-    wait_for(lambda: len(routes(sim)) == 4, 60, what="3 routes")
+    wait_for(lambda: len(routes(sim)) == 5, 60, what="3 routes")
     wait_for(cluster_ok(cluster, names), 60)
     p.kill()
     delete_node(cluster, names[0])
@@ -496,9 +544,10 @@ def test_marked_route_of_node_deleted_while_down_collected(rccm, cluster,
     p.wait_log(r"deleted route 10\.244\.1\.0/24 -> i-sim0002 .*\(no node\)",
                timeout=10)
     assert set(routes(sim)) == {"10.244.2.0/24", "10.244.3.0/24",
-                                "10.244.200.0/24"}
+                                "10.244.200.0/24", OUTSIDE}
     assert [e["id"] for e in entries(sim)
             if e["cidr"] == "10.244.200.0/24"] == [hand]
+    foreign.check()
 
 
 def test_legacy_unmarked_route_adopted(rccm, cluster, sim):
@@ -508,22 +557,26 @@ def test_legacy_unmarked_route_adopted(rccm, cluster, sim):
     legacy = {f"10.244.{i + 1}.0/24": add_entry(sim, f"10.244.{i + 1}.0/24",
                                                 inst)
               for i, inst in enumerate(INSTANCES)}
+    foreign = foreign_routes(sim)
     names = three_nodes(cluster, "rt-legacy")
     p = rccm(period="2s")
     wait_for(cluster_ok(cluster, names), 60, what="nodes routed")
     wait_passes(p, 2)
-    assert {e["cidr"]: e["id"] for e in entries(sim)} == legacy
+    assert {e["cidr"]: e["id"] for e in entries(sim)
+            if e["cidr"] != OUTSIDE} == legacy
     assert not mutations(sim)
     assert not foreign_events(cluster, before)
     # an adopted route goes with its node (the DELETE names its instance)
     delete_node(cluster, names[1])
     wait_for(lambda: "10.244.2.0/24" not in routes(sim), 60,
              what="adopted route removed with its node")
-    assert set(routes(sim)) == {"10.244.1.0/24", "10.244.3.0/24"}
+    assert set(routes(sim)) == {"10.244.1.0/24", "10.244.3.0/24", OUTSIDE}
+    foreign.check()
 
 
 def test_table_read_whole_across_pages(rccm, cluster, sim):
     sim.client.config(page_size=2)
+    foreign = foreign_routes(sim)  # first: the stale entry stays last
     for i, inst in enumerate(INSTANCES):
         add_entry(sim, f"10.244.{i + 1}.0/24", inst, name=MARK)
     add_entry(sim, "10.244.99.0/24", "i-sim0002", name=MARK)  # stale, last
@@ -536,3 +589,4 @@ def test_table_read_whole_across_pages(rccm, cluster, sim):
     assert [c for c in sim.calls("DescribeRouteEntryList")
             if c["params"].get("NextToken")], "the listing was not paged"
     assert p.alive()
+    foreign.check()

@@ -7,12 +7,14 @@ state; change -> only the calls that change needs (call log); invalid
 value -> a Warning naming the key, the value and what is allowed, and no
 mutating call (checked after the Warning proves the sync ran)."""
 
+import json
+
 import pytest
 
 from harness import wait_for
 from test_service import (FINALIZER, NS, PFX, events, get_svc, ingress_ip,
                           listeners, mutating, svc_body, the_lb, three_nodes,
-                          uniq, wait_settled)
+                          uniq, wait_settled, write_endpoints)
 from test_service import slb, token, world  # noqa: F401 - fixtures
 
 
@@ -136,7 +138,8 @@ BAD = [
      'must be "classic" or "vpc"'),
     ("loadbalancer-backend-ip-version", "ipv5",
      'must be "ipv4" or "ipv6"'),
-    ("loadbalancer-backend-ip-version", "ipv6", "not supported"),
+    ("loadbalancer-backend-ip-version", "ipv6",
+     "needs an IPv6 CLB (loadbalancer-ip-version: ipv6)"),
     ("loadbalancer-modification-protection", "on",
      "must be ConsoleProtection or NonProtection"),
 ]
@@ -656,3 +659,74 @@ def test_immutable_keys_warn_and_are_not_applied(cluster, sim, world, slb):
     assert mutating(sim) == []
     assert lb_by(sim, LoadBalancerId=plb["LoadBalancerId"])["VSwitchId"] == \
         plb["VSwitchId"]
+
+
+# ------------------------------------------- backend-ip-version: ipv6
+
+# IPv6 addresses of the simulator's pod ENIs (default-state.json)
+POD6_A = "2408:4005:3a0:1::100"     # eni-simpod0001
+POD6_B = "2408:4005:3a0:2::101"     # eni-simpod0002 (its second one)
+
+
+def eni_backends(sim):
+    g = the_lb(sim)["groups"]
+    assert len(g) == 1, g
+    return sorted((b["ServerId"], b["Type"], b.get("ServerIp"), int(b["Port"]))
+                  for b in g[0]["BackendServers"])
+
+
+def test_backend_ip_version_ipv6_eni_backends(cluster, sim, world, slb):
+    names = three_nodes(world, uniq("v6"))
+    name = uniq("v6")
+    world.svc(svc_body(name, annotations={
+        PFX + "loadbalancer-ip-version": "ipv6",
+        PFX + "loadbalancer-backend-ip-version": "ipv6"}))
+    # pods on ordinary ECS nodes: with ipv6 they are ENI backends anyway;
+    # one address is written non-canonically, as the API server keeps it
+    write_endpoints(cluster, name, [(POD6_A, names[0]),
+                                    ("2408:4005:03a0:2:0:0:0:101", names[1])],
+                    port_name="p80")
+    slb()
+    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    assert the_lb(sim)["AddressIPVersion"] == "ipv6"
+    wait_for(lambda: len(eni_backends(sim)) == 2, 60, what="ENI backends")
+    assert eni_backends(sim) == [("eni-simpod0001", "eni", POD6_A, 80),
+                                 ("eni-simpod0002", "eni", POD6_B, 80)]
+    # looked up by Ipv6Address.N (PrivateIpAddress.N never matches IPv6)
+    q = [c["params"] for c in sim.calls("DescribeNetworkInterfaces")]
+    assert any(sorted(v for k, v in p.items()
+                      if k.startswith("Ipv6Address.")) == [POD6_A, POD6_B]
+               for p in q), q
+    assert not any(k.startswith("PrivateIpAddress.") for p in q for k in p)
+    # one pod goes: exactly its backend is removed, the other stays
+    wait_settled(sim)
+    sim.client.clear_calls()
+    write_endpoints(cluster, name, [(POD6_B, names[1])], port_name="p80")
+    wait_for(lambda: len(eni_backends(sim)) == 1, 60, what="backend removed")
+    assert eni_backends(sim) == [("eni-simpod0002", "eni", POD6_B, 80)]
+    wait_settled(sim)
+    new = mutating(sim)
+    assert [c["action"] for c in new] == ["RemoveVServerGroupBackendServers"]
+    gone = json.loads(new[0]["params"]["BackendServers"])
+    assert [(b["ServerId"], b.get("ServerIp"), int(b["Port"]))
+            for b in gone] == [("eni-simpod0001", POD6_A, 80)]
+
+
+def test_backend_ip_version_ipv6_needs_ipv6_clb(cluster, sim, world, slb):
+    names = three_nodes(world, uniq("v6bad"))
+    name = uniq("v6bad")
+    world.svc(svc_body(name, annotations={
+        PFX + "loadbalancer-ip-version": "ipv4",
+        PFX + "loadbalancer-backend-ip-version": "ipv6"}))
+    write_endpoints(cluster, name, [(POD6_A, names[0])], port_name="p80")
+    slb()
+    # the Warning is the proof the sync ran; nothing was changed before it
+    wait_for(lambda: events(cluster, "SyncLoadBalancerFailed", name), 60,
+             what="Warning for backend-ip-version")
+    ev = events(cluster, "SyncLoadBalancerFailed", name)[0]
+    assert ev["type"] == "Warning"
+    assert PFX + "loadbalancer-backend-ip-version" in ev["message"]
+    assert '"ipv6"' in ev["message"]
+    assert "loadbalancer-ip-version: ipv6" in ev["message"]
+    assert mutating(sim) == []
+    assert sim.state()["load_balancers"] == []

@@ -15,9 +15,11 @@ import urllib.request
 
 import pytest
 
+import chaos_check
+import test_service
 from harness import free_port, wait_for
-from test_service import (CLUSTER_ID, FINALIZER, NS, PFX, events, get_svc,
-                          ingress_ip, lbs, node_body, set_ready, svc_body,
+from test_service import (CLUSTER_ID, FINALIZER, NS, PFX, REGION, events,
+                          get_svc, ingress_ip, node_body, set_ready, svc_body,
                           uniq, write_endpoints)
 from test_service import token, world  # noqa: F401 - fixtures
 
@@ -54,6 +56,54 @@ def ccm(run_ccm, cluster, sim, tmp_path, token):
         p.metrics_url = f"http://{bind}/metrics"
         return p
     return start
+
+
+@pytest.fixture
+def foreign(sim):
+    """Foreign CLBs (another cluster's, tempting: its vServer group is
+    named like one of ours and holds i-sim0002; and an untagged one) seeded
+    before the CCM runs. .check() at the end of a test: the chaos checker
+    finds them unchanged and no mutating call of the CCM naming them."""
+    class Foreign:
+        ids = chaos_check.seed_foreign_clbs(sim.client, REGION, CLUSTER_ID,
+                                            "i-sim0002")
+        before = chaos_check.foreign_snapshot(sim.state(), ids)
+        late = []    # (snapshot, seq): CLBs that became foreign mid-test
+        calls = []   # the call log kept across a test's clear_calls()
+
+        def adopt(self, lb_id):
+            """lb_id is no longer ours from now on (its tags were removed):
+            unchanged from here, no mutating call names it after now."""
+            seq = max((c["seq"] for c in sim.calls()), default=0)
+            self.late.append((chaos_check.foreign_snapshot(sim.state(),
+                                                           {lb_id}), seq))
+
+        def keep_calls(self):
+            self.calls += sim.calls()
+
+        def check(self):
+            rep = chaos_check.Report()
+            state, calls = sim.state(), self.calls + sim.calls()
+            pairs = [(self.before, 0)] + self.late
+            for before, seq in pairs:
+                ids = {v["LoadBalancerId"] for v in before.values()}
+                chaos_check.check_foreign(
+                    rep, before, chaos_check.foreign_snapshot(state, ids))
+                chaos_check.check_calls_avoid(
+                    rep, [c for c in calls if c["seq"] > seq], before)
+            print(rep.text())
+            assert rep.ok, rep.text()
+            assert rep.checked["foreign resources"] == 2 + len(self.late)
+            assert rep.checked.get(
+                "CCM mutating calls checked for foreign names"), rep.text()
+    return Foreign()
+
+
+def lbs(sim):
+    """The CLBs this cluster's CCM may own: every one but the seeded
+    foreign ones (named "foreign-...")."""
+    return [lb for lb in test_service.lbs(sim)
+            if not lb.get("LoadBalancerName", "").startswith("foreign-")]
 
 
 def metric(p, name, labels=""):
@@ -154,7 +204,7 @@ def all_sized(sim, names, size):
 
 # ------------------------------------------------------------------ tests
 
-def test_subsets_at_the_backend_quota(cluster, sim, world, ccm):
+def test_subsets_at_the_backend_quota(cluster, sim, world, ccm, foreign):
     """250 nodes in two zones, 20 Cluster-policy Services, 200 backend
     servers per CLB: sticky 200-node subsets across both zones; 10 members
     deleted -> exactly those replaced; 50 more nodes -> nothing moves; the
@@ -194,6 +244,7 @@ def test_subsets_at_the_backend_quota(cluster, sim, world, ccm):
     # 50 more nodes while every subset is full: no subset changes (each
     # Service synced after the additions: 20 more syncs, then quiet)
     before = syncs_settle(p, 0)
+    foreign.keep_calls()
     sim.client.clear_calls()
     bulk_nodes(cluster, sim, world, uniq("more"), 50, start=250)
     syncs_settle(p, before + 20)
@@ -208,9 +259,11 @@ def test_subsets_at_the_backend_quota(cluster, sim, world, ccm):
     sim.client.config(quotas={"backends_per_lb": 300})
     wait_for(lambda: all_sized(sim, names, 290), 600, 1.0,
              what="every CLB holding all 290 nodes")
+    foreign.check()
 
 
-def test_subsets_shrink_to_the_attachment_quota(cluster, sim, world, ccm):
+def test_subsets_shrink_to_the_attachment_quota(cluster, sim, world, ccm,
+                                                foreign):
     """120 nodes, 5 CLBs per ECS instance, 40 Services: 120 * 5 / 40 = 15
     members each, no instance in more than 5 CLBs, an Event and a metric
     say the subsets were shrunk."""
@@ -230,6 +283,7 @@ def test_subsets_shrink_to_the_attachment_quota(cluster, sim, world, ccm):
     assert metric(p, "service_lb_subset_shrunk") == 1
     assert metric(p, "service_lb_subset_size") == 15
     assert not [c for c in sim.calls() if "OverLimit" in (c.get("code") or "")]
+    foreign.check()
 
 
 def eni_svc(world, name):
@@ -243,7 +297,7 @@ def eni_members(sim):
                   for b in g["BackendServers"])
 
 
-def test_eni_backends_read_whole(cluster, sim, world, ccm):
+def test_eni_backends_read_whole(cluster, sim, world, ccm, foreign):
     """An ENI with 12 secondary IPs and a pod on each: 12 ENI backends. A
     DescribeNetworkInterfaces failing half way (page 2 of 2): no backend is
     removed, a Warning; once it answers again, the removal follows."""
@@ -295,9 +349,11 @@ def test_eni_backends_read_whole(cluster, sim, world, ccm):
                     port_name="p80")
     wait_for(lambda: eni_members(sim) == sorted(keep[:3]), 120, 0.5,
              what="removal once every pod IP resolves")
+    foreign.check()
 
 
-def test_clb_found_by_name_only_is_not_deleted(cluster, sim, world, ccm):
+def test_clb_found_by_name_only_is_not_deleted(cluster, sim, world, ccm,
+                                               foreign):
     """Our tags removed from the CLB (it now matches only by its default
     name): deleting the Service leaves the CLB and completes, with a
     Warning naming it."""
@@ -310,6 +366,7 @@ def test_clb_found_by_name_only_is_not_deleted(cluster, sim, world, ccm):
     lid = lb["LoadBalancerId"]
     for key in ("kubernetes.do.not.delete", "ack.aliyun.com"):
         sim.client.mutate("remove_tag", load_balancer_id=lid, key=key)
+    foreign.adopt(lid)  # matched by name only from now on: not ours
     st, _ = cluster.api("DELETE", f"/api/v1/namespaces/{NS}/services/{name}")
     assert st == 200
     wait_for(lambda: get_svc(cluster, name) is None, 120,
@@ -319,9 +376,11 @@ def test_clb_found_by_name_only_is_not_deleted(cluster, sim, world, ccm):
     assert ev and ev[0]["type"] == "Warning" and lid in ev[0]["message"]
     assert not sim.calls("DeleteLoadBalancer")
     assert not sim.calls("SetLoadBalancerDeleteProtection")
+    foreign.check()
 
 
-def test_recreated_service_keeps_its_finalizer(cluster, sim, world, ccm):
+def test_recreated_service_keeps_its_finalizer(cluster, sim, world, ccm,
+                                               foreign):
     """The Service is deleted and re-created under the same name while the
     cleanup of the old one is in flight: the old one's finalizer removal is
     refused (UID/resourceVersion precondition) and the new object keeps
@@ -356,3 +415,4 @@ def test_recreated_service_keeps_its_finalizer(cluster, sim, world, ccm):
     cur = get_svc(cluster, name)
     assert cur["metadata"]["uid"] == new["metadata"]["uid"]
     assert FINALIZER in cur["metadata"]["finalizers"]
+    foreign.check()

@@ -231,19 +231,36 @@ class Handler(BaseHTTPRequestHandler):
         os.close(self.connection.detach())
 
     def route(self, method):
+        # Arrival: the headers are in, nothing of the request has run yet.
+        arrival = time.time()
         url = urlsplit(self.path)
         try:
             body = self.read_body()
         except (SimError, ValueError):
             self.close_connection = True
+            if not url.path.startswith("/_sim/"):
+                self.log_bad_body(method, url, arrival)
             self.reply_json(400, {"Code": "InvalidParameter", "Message": "bad body"})
             return
         if url.path.startswith("/_sim/"):
             self.control(method, url, body)
         elif url.path.startswith(("/latest/", "/2016-01-01/")):
-            self.metadata(method, url)
+            self.metadata(method, url, arrival)
         else:
-            self.rpc(method, url, body)
+            self.rpc(method, url, body, arrival)
+
+    def base_record(self, method, arrival):
+        """The fields every call-log record has, whatever became of the call."""
+        return {"time": arrival, "arrival_ms": int(arrival * 1000), "method": method,
+                "user_agent": self.headers.get("User-Agent", ""), "fault": None}
+
+    def log_bad_body(self, method, url, arrival):
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        rec = self.base_record(method, arrival)
+        rec.update(access_key_id=params.get("AccessKeyId", ""), action=params.get("Action", ""),
+                   version=params.get("Version", ""), params=redact(params), request_id=None,
+                   status=400, code="InvalidParameter")
+        self.sim.calls.add(rec)
 
     # -- RPC ----------------------------------------------------------------------
     def rpc_params(self, url, body):
@@ -253,33 +270,45 @@ class Handler(BaseHTTPRequestHandler):
             params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         return params
 
-    def rpc(self, method, url, body):
-        sim = self.sim
+    def rpc(self, method, url, body, arrival):
+        """Every call that arrives is logged once, with its arrival time and
+        sender, also when it was refused, faulted or its client went away
+        before the answer (the change may have been applied all the same)."""
         params = self.rpc_params(url, body)
         rid = request_id()
-        rec = {"time": time.time(), "access_key_id": params.get("AccessKeyId", ""),
-               "user_agent": self.headers.get("User-Agent", ""),
-               "action": params.get("Action", ""), "version": params.get("Version", ""),
-               "method": method, "params": redact(params), "request_id": rid, "fault": None}
-        status, code = 200, None
+        rec = self.base_record(method, arrival)
+        rec.update(access_key_id=params.get("AccessKeyId", ""), action=params.get("Action", ""),
+                   version=params.get("Version", ""), params=redact(params), request_id=rid,
+                   status=0, code=None)
+        self.logged = False
+        try:
+            self.rpc_answer(method, params, rec, rid)
+        except OSError:
+            rec["reply_failed"] = True
+            self.close_connection = True
+        finally:
+            if not self.logged:
+                self.sim.calls.add(rec)
+
+    def rpc_answer(self, method, params, rec, rid):
+        sim = self.sim
         try:
             if method not in ("GET", "POST"):
                 raise SimError("UnsupportedHTTPMethod", "GET or POST expected.", 405)
             sim.check_common(params)
             sim.check_credentials(method, params)
-            _, status, code = self.execute(params, rec, rid)
+            self.execute(params, rec, rid)
         except SimError as e:
-            status, code = e.status, e.code
+            rec["status"], rec["code"] = e.status, e.code
             self.reply_error(e, params, rid)
+        except OSError:
+            raise
         except Exception as e:  # a simulator bug must still look like a 500
             import traceback
             traceback.print_exc(file=sys.stderr)
             err = SimError("InternalError", "simulator bug: %s" % e, 500)
-            status, code = 500, err.code
+            rec["status"], rec["code"] = 500, err.code
             self.reply_error(err, params, rid)
-        if rec["fault"] != "commit_then_reset":
-            rec["status"], rec["code"] = status, code
-            sim.calls.add(rec)
 
     def execute(self, params, rec, rid):
         sim = self.sim
@@ -296,6 +325,7 @@ class Handler(BaseHTTPRequestHandler):
         if eff.get("fail") == "reset":
             rec.update(fault="commit_then_reset", status=0, code="ConnectionReset")
             sim.calls.add(rec)  # before the RST, so the log is complete when it is seen
+            self.logged = True
             self.reset_connection()
             return None, 0, "ConnectionReset"
         if eff.get("fail") == "500":
@@ -310,6 +340,7 @@ class Handler(BaseHTTPRequestHandler):
             body = empty_result(body)
         out = {"RequestId": rid}
         out.update(body)
+        rec["status"], rec["code"] = 200, None
         self.reply_json(200, out, rid)
         return out, 200, None
 
@@ -322,17 +353,17 @@ class Handler(BaseHTTPRequestHandler):
                 e.code, host.split(".")[0])}, rid)
 
     # -- metadata ---------------------------------------------------------------------
-    def metadata(self, method, url):
+    def metadata(self, method, url, arrival):
         # a stalled metadata service: hold the request, then answer it
         stall = self.sim.world.config.get("metadata_stall_until", 0) - time.time()
         if stall > 0:
             time.sleep(stall)
         with self.sim.world.lock:
             status, ctype, body = sim_meta.handle(self.sim.world, method, url.path, self.headers)
-        self.sim.calls.add({"time": time.time(), "action": "Metadata", "method": method,
-                            "path": url.path, "status": status, "code": None,
-                            "access_key_id": "", "params": {},
-                            "user_agent": self.headers.get("User-Agent", "")})
+        rec = self.base_record(method, arrival)
+        rec.update(action="Metadata", path=url.path, status=status, code=None,
+                   access_key_id="", params={}, answered=time.time())
+        self.sim.calls.add(rec)
         self.reply(status, body, ctype)
 
     # -- control ----------------------------------------------------------------------
@@ -363,7 +394,9 @@ class Handler(BaseHTTPRequestHandler):
             sim.reset()
             return 200, {"ok": True}
         if path == "/_sim/calls" and method == "GET":
-            return 200, {"calls": sim.calls.get(query.get("action"))}
+            since = int(query.get("since", 0))
+            return 200, {"calls": [c for c in sim.calls.get(query.get("action"))
+                                   if c["seq"] > since]}
         if path == "/_sim/calls" and method == "DELETE":
             sim.calls.clear()
             return 200, {"ok": True}
@@ -415,6 +448,8 @@ class Handler(BaseHTTPRequestHandler):
                     cfg[k] = v
                 else:
                     raise ValueError("unknown config key %r" % k)
+            if "seed" in args:  # fault decisions follow the new seed from now on
+                self.sim.faults.rng.seed(args["seed"])
         return dict(cfg, ok=True)
 
 

@@ -306,6 +306,7 @@ class World:
         self.enis[eni_id] = {
             "id": eni_id, "vswitch_id": vsw["id"], "vpc_id": vsw["vpc_id"], "zone": inst["zone"],
             "private_ip": ip, "secondary_ips": list(eni.get("secondary_ips", [])),
+            "ipv6s": [str(ipaddress.IPv6Address(a)) for a in eni.get("ipv6s", [])],
             "instance_id": iid, "type": "Primary", "status": "InUse",
             "mac": eni.get("mac") or self.mac(),
             "source_dest_check": eni.get("source_dest_check", True),
@@ -320,6 +321,7 @@ class World:
         self.enis[eid] = {
             "id": eid, "vswitch_id": vsw["id"], "vpc_id": vsw["vpc_id"], "zone": vsw["zone"],
             "private_ip": ip, "secondary_ips": list(e.get("secondary_ips", [])),
+            "ipv6s": [str(ipaddress.IPv6Address(a)) for a in e.get("ipv6s", [])],
             "instance_id": e.get("instance_id", ""), "type": e.get("type", "Secondary"),
             "status": e.get("status", "InUse"), "mac": e.get("mac") or self.mac(),
             "source_dest_check": e.get("source_dest_check", True),

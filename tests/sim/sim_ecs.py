@@ -1,4 +1,5 @@
 """ECS 2014-05-26: instances and network interfaces."""
+import ipaddress
 import json
 
 from sim_core import (SimError, invalid, page_number_slice, repeat_list, req,
@@ -112,23 +113,36 @@ def eni_view(world, e):
         "PrivateIpSets": {"PrivateIpSet": [
             {"PrivateIpAddress": ip, "Primary": n == 0, "AssociatedPublicIp": {}}
             for n, ip in enumerate([e["private_ip"]] + e["secondary_ips"])]},
-        "Ipv6Sets": {"Ipv6Set": []},
+        "Ipv6Sets": {"Ipv6Set": [{"Ipv6Address": a} for a in e.get("ipv6s", [])]},
         "Attachment": {"InstanceId": e["instance_id"]} if e["instance_id"] else {},
         "Tags": {"Tag": []},
     }
 
 
+def _ipv6_filter(params):
+    """Ipv6Address.N, compared in canonical form (the API does too)."""
+    out = set()
+    for v in repeat_list(params, "Ipv6Address"):
+        try:
+            out.add(str(ipaddress.IPv6Address(v)))
+        except ValueError:
+            raise invalid("Ipv6Address", "%r is not an IPv6 address." % v)
+    return out
+
+
 def _eni_filters(params):
     ids = repeat_list(params, "NetworkInterfaceId")
     ips = repeat_list(params, "PrivateIpAddress")
-    for name, vals in (("NetworkInterfaceId", ids), ("PrivateIpAddress", ips)):
+    v6 = repeat_list(params, "Ipv6Address")
+    for name, vals in (("NetworkInterfaceId", ids), ("PrivateIpAddress", ips),
+                       ("Ipv6Address", v6)):
         if len(vals) > 100:
             raise invalid(name, "At most 100 values.")
-    return set(ids), set(ips)
+    return set(ids), set(ips), _ipv6_filter(params)
 
 
 def describe_network_interfaces(world, params, ctx):
-    ids, ips = _eni_filters(params)
+    ids, ips, v6 = _eni_filters(params)
     simple = (("VpcId", "vpc_id"), ("VSwitchId", "vswitch_id"), ("InstanceId", "instance_id"),
               ("Type", "type"), ("Status", "status"), ("PrimaryIpAddress", "private_ip"))
     items = []
@@ -136,6 +150,8 @@ def describe_network_interfaces(world, params, ctx):
         if ids and e["id"] not in ids:
             continue
         if ips and not ips.intersection([e["private_ip"]] + e["secondary_ips"]):
+            continue
+        if v6 and not v6.intersection(e.get("ipv6s", [])):
             continue
         if any(params.get(p) and e[k] != params[p] for p, k in simple):
             continue

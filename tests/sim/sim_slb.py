@@ -1,4 +1,5 @@
 """SLB (CLB) 2014-05-15: load balancers, listeners, vServer groups, tags."""
+import ipaddress
 import time
 
 from sim_core import (SimError, case_get, idempotent, int_param, invalid, json_param,
@@ -749,6 +750,7 @@ def _parse_backend(world, lb, b, name):
     if not 1 <= port <= 65535 or not 0 <= weight <= 100:
         raise invalid(name, "Port must be 1-65535 and Weight 0-100.")
     ip, vpc = _backend_target(world, sid, btype, str(case_get(b, "ServerIp", "") or ""))
+    _check_family(lb, ip)
     if lb["VpcId"] and vpc != lb["VpcId"]:
         raise SimError("NetworkConflict", "The backend server %s is not in the VPC of the "
                        "load balancer." % sid)
@@ -757,6 +759,21 @@ def _parse_backend(world, lb, b, name):
         raise invalid("Description")
     return {"ServerId": sid, "Port": port, "Weight": weight, "Type": btype, "ServerIp": ip,
             "VpcId": vpc, "Description": desc, "ServerRegionId": world.region}
+
+
+def _canon_ip(ip):
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        raise invalid("BackendServers", "ServerIp %r is not an IP address." % ip)
+
+
+def _check_family(lb, ip):
+    """An IPv4 CLB cannot reach an IPv6 backend."""
+    if ":" in ip and lb.get("AddressIPVersion", "ipv4") != "ipv6":
+        raise SimError("InvalidBackendServers.IpVersionMismatch",
+                       "The IPv6 ServerIp %s needs a load balancer with "
+                       "AddressIPVersion ipv6." % ip)
 
 
 def _backend_target(world, sid, btype, ip):
@@ -769,11 +786,11 @@ def _backend_target(world, sid, btype, ip):
         eni = world.enis.get(sid)
         if eni is None:
             raise SimError("InvalidServerId.NotExist", "The specified ServerId is not exist.")
-        ips = [eni["private_ip"]] + eni["secondary_ips"]
-        if ip and ip not in ips:
+        ips = [eni["private_ip"]] + eni["secondary_ips"] + eni.get("ipv6s", [])
+        if ip and _canon_ip(ip) not in ips:
             raise SimError("InvalidBackendServers.ServerIpConflict",
                            "The ServerIp %s does not belong to %s." % (ip, sid))
-        return ip or eni["private_ip"], eni["vpc_id"]
+        return _canon_ip(ip) if ip else eni["private_ip"], eni["vpc_id"]
     raise SimError("BackendServer.InvalidType", "The specified Type is invalid.")
 
 

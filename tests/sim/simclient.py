@@ -106,9 +106,11 @@ class SimClient:
     def clear_ratelimit(self):
         return self._json("DELETE", "/_sim/ratelimit")
 
-    def calls(self, action=None):
-        q = "?" + urllib.parse.urlencode({"action": action}) if action else ""
-        return self._json("GET", "/_sim/calls" + q)["calls"]
+    def calls(self, action=None, since=0):
+        """Call-log records (optionally one action's, or those after seq `since`)."""
+        q = {k: v for k, v in (("action", action), ("since", since)) if v}
+        return self._json("GET", "/_sim/calls" + ("?" + urllib.parse.urlencode(q)
+                                                  if q else ""))["calls"]
 
     def clear_calls(self):
         return self._json("DELETE", "/_sim/calls")

@@ -822,6 +822,45 @@ def test_network_interfaces(sim):
     assert e.code == "InvalidEniId.NotFound"
 
 
+
+def test_network_interfaces_by_ipv6(sim):
+    body = sim.rpc("DescribeNetworkInterfaces", ECS, {
+        "VpcId": "vpc-sim0001", "Status": "InUse", "MaxResults": 100,
+        "Ipv6Address.1": "2408:4005:3a0:2:0::101", "Ipv6Address.2": "2408:4005:3a0:9::1"})
+    sets = body["NetworkInterfaceSets"]["NetworkInterfaceSet"]
+    assert [e["NetworkInterfaceId"] for e in sets] == ["eni-simpod0002"]
+    assert [a["Ipv6Address"] for a in sets[0]["Ipv6Sets"]["Ipv6Set"]] == [
+        "2408:4005:3a0:2::100", "2408:4005:3a0:2::101"]
+    e = err(sim.rpc, "DescribeNetworkInterfaces", ECS, {"Ipv6Address.1": "192.168.0.100"})
+    assert e.code.startswith("Invalid") and "Ipv6Address" in e.body["Message"]
+    many = {"Ipv6Address.%d" % (n + 1): "2408::%x" % n for n in range(101)}
+    e = err(sim.rpc, "DescribeNetworkInterfaces", ECS, many)
+    assert "Ipv6Address" in e.body["Message"]
+
+
+def test_eni_backend_with_ipv6_server_ip(sim):
+    v6 = create_intranet(sim, AddressIPVersion="ipv6")["LoadBalancerId"]
+    vg = make_group(sim, v6)
+    sim.rpc("AddVServerGroupBackendServers", SLB, {"VServerGroupId": vg, "BackendServers":
+            json.dumps([{"ServerId": "eni-simpod0002", "ServerIp": "2408:4005:3a0:2::101",
+                         "Port": 8080, "Type": "eni"}])})
+    attr = sim.rpc("DescribeVServerGroupAttribute", SLB, {"VServerGroupId": vg})
+    assert [(b["ServerId"], b["ServerIp"]) for b in attr["BackendServers"]["BackendServer"]
+            if b["Type"] == "eni"] == [("eni-simpod0002", "2408:4005:3a0:2::101")]
+    e = err(sim.rpc, "AddVServerGroupBackendServers", SLB, {
+        "VServerGroupId": vg, "BackendServers": json.dumps([
+            {"ServerId": "eni-simpod0001", "ServerIp": "2408:4005:3a0:2::101",
+             "Port": 8080, "Type": "eni"}])})
+    assert e.code == "InvalidBackendServers.ServerIpConflict"
+    v4 = create_intranet(sim)["LoadBalancerId"]
+    vg4 = make_group(sim, v4)
+    e = err(sim.rpc, "AddVServerGroupBackendServers", SLB, {
+        "VServerGroupId": vg4, "BackendServers": json.dumps([
+            {"ServerId": "eni-simpod0001", "ServerIp": "2408:4005:3a0:1::100",
+             "Port": 8080, "Type": "eni"}])})
+    assert e.code == "InvalidBackendServers.IpVersionMismatch"
+
+
 # -- faults & control -----------------------------------------------------------------------
 
 def test_fault_fail_next(sim):
@@ -954,6 +993,76 @@ def test_call_log(sim):
     assert calls[0]["params"]["SecurityToken"] == "***"
     assert STS_TOKEN not in json.dumps(sim.calls())
     assert "Python" in calls[0]["user_agent"]
+
+
+def _raw_send(sim, params, ua, wait_answer=True):
+    """One request on its own connection with a given User-Agent."""
+    import socket
+    from urllib.parse import quote
+    qs = "&".join("%s=%s" % (quote(k, safe=""), quote(v, safe="")) for k, v in params.items())
+    s = socket.create_connection((sim.host, sim.port), timeout=30)
+    s.sendall(("GET /?%s HTTP/1.1\r\nHost: x\r\nUser-Agent: %s\r\n\r\n" % (qs, ua)).encode())
+    if wait_answer:
+        s.recv(65536)
+    s.close()
+
+
+def test_call_log_records_every_arrival_with_sender(sim):
+    """Refused, throttled, faulted and abandoned calls are all logged with
+    their wall-clock arrival (ms) and User-Agent; `since` pages the log."""
+    sim.clear_calls()
+    ua = "alicloud-ccm/t (service-lb; identity=host_abc)"
+    t0 = int(time.time() * 1000)
+    ok = sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"})
+    _raw_send(sim, ok, ua)
+    bad = dict(sim.signed("DescribeVpcs", VPC, {"RegionId": "cn-hangzhou"}), Signature="AAAA")
+    _raw_send(sim, bad, ua)
+    sim.control(action="DescribeVSwitches", throttle_rate=1.0, count=1)
+    _raw_send(sim, sim.signed("DescribeVSwitches", VPC, {"RegionId": "cn-hangzhou"}), ua)
+    sim.control(action="DescribeRouteTableList", error_rate_5xx=1.0, count=1)
+    _raw_send(sim, sim.signed("DescribeRouteTableList", VPC, {"RegionId": "cn-hangzhou"}), ua)
+    # the client leaves before the answer; the change is applied and logged
+    sim.control(action="CreateLoadBalancer", latency_ms=300, count=1)
+    _raw_send(sim, sim.signed("CreateLoadBalancer", SLB, {"RegionId": "cn-hangzhou"}), ua,
+              wait_answer=False)
+    calls = None
+    for _ in range(100):
+        calls = sim.calls()
+        if any(c["action"] == "CreateLoadBalancer" for c in calls):
+            break
+        time.sleep(0.1)
+    t1 = int(time.time() * 1000)
+    got = [(c["action"], c["status"], c["code"]) for c in calls]
+    assert got == [("DescribeVpcs", 200, None),
+                   ("DescribeVpcs", 400, "SignatureDoesNotMatch"),
+                   ("DescribeVSwitches", 400, "Throttling.User"),
+                   ("DescribeRouteTableList", 503, "ServiceUnavailable"),
+                   ("CreateLoadBalancer", 200, None)], got
+    for c in calls:
+        assert c["user_agent"] == ua
+        assert isinstance(c["arrival_ms"], int) and t0 <= c["arrival_ms"] <= t1
+        assert c["arrival_ms"] == int(c["time"] * 1000)
+    assert len(sim.state()["load_balancers"]) == 1
+    last = calls[1]["seq"]
+    assert [c["seq"] for c in sim.calls(since=last)] == [c["seq"] for c in calls[2:]]
+
+
+def test_config_seed_reseeds_fault_decisions(sim):
+    def pattern():
+        sim.config(seed=42)
+        sim.control(action="DescribeVpcs", throttle_rate=0.5, count=20)
+        out = []
+        for _ in range(20):
+            try:
+                sim.rpc("DescribeVpcs", VPC)
+                out.append(1)
+            except RpcError:
+                out.append(0)
+        sim.clear_faults()
+        return out
+    first = pattern()
+    assert 0 < sum(first) < 20
+    assert pattern() == first
 
 
 def test_out_of_band_mutators(sim):

@@ -10,11 +10,15 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
+#include "kube/kube_client.h"
 #include "kube/kube_internal.h"
 #include "kube/kube_lines.h"
 #include "kube/kube_ratelimit.h"
 #include "kube/kube_store.h"
 #include "lib/clock.h"
+#include "lib/fence.h"
 
 static void test_status_mapping(void **state)
 {
@@ -260,6 +264,72 @@ static void test_store(void **state)
 	kube_store_free(s, NULL, NULL);
 }
 
+/* The hook stands in for a worker applying the lease renewal waiting on
+ * its status channel. */
+static int progress_calls;
+
+static void renew_now(void *arg)
+{
+	(void)arg;
+	progress_calls++;
+	fence_set_lease(clock_mono_ms(), 15000, 10000);
+}
+
+static struct kube_client *refused_client(char *kc, size_t n)
+{
+	struct kube_client_opts o = {.role = "test", .timeout_ms = 2000};
+	struct kube_client *c = NULL;
+	char err[256];
+	FILE *fp;
+
+	/* port 1 on loopback: nothing listens, the connect is refused */
+	snprintf(kc, n, "/tmp/kube-client-test-%d.yaml", (int)getpid());
+	fp = fopen(kc, "w");
+	assert_non_null(fp);
+	fprintf(fp, "clusters:\n- name: f\n  cluster:\n"
+		    "    server: http://127.0.0.1:1\n"
+		    "users:\n- name: u\n  user:\n    token: t0k3n\n"
+		    "contexts:\n- name: c\n  context: {\"cluster\": \"f\", "
+		    "\"user\": \"u\"}\n"
+		    "current-context: c\n");
+	fclose(fp);
+	o.kubeconfig = kc;
+	assert_int_equal(kube_client_new(&o, &c, err, sizeof(err)), 0);
+	return c;
+}
+
+/* A long run of requests outlives the fence window the worker last read;
+ * the progress hook runs before the fence check, so a renewal it applies
+ * lets the PATCH go out (refused by the closed port, not fenced). */
+static void test_progress_before_fence(void **state)
+{
+	struct kube_client *c;
+	char kc[128];
+
+	(void)state;
+	c = refused_client(kc, sizeof(kc));
+	/* renewed 20 s ago: the window (renew + 15 s - 1 s - 2 s) is shut */
+	fence_set_lease(clock_mono_ms() - 20000, 15000, 10000);
+	assert_int_equal(
+		kube_patch(c, "/api/v1/nodes/n1", KUBE_PATCH_MERGE, "{}", NULL),
+		-ETIMEDOUT);
+	kube_client_set_progress(c, renew_now, NULL);
+	progress_calls = 0;
+	assert_int_equal(
+		kube_patch(c, "/api/v1/nodes/n1", KUBE_PATCH_MERGE, "{}", NULL),
+		-ECONNREFUSED);
+	assert_int_equal(progress_calls, 1);
+	/* reads call it too (any request is a point of progress) */
+	assert_int_equal(kube_get(c, "/api/v1/nodes", NULL), -ECONNREFUSED);
+	assert_int_equal(progress_calls, 2);
+	kube_client_set_progress(c, NULL, NULL);
+	assert_int_equal(kube_get(c, "/api/v1/nodes", NULL), -ECONNREFUSED);
+	assert_int_equal(progress_calls, 2);
+	fence_set_mode(FENCE_OPEN);
+	kube_client_free(c);
+	unlink(kc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_lines_oversize),
 		cmocka_unit_test(test_lines_stop),
 		cmocka_unit_test(test_store),
+		cmocka_unit_test(test_progress_before_fence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

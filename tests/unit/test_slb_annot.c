@@ -368,10 +368,10 @@ static void test_more_keys(void **st)
 			       &a, err),
 			 -EINVAL);
 	assert_int_equal(parse("\"" PFX "loadbalancer-backend-ip-version\":"
-			       "\"ipv6\"",
+			       "\"ipv7\"",
 			       &a, err),
 			 -EINVAL);
-	assert_non_null(strstr(err, "not supported"));
+	assert_non_null(strstr(err, "\"ipv4\" or \"ipv6\""));
 	assert_int_equal(
 		parse("\"" PFX "loadbalancer-proxy-protocol\":\"1\"", &a, err),
 		-EINVAL);
@@ -380,6 +380,73 @@ static void test_more_keys(void **st)
 		parse("\"" PFX "loadbalancer-scheduler\":\"x\"", &a, err),
 		-EINVAL);
 	assert_non_null(strstr(err, "must be one of rr, wrr, wlc, sch"));
+}
+
+/* backend-ip-version ipv6: IPv6 pod ENI backends, only on an IPv6 CLB
+ * and never with node (ecs) backends. */
+static void test_backend_ipv6(void **st)
+{
+	struct slb_annot a;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(parse("\"" PFX "loadbalancer-ip-version\":\"ipv6\","
+			       "\"" PFX "loadbalancer-backend-ip-version\":"
+			       "\"ipv6\"",
+			       &a, err),
+			 0);
+	assert_string_equal(a.backend_ip_version, "ipv6");
+	assert_true(a.eni);
+	assert_int_equal(parse("\"" PFX "loadbalancer-backend-ip-version\":"
+			       "\"ipv6\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, PFX "loadbalancer-backend-ip-version"));
+	assert_non_null(strstr(err, "\"ipv6\""));
+	assert_non_null(strstr(err, "loadbalancer-ip-version: ipv6"));
+	assert_int_equal(parse("\"" PFX "loadbalancer-ip-version\":\"ipv4\","
+			       "\"" PFX "loadbalancer-backend-ip-version\":"
+			       "\"ipv6\"",
+			       &a, err),
+			 -EINVAL);
+	assert_int_equal(parse("\"" PFX "loadbalancer-ip-version\":\"ipv6\","
+			       "\"" PFX "loadbalancer-backend-ip-version\":"
+			       "\"ipv6\",\"service.beta.kubernetes.io/"
+			       "backend-type\":\"ecs\"",
+			       &a, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "backend-type ecs"));
+	/* ipv4 keeps the backend-type choice */
+	assert_int_equal(parse("\"" PFX "loadbalancer-ip-version\":\"ipv6\","
+			       "\"" PFX "loadbalancer-backend-ip-version\":"
+			       "\"ipv4\"",
+			       &a, err),
+			 0);
+	assert_false(a.eni);
+}
+
+/* An IPv6 EndpointSlice yields its IPv6 addresses in canonical form,
+ * the one the cloud reports backends in. */
+static void test_slice_ipv6(void **st)
+{
+	const char *t = "{\"addressType\":\"IPv6\",\"endpoints\":[{"
+			"\"addresses\":[\"2408:4005:03A0:0001:0:0:0:100\"],"
+			"\"nodeName\":\"n1\"}],\"ports\":[{\"name\":"
+			"\"a\",\"port\":8080}]}";
+	struct json *j = NULL;
+	struct slb_eps e = {0};
+	char jerr[128];
+
+	(void)st;
+	assert_int_equal(json_parse(t, strlen(t), &json_default_limits, &j,
+				    jerr, sizeof(jerr)),
+			 0);
+	assert_int_equal(slb_eps_from_slice(j, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].ip, "2408:4005:3a0:1::100");
+	assert_int_equal(e.v[0].port, 8080);
+	slb_eps_done(&e);
+	json_free(j);
 }
 
 int main(void)
@@ -397,6 +464,8 @@ int main(void)
 		cmocka_unit_test(test_endpoints_v1),
 		cmocka_unit_test(test_forward_port),
 		cmocka_unit_test(test_more_keys),
+		cmocka_unit_test(test_backend_ipv6),
+		cmocka_unit_test(test_slice_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -389,6 +389,48 @@ static void test_eni_backends(void **st)
 	world_done(&w);
 }
 
+/* backend-ip-version ipv6: a dual-stack Service's IPv6 pod addresses
+ * (on any node, like backend-type eni) become ENI backends; its IPv4
+ * ones do not, and an ipv4 ENI Service takes only the IPv4 ones. */
+static void test_ipv6_eni_backends(void **st)
+{
+	struct world w = {0};
+	struct slb_plan p;
+
+	(void)st;
+	set_svc(&w,
+		"\"" PFX "loadbalancer-ip-version\":\"ipv6\",\"" PFX
+		"loadbalancer-backend-ip-version\":\"ipv6\"",
+		"Local");
+	ten_nodes(&w);
+	add_ep(&w, "10.0.0.1", "n01", 1);
+	add_ep(&w, "2408:4005::1", "n01", 1);
+	add_ep(&w, "2408:4005::2", "n07", 1);
+	add_ep(&w, "2408:4005::3", "n02", 0); /* not ready */
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.v[1].be.n, 2);
+	assert_int_equal(p.v[1].be.v[0].type, SLB_BE_ENI);
+	assert_string_equal(p.v[1].be.v[0].server_id, "eni-2408:4005::1");
+	assert_string_equal(p.v[1].be.v[0].server_ip, "2408:4005::1");
+	assert_string_equal(p.v[1].be.v[1].server_ip, "2408:4005::2");
+	assert_int_equal(p.v[1].be.v[1].port, 8080);
+	assert_int_equal(p.v[1].be.v[1].weight, 100);
+	assert_string_equal(p.v[1].be.v[0].desc, "k8s/8080/web/shop/" CID);
+	slb_plan_done(&p);
+	world_done(&w);
+
+	memset(&w, 0, sizeof(w));
+	set_svc(&w, "\"service.beta.kubernetes.io/backend-type\":\"eni\"",
+		"Cluster");
+	add_ep(&w, "10.0.0.1", "n01", 1);
+	add_ep(&w, "2408:4005::1", "n01", 1);
+	sync_world(&w, 20, &p);
+	assert_int_equal(p.v[1].be.n, 1);
+	assert_string_equal(p.v[1].be.v[0].server_ip, "10.0.0.1");
+	slb_plan_done(&p);
+	world_done(&w);
+}
+
 static void test_vnode_mixed(void **st)
 {
 	struct world w = {0};
@@ -928,6 +970,7 @@ int main(void)
 		cmocka_unit_test(test_backend_label),
 		cmocka_unit_test(test_local_weights),
 		cmocka_unit_test(test_eni_backends),
+		cmocka_unit_test(test_ipv6_eni_backends),
 		cmocka_unit_test(test_vnode_mixed),
 		cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_reused_foreign_survives),

@@ -658,6 +658,27 @@ static int parse_domext(struct actx *c, struct slb_annot *a)
 	return 0;
 }
 
+/* IPv6 backends are pod IPv6 addresses on ENIs (a node has no IPv6
+ * address the CLB could reach by instance id), and only an IPv6 CLB
+ * can forward to them. */
+static int check_backend_ipv6(struct actx *c, struct slb_annot *a)
+{
+	const char *bt = slb_svc_annot(c->s, SLB_ANNOT_BACKEND_TYPE);
+
+	if (strcmp(a->backend_ip_version, "ipv6") != 0)
+		return 0;
+	if (strcmp(a->ip_version, "ipv6") != 0)
+		return bad(c, "loadbalancer-backend-ip-version", "ipv6",
+			   "needs an IPv6 CLB (loadbalancer-ip-version: "
+			   "ipv6); use \"ipv4\" or remove it");
+	if (bt && strcmp(bt, "ecs") == 0)
+		return bad(c, "loadbalancer-backend-ip-version", "ipv6",
+			   "cannot be combined with backend-type ecs (IPv6 "
+			   "backends are pod ENIs); remove backend-type");
+	a->eni = 1;
+	return 0;
+}
+
 /* Keys of the Go CCM that reach here after protocol-port is known. */
 static int parse_more(struct actx *c, struct slb_annot *a)
 {
@@ -683,10 +704,9 @@ static int parse_more(struct actx *c, struct slb_annot *a)
 	r = parse_domext(c, a);
 	if (r < 0)
 		return r;
-	if (!strcmp(a->backend_ip_version, "ipv6"))
-		return bad(c, "loadbalancer-backend-ip-version", "ipv6",
-			   "is not supported by this controller (IPv6 "
-			   "backends); use \"ipv4\" or remove it");
+	r = check_backend_ipv6(c, a);
+	if (r < 0)
+		return r;
 	if (!strcmp(a->network_type, "classic") && a->vswitch_id[0])
 		return bad(c, "loadbalancer-network-type", "classic",
 			   "cannot be combined with loadbalancer-vswitch-id "

@@ -106,6 +106,15 @@ static const struct wk_node *find_node(const struct slb_be_in *in,
 	return NULL;
 }
 
+/* A dual-stack Service has an address of each family per pod; only the
+ * family of backend-ip-version becomes a backend (IPv4 unless ipv6). */
+static int ep_family_ok(const struct slb_annot *a, const char *ip)
+{
+	int v6 = strchr(ip, ':') != NULL;
+
+	return v6 == (strcmp(a->backend_ip_version, "ipv6") == 0);
+}
+
 /* Ready endpoints of this Service port, one per IP. */
 static int ep_matches(const struct slb_be_in *in, const struct slb_port *p,
 		      size_t i)
@@ -113,7 +122,8 @@ static int ep_matches(const struct slb_be_in *in, const struct slb_port *p,
 	const struct slb_ep *e = &in->eps->v[i];
 	size_t j;
 
-	if (!e->ready || strcmp(e->port_name, p->name) != 0)
+	if (!e->ready || strcmp(e->port_name, p->name) != 0 ||
+	    !ep_family_ok(in->annot, e->ip))
 		return 0;
 	for (j = 0; j < i; j++)
 		if (in->eps->v[j].ready &&

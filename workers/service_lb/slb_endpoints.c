@@ -1,7 +1,22 @@
 #include "workers/service_lb/slb_endpoints.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+
+/* The API server keeps an IPv6 address as written ("2408:0:0::1"); the
+ * cloud reports it canonical (RFC 5952), so backends compare equal only
+ * in that form. Anything inet_pton refuses is left as it is. */
+static void canon_ipv6(char *ip, size_t n)
+{
+	struct in6_addr a;
+	char out[INET6_ADDRSTRLEN];
+
+	if (!strchr(ip, ':') || inet_pton(AF_INET6, ip, &a) != 1 ||
+	    !inet_ntop(AF_INET6, &a, out, sizeof(out)))
+		return;
+	slb_strcpy(ip, n, out);
+}
 
 static int add_addr(struct slb_eps *out, const char *ip, const char *node,
 		    const struct json *port, int ready)
@@ -14,6 +29,7 @@ static int add_addr(struct slb_eps *out, const char *ip, const char *node,
 	memset(&e, 0, sizeof(e));
 	if (slb_strcpy(e.ip, sizeof(e.ip), ip) < 0)
 		return 0;
+	canon_ipv6(e.ip, sizeof(e.ip));
 	slb_strcpy(e.node, sizeof(e.node), node);
 	slb_strcpy(e.port_name, sizeof(e.port_name),
 		   json_path_str(port, "name"));
