@@ -149,7 +149,7 @@ def frozen_leader_sends_nothing_late(cluster, sim, p, trigger):
     try:
         trigger()
         p.wait_log(r"slb \w+: outside the fence window, not sent",
-                   timeout=120, start=mark)
+                   timeout=300, start=mark)
         # no one else runs for this Lease: it still holds the frozen
         # supervisor's last renew, the latest renew_sent any worker knew
         bound = renew_time(cluster, p) + LEASE - SLACK + EPS
@@ -176,7 +176,7 @@ def test_slow_rate_waits_keep_heartbeat_and_never_send_late(
 
     def slb_calls():
         return [c for c in sim.calls() if c.get("version") == SLB_VERSION]
-    calls = wait_for(lambda: len(slb_calls()) >= 2 and slb_calls(), 120,
+    calls = wait_for(lambda: len(slb_calls()) >= 2 and slb_calls(), 240,
                      what="two SLB calls at 0.05/s")
     # the premise: the worker waited for its rate longer than the
     # heartbeat deadline (10 s) with the supervisor watching
