@@ -34,13 +34,23 @@ def worker_pid(port, name):
     return int(m.group(1)) if m else None
 
 
-def passes_since(p, offset):
-    """Sync pass numbers logged after byte `offset` of the CCM log."""
+def log_since(p, offset):
     with open(p.log_path, "rb") as f:
         f.seek(offset)
-        text = f.read().decode("utf-8", "replace")
+        return f.read().decode("utf-8", "replace")
+
+
+def passes_since(p, offset):
+    """node-init sync pass numbers logged after byte `offset`."""
     return [int(x) for x in re.findall(r"sync pass (\d+): \d+ ECS nodes",
-                                       text)]
+                                       log_since(p, offset))]
+
+
+def route_passes_since(p, offset):
+    """Route passes started after byte `offset`: one starts only once the
+    one before has finished (and queued its condition PATCHes)."""
+    return len(re.findall(r"worker/route: route reconcile: \d+ nodes",
+                          log_since(p, offset)))
 
 
 def node_writes(cluster, names):
@@ -116,6 +126,7 @@ VARIANTS = {
 def test_periodic_sync_and_restart_patch_nothing(cluster, sim, ccm,
                                                  clean_nodes, variant):
     extra, bare = VARIANTS[variant]
+    routes = "--configure-cloud-routes=true" in extra
     port = free_port()
     p = ccm(PERIOD, f"--health-probe-bind-addr=127.0.0.1:{port}", *extra)
     names = initialized_nodes(cluster, sim, p, clean_nodes, 3, bare)
@@ -131,18 +142,30 @@ def test_periodic_sync_and_restart_patch_nothing(cluster, sim, ccm,
     off = p.log_size()
     wait(p, lambda: len(passes_since(p, off)) >= 2, 90,
          "two more sync passes")
+    if routes:
+        wait(p, lambda: route_passes_since(p, off) >= 3, 90,
+             "two more route passes")
     assert writes_after(cluster, names, before) == [], p.log()[-4000:]
 
     # A restarted worker starts from a fresh cache: its first sync and the
     # one after must find nothing to write either.
-    old = wait(p, lambda: worker_pid(port, "node-init"), 60, "worker pid")
+    workers = ["node-init", "route"] if routes else ["node-init"]
+    old = {w: wait(p, lambda: worker_pid(port, w), 60, f"{w} pid")
+           for w in workers}
     off = p.log_size()
-    os.kill(old, signal.SIGKILL)
-    wait(p, lambda: worker_pid(port, "node-init") not in (None, old), 90,
-         "node-init restarted")
+    for w in workers:
+        os.kill(old[w], signal.SIGKILL)
+    for w in workers:
+        wait(p, lambda: worker_pid(port, w) not in (None, old[w]), 90,
+             f"{w} restarted")
     # the old worker was past pass 2: a pass 2 now is the new worker's
     wait(p, lambda: 2 in passes_since(p, off), 90,
          "the new worker's first two passes")
+    if routes:
+        first = p.wait_log("route controller: first full reconcile done",
+                           90, off)
+        wait(p, lambda: route_passes_since(p, off + first.end()) >= 2, 90,
+             "the new route worker's second pass done")
     assert writes_after(cluster, names, before) == [], p.log()[-4000:]
     for n in names:  # still as the initialization left it
         node = get_node(cluster, n)
