@@ -357,6 +357,102 @@ static void condition_kept_when_false(void **st)
 	ni_node_free(n);
 }
 
+static void addrs_compared_by_type_order(void **st)
+{
+	const struct ni_addr want[] = {
+		{"InternalIP", "10.0.0.1"},
+		{"InternalIP", "10.0.0.2"},
+		{"ExternalIP", "47.1.2.3"},
+		{"Hostname", "host-1"},
+	};
+	/* kubelet's order across types: the same list */
+	const struct ni_addr mixed[] = {
+		{"Hostname", "host-1"},
+		{"InternalIP", "10.0.0.1"},
+		{"ExternalIP", "47.1.2.3"},
+		{"InternalIP", "10.0.0.2"},
+	};
+	/* another node IP: the first InternalIP differs */
+	const struct ni_addr swapped[] = {
+		{"InternalIP", "10.0.0.2"},
+		{"InternalIP", "10.0.0.1"},
+		{"ExternalIP", "47.1.2.3"},
+		{"Hostname", "host-1"},
+	};
+	/* what the API server made of a directive against no list */
+	const struct ni_addr junk[] = {
+		{"InternalIP", "10.0.0.1"},
+		{"", ""},
+	};
+	const struct ni_addr twice[] = {
+		{"InternalIP", "10.0.0.1"},
+		{"InternalIP", "10.0.0.1"},
+		{"ExternalIP", "47.1.2.3"},
+		{"Hostname", "host-1"},
+	};
+
+	(void)st;
+	assert_true(ni_addrs_same(want, 4, want, 4));
+	assert_true(ni_addrs_same(mixed, 4, want, 4));
+	assert_false(ni_addrs_same(swapped, 4, want, 4));
+	assert_false(ni_addrs_same(want, 3, want, 4));
+	assert_false(ni_addrs_same(junk, 2, want, 1));
+	assert_false(ni_addrs_same(twice, 4, want, 4));
+	assert_false(ni_addrs_same(want, 4, twice, 4));
+	assert_true(ni_addrs_same(NULL, 0, NULL, 0));
+}
+
+/* issue 13: each sync rewrote Nodes first seen without addresses */
+static void status_patch_settles(void **st)
+{
+	struct ni_instance *v;
+	struct ni_node *n;
+	struct ni_want w = {0};
+	struct buf b;
+	struct json *p;
+	const struct json *a;
+	char err[128];
+	size_t cnt;
+
+	(void)st;
+	parse_instances(&v, &cnt);
+	buf_init(&b, 1 << 20);
+	/* No list yet: nothing to replace, so no directive to be stored. */
+	n = node("{\"metadata\":{\"name\":\"n\"},\"status\":{}}");
+	assert_int_equal(
+		ni_status_patch(n, &v[0], &w, "t", &b, err, sizeof(err)), 1);
+	p = patch_json(&b);
+	a = json_path(p, "status.addresses");
+	assert_int_equal(json_len(a), 2);
+	assert_null(json_path_str(json_at(a, 1), "$patch"));
+	assert_string_equal(json_path_str(json_at(a, 1), "address"),
+			    "47.1.2.3");
+	json_free(p);
+	ni_node_free(n);
+	/* The stored empty address of such a patch is replaced once. */
+	n = node("{\"metadata\":{\"name\":\"n\"},\"status\":{\"addresses\":["
+		 "{\"type\":\"InternalIP\",\"address\":\"192.168.0.10\"},"
+		 "{\"type\":\"ExternalIP\",\"address\":\"47.1.2.3\"},"
+		 "{\"type\":\"\",\"address\":\"\"}]}}");
+	assert_int_equal(
+		ni_status_patch(n, &v[0], &w, "t", &b, err, sizeof(err)), 1);
+	p = patch_json(&b);
+	a = json_path(p, "status.addresses");
+	assert_int_equal(json_len(a), 3);
+	assert_string_equal(json_path_str(json_at(a, 2), "$patch"), "replace");
+	json_free(p);
+	ni_node_free(n);
+	/* What the patch wrote, in any order across types: no change. */
+	n = node("{\"metadata\":{\"name\":\"n\"},\"status\":{\"addresses\":["
+		 "{\"type\":\"ExternalIP\",\"address\":\"47.1.2.3\"},"
+		 "{\"type\":\"InternalIP\",\"address\":\"192.168.0.10\"}]}}");
+	assert_int_equal(
+		ni_status_patch(n, &v[0], &w, "t", &b, err, sizeof(err)), 0);
+	ni_node_free(n);
+	buf_done(&b);
+	free(v);
+}
+
 static void provided_ip(void **st)
 {
 	struct ni_instance *v;
@@ -472,6 +568,8 @@ int main(void)
 		cmocka_unit_test(addresses_and_condition),
 		cmocka_unit_test(condition_kept_when_false),
 		cmocka_unit_test(provided_ip),
+		cmocka_unit_test(addrs_compared_by_type_order),
+		cmocka_unit_test(status_patch_settles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

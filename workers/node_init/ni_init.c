@@ -248,33 +248,56 @@ int ni_addresses(const struct ni_node *n, const struct ni_instance *inst,
 	return r;
 }
 
-static int addrs_equal(const struct ni_node *n, const struct ni_addr *a,
-		       size_t cnt)
+/* The k-th address of type t in a[0..n), NULL when there are fewer. */
+static const struct ni_addr *nth_of_type(const struct ni_addr *a, size_t n,
+					 const char *t, size_t k)
 {
 	size_t i;
 
-	if (cnt != n->n_addrs)
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i].type, t) == 0 && k-- == 0)
+			return &a[i];
+	return NULL;
+}
+
+int ni_addrs_same(const struct ni_addr *have, size_t nh,
+		  const struct ni_addr *want, size_t nw)
+{
+	size_t i, k, j;
+
+	if (nh != nw)
 		return 0;
-	for (i = 0; i < cnt; i++)
-		if (strcmp(a[i].type, n->addrs[i].type) != 0 ||
-		    strcmp(a[i].address, n->addrs[i].address) != 0)
+	for (i = 0; i < nw; i++) {
+		const struct ni_addr *h;
+
+		/* want[i] is the k-th of its type: the first InternalIP is
+		 * the node IP, so order counts within a type only. */
+		for (k = 0, j = 0; j < i; j++)
+			k += strcmp(want[j].type, want[i].type) == 0;
+		h = nth_of_type(have, nh, want[i].type, k);
+		if (!h || strcmp(h->address, want[i].address) != 0)
 			return 0;
+	}
 	return 1;
 }
 
-static void addrs_json(struct buf *b, const struct ni_addr *a, size_t cnt)
+static void addrs_json(struct buf *b, const struct ni_addr *a, size_t cnt,
+		       int replace)
 {
 	size_t i;
 
 	buf_puts(b, "\"addresses\":[");
 	for (i = 0; i < cnt; i++) {
-		buf_puts(b, "{\"type\":");
+		buf_puts(b, i ? ",{\"type\":" : "{\"type\":");
 		json_buf_str(b, a[i].type);
 		buf_puts(b, ",\"address\":");
 		json_buf_str(b, a[i].address);
-		buf_puts(b, "},");
+		buf_puts(b, "}");
 	}
-	buf_puts(b, "{\"$patch\":\"replace\"}]");
+	/* Against a Node without addresses the API server (1.20) stores the
+	 * directive itself as an empty address, which the next sync would
+	 * find different and write again: nothing to replace, no directive. */
+	buf_puts(b, replace ? ",{\"$patch\":\"replace\"}]" : "]");
 }
 
 static void cond_json(struct buf *b, const char *now)
@@ -302,7 +325,7 @@ int ni_status_patch(const struct ni_node *n, const struct ni_instance *inst,
 		r = ni_addresses(n, inst, &a, &cnt, err, errlen);
 		if (r < 0)
 			return r;
-		addrs = cnt && !addrs_equal(n, a, cnt);
+		addrs = cnt && !ni_addrs_same(n->addrs, n->n_addrs, a, cnt);
 	}
 	/* Already False means the route exists: never undo that. */
 	cond = w->network_unavailable &&
@@ -314,7 +337,7 @@ int ni_status_patch(const struct ni_node *n, const struct ni_instance *inst,
 	}
 	buf_puts(out, "{\"status\":{");
 	if (addrs)
-		addrs_json(out, a, cnt);
+		addrs_json(out, a, cnt, n->addrs_listed);
 	free(a);
 	if (cond) {
 		buf_puts(out, addrs ? "," : "");

@@ -13,7 +13,8 @@
  *
  * ni_status_patch builds a strategic merge patch of nodes/status: the
  * address list (replaced whole with the "$patch":"replace" directive, as
- * upstream does, because status.addresses is wrongly tagged merge) and,
+ * upstream does, because status.addresses is wrongly tagged merge; written
+ * plainly when the Node has none yet) and,
  * when asked and not already False, NetworkUnavailable=True/NoRouteCreated.
  *
  * Both return 1 when the patch changes something, 0 when the Node already
@@ -49,6 +50,11 @@ int ni_spec_patch(const struct ni_node *n, const struct ni_instance *inst,
 		  const struct ni_want *w, struct buf *out);
 int ni_addresses(const struct ni_node *n, const struct ni_instance *inst,
 		 struct ni_addr **out, size_t *nout, char *err, size_t errlen);
+/* 1 when a Node's addresses (have) already say what want says: the same
+ * entries, in the same order among those of one type (the first
+ * InternalIP is the node IP); the order across types is no change. */
+int ni_addrs_same(const struct ni_addr *have, size_t nh,
+		  const struct ni_addr *want, size_t nw);
 /* now: RFC 3339 time for the condition's timestamps. */
 int ni_status_patch(const struct ni_node *n, const struct ni_instance *inst,
 		    const struct ni_want *w, const char *now, struct buf *out,

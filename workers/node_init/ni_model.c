@@ -18,6 +18,7 @@ static int read_addrs(const struct json *addrs, struct ni_node *n)
 
 	if (!cnt)
 		return 0;
+	n->addrs_listed = 1;
 	n->addrs = calloc(cnt, sizeof(*n->addrs));
 	if (!n->addrs)
 		return -ENOMEM;

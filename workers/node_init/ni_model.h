@@ -49,6 +49,9 @@ struct ni_node {
 	struct wk_node *wk;
 	struct ni_addr *addrs; /* status.addresses, read whole */
 	size_t n_addrs;
+	/* status.addresses had entries, even ones without type or address:
+	 * only then is there a list for "$patch":"replace" to replace. */
+	int addrs_listed;
 	struct ni_taint *taints;
 	size_t n_taints;
 	char hostname_label[256]; /* kubernetes.io/hostname */
