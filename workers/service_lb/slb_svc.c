@@ -107,7 +107,7 @@ static int read_spec(const struct json *spec, struct slb_svc *s)
 	s->ports = n ? calloc(n, sizeof(*s->ports)) : NULL;
 	if (n && !s->ports)
 		return -ENOMEM;
-	for (i = 0; i < json_len(ports); i++) {
+	for (i = 0; s->ports && i < json_len(ports); i++) {
 		if (s->n_ports == SLB_MAX_PORTS) {
 			s->too_many_ports = 1;
 			break;
