@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +176,11 @@ static int do_list(struct kube_informer *inf)
 	sweep(inf);
 	snprintf(inf->rv, sizeof(inf->rv), "%s", rv);
 	inf->st.lists++;
+#ifdef __GLIBC__
+	/* the pages' trees are freed, interleaved with the entries kept:
+	 * give the free pages between them back */
+	malloc_trim(0);
+#endif
 	if (!inf->synced) {
 		inf->synced = 1;
 		if (inf->ops.on_synced)

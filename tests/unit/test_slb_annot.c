@@ -66,6 +66,93 @@ static void test_svc_fields(void **st)
 	slb_svc_free(s);
 }
 
+/* A Service with n ports (port 1..n; port bad_at, if > 0, is 0 and so
+ * refused), parsed. */
+static struct slb_svc *svc_ports(int n, int bad_at)
+{
+	char text[16384], err[128];
+	struct json *j = NULL;
+	struct slb_svc *s = NULL;
+	size_t l;
+	int i;
+
+	l = (size_t)snprintf(text, sizeof(text),
+			     "{\"metadata\":{\"name\":\"many\"},\"spec\":"
+			     "{\"type\":\"LoadBalancer\",\"ports\":[");
+	for (i = 1; i <= n; i++)
+		l += (size_t)snprintf(text + l, sizeof(text) - l,
+				      "%s{\"name\":\"p%d\",\"port\":%d,"
+				      "\"nodePort\":%d}",
+				      i > 1 ? "," : "", i, i == bad_at ? 0 : i,
+				      30000 + i);
+	snprintf(text + l, sizeof(text) - l, "]}}");
+	assert_int_equal(json_parse(text, strlen(text), &json_default_limits,
+				    &j, err, sizeof(err)),
+			 0);
+	assert_int_equal(slb_svc_from_json(j, &s), 0);
+	json_free(j);
+	return s;
+}
+
+/* ports is sized to the Service (ASan checks every index used), with the
+ * same bound and refusals as before. */
+static void test_svc_port_counts(void **st)
+{
+	struct slb_svc *s;
+
+	(void)st;
+	s = svc_ports(0, 0);
+	assert_int_equal(s->n_ports, 0);
+	assert_false(s->too_many_ports);
+	slb_svc_free(s);
+
+	s = svc_ports(SLB_MAX_PORTS, 0);
+	assert_int_equal(s->n_ports, SLB_MAX_PORTS);
+	assert_false(s->too_many_ports);
+	assert_int_equal(s->ports[SLB_MAX_PORTS - 1].port, SLB_MAX_PORTS);
+	assert_int_equal(s->ports[SLB_MAX_PORTS - 1].node_port,
+			 30000 + SLB_MAX_PORTS);
+	slb_svc_free(s);
+
+	s = svc_ports(SLB_MAX_PORTS + 1, 0);
+	assert_int_equal(s->n_ports, SLB_MAX_PORTS);
+	assert_true(s->too_many_ports);
+	slb_svc_free(s);
+
+	/* a refused port leaves its slot to the next one */
+	s = svc_ports(3, 2);
+	assert_int_equal(s->n_ports, 2);
+	assert_int_equal(s->ports[0].port, 1);
+	assert_int_equal(s->ports[1].port, 3);
+	assert_string_equal(s->ports[1].name, "p3");
+	slb_svc_free(s);
+}
+
+/* A kept endpoint list holds no spare capacity; an empty one no block. */
+static void test_eps_trim(void **st)
+{
+	struct slb_eps e = {0};
+	struct slb_ep ep;
+	int i;
+
+	(void)st;
+	memset(&ep, 0, sizeof(ep));
+	for (i = 0; i < 3; i++) {
+		ep.port = 80 + i;
+		assert_int_equal(slb_eps_push(&e, &ep), 0);
+	}
+	assert_true(e.cap > e.n);
+	slb_eps_trim(&e);
+	assert_int_equal(e.cap, 3);
+	assert_int_equal(e.v[2].port, 82);
+	assert_int_equal(slb_eps_push(&e, &ep), 0); /* still growable */
+	assert_int_equal(e.n, 4);
+	slb_eps_done(&e);
+	slb_eps_trim(&e);
+	assert_null(e.v);
+	assert_int_equal(e.cap, 0);
+}
+
 /* JSON fixture: spec.loadBalancerClass is dropped by a 1.20 server, so it
  * is only tested here. */
 static void test_svc_class(void **st)
@@ -453,6 +540,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_svc_fields),
+		cmocka_unit_test(test_svc_port_counts),
+		cmocka_unit_test(test_eps_trim),
 		cmocka_unit_test(test_svc_class),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_both_prefixes),

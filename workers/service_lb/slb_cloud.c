@@ -19,7 +19,9 @@ void slb_cloud_clear(struct slb_cloud *c)
 
 static int grow(void **v, size_t *cap, size_t n, size_t elem)
 {
-	size_t nc = *cap ? *cap * 2 : 8;
+	/* a CLB has a few listeners, groups and tags; one is cached per
+	 * Service, so start small */
+	size_t nc = *cap ? *cap * 2 : 2;
 	void *p;
 
 	if (n < *cap)
@@ -44,23 +46,27 @@ int slb_cloud_add_listener(struct slb_cloud *c, const struct slb_cl_listener *l)
 	return 0;
 }
 
+/* The new group is built before the array grows: id, name and be may
+ * point into a cached group that the realloc moves. */
 int slb_cloud_add_group(struct slb_cloud *c, const char *id, const char *name,
 			const struct slb_bes *be)
 {
+	struct slb_cl_group g;
 	void *v = c->gs;
-	struct slb_cl_group *g;
-	int r = grow(&v, &c->cap_gs, c->n_gs, sizeof(*c->gs));
+	int r;
 
+	memset(&g, 0, sizeof(g));
+	slb_strcpy(g.id, sizeof(g.id), id);
+	slb_strcpy(g.name, sizeof(g.name), name);
+	if (be && (r = slb_bes_copy(&g.be, be)) < 0)
+		return r;
+	r = grow(&v, &c->cap_gs, c->n_gs, sizeof(*c->gs));
 	c->gs = v;
-	if (r < 0)
+	if (r < 0) {
+		slb_bes_done(&g.be);
 		return r;
-	g = &c->gs[c->n_gs];
-	memset(g, 0, sizeof(*g));
-	slb_strcpy(g->id, sizeof(g->id), id);
-	slb_strcpy(g->name, sizeof(g->name), name);
-	if (be && (r = slb_bes_copy(&g->be, be)) < 0)
-		return r;
-	c->n_gs++;
+	}
+	c->gs[c->n_gs++] = g;
 	return 0;
 }
 

@@ -75,6 +75,17 @@ static int same_annots(const struct slb_svc *a, const struct slb_svc *b)
 	return 1;
 }
 
+static int same_ports(const struct slb_svc *a, const struct slb_svc *b)
+{
+	/* calloc'd and filled by slb_strcpy: bytes after each string are
+	 * zero, so the bytes compare the fields */
+	return a->n_ports == b->n_ports &&
+	       (!a->n_ports ||
+		/* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison) */
+		memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)) ==
+			0);
+}
+
 /* Everything but the resourceVersion and the status we write. */
 static int svc_changed(const struct slb_svc *a, const struct slb_svc *b)
 {
@@ -94,8 +105,10 @@ static int svc_changed(const struct slb_svc *a, const struct slb_svc *b)
 		memset(x->ingress_host, 0, sizeof(x->ingress_host));
 		memset(y->ingress_host, 0, sizeof(y->ingress_host));
 		x->annots = y->annots = NULL;
+		x->ports = y->ports = NULL;
 		/* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison) */
-		changed = memcmp(x, y, sizeof(*x)) != 0 || !same_annots(a, b);
+		changed = memcmp(x, y, sizeof(*x)) != 0 || !same_annots(a, b) ||
+			  !same_ports(a, b);
 	}
 	free(x);
 	free(y);
@@ -211,6 +224,7 @@ static int extract_eps(void *ctx, const struct json *obj, void **out)
 		free(e);
 		return r;
 	}
+	slb_eps_trim(e); /* kept in the informer's cache */
 	*out = e;
 	return 0;
 }
@@ -241,6 +255,7 @@ static int extract_slice(void *ctx, const struct json *obj, void **out)
 		free(s);
 		return r;
 	}
+	slb_eps_trim(&s->eps);
 	*out = s;
 	return 0;
 }

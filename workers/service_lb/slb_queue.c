@@ -4,6 +4,9 @@
  */
 #include <errno.h>
 #include <event2/event.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +186,16 @@ static int queue_idle(const struct slb_ctl *c, int64_t now)
 	return 1;
 }
 
+/* A pass (every CLB described again after a restart, a burst of creates)
+ * leaves parsed responses and plans freed between the entries it kept;
+ * the pages they spanned stay counted to the worker until given back. */
+static void release_scratch(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 void slb_queue_on_timer(struct slb_ctl *c)
 {
 	int64_t now = clock_mono_ms();
@@ -198,6 +211,7 @@ void slb_queue_on_timer(struct slb_ctl *c)
 		/* a full pass: every queued Service synced once */
 		c->reported = 1;
 		wk_reconciled(c->rt);
+		release_scratch();
 	}
 	slb_queue_kick(c);
 }

@@ -16,6 +16,7 @@ void slb_svc_free(struct slb_svc *s)
 		free(s->annots[i].val);
 	}
 	free(s->annots);
+	free(s->ports);
 	free(s);
 }
 
@@ -69,6 +70,7 @@ static int read_port(const struct json *j, struct slb_port *p)
 	const char *proto = json_path_str(j, "protocol");
 	long long v = 0;
 
+	memset(p, 0, sizeof(*p)); /* a refused port leaves no bytes behind */
 	slb_strcpy(p->name, sizeof(p->name), json_path_str(j, "name"));
 	p->proto = slb_proto_parse(proto ? proto : "TCP");
 	if (json_int(json_get(j, "port"), &v) < 0 || v < 1 || v > 65535)
@@ -86,7 +88,7 @@ static int read_spec(const struct json *spec, struct slb_svc *s)
 	const char *type = json_path_str(spec, "type");
 	const char *etp = json_path_str(spec, "externalTrafficPolicy");
 	int b = 1;
-	size_t i;
+	size_t i, n;
 
 	s->is_lb = type && strcmp(type, "LoadBalancer") == 0;
 	s->has_class |= json_get(spec, "loadBalancerClass") != NULL &&
@@ -98,7 +100,14 @@ static int read_spec(const struct json *spec, struct slb_svc *s)
 		   json_path_str(spec, "loadBalancerIP"));
 	s->n_source_ranges =
 		(int)json_len(json_get(spec, "loadBalancerSourceRanges"));
-	for (i = 0; i < json_len(ports); i++) {
+	n = json_len(ports);
+	if (n > SLB_MAX_PORTS)
+		n = SLB_MAX_PORTS;
+	/* calloc: svc_changed compares ports as bytes */
+	s->ports = n ? calloc(n, sizeof(*s->ports)) : NULL;
+	if (n && !s->ports)
+		return -ENOMEM;
+	for (i = 0; s->ports && i < json_len(ports); i++) {
 		if (s->n_ports == SLB_MAX_PORTS) {
 			s->too_many_ports = 1;
 			break;

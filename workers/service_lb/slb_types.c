@@ -46,7 +46,9 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 
 	if (n < *cap)
 		return 0;
-	nc = *cap ? *cap * 2 : 16;
+	/* most lists stay small (a Service has 1-4 ports, a Local one 1-3
+	 * endpoints) and thousands are kept: start with room for 2 */
+	nc = *cap ? *cap * 2 : 2;
 	p = realloc(*v, nc * elem);
 	if (!p)
 		return -ENOMEM;
@@ -73,19 +75,17 @@ void slb_bes_done(struct slb_bes *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* Exact size: copies are what the CLB cache keeps. */
 int slb_bes_copy(struct slb_bes *dst, const struct slb_bes *src)
 {
-	size_t i;
-	int r;
-
 	memset(dst, 0, sizeof(*dst));
-	for (i = 0; i < src->n; i++) {
-		r = slb_bes_push(dst, &src->v[i]);
-		if (r < 0) {
-			slb_bes_done(dst);
-			return r;
-		}
-	}
+	if (!src->n)
+		return 0;
+	dst->v = malloc(src->n * sizeof(*dst->v));
+	if (!dst->v)
+		return -ENOMEM;
+	memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	dst->n = dst->cap = src->n;
 	return 0;
 }
 
@@ -105,6 +105,23 @@ void slb_eps_done(struct slb_eps *e)
 {
 	free(e->v);
 	memset(e, 0, sizeof(*e));
+}
+
+void slb_eps_trim(struct slb_eps *e)
+{
+	void *p;
+
+	if (e->n == e->cap)
+		return;
+	if (!e->n) {
+		slb_eps_done(e);
+		return;
+	}
+	p = realloc(e->v, e->n * sizeof(*e->v));
+	if (!p)
+		return; /* keeps the larger block, still valid */
+	e->v = p;
+	e->cap = e->n;
 }
 
 int slb_backend_same(const struct slb_backend *a, const struct slb_backend *b)

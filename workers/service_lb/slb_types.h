@@ -7,9 +7,14 @@
  * parsing, backend computation, model, diff) work only on these, so they
  * can be unit-tested without an API server or a cloud.
  *
- * Ownership: a struct slb_svc owns its annotation strings (slb_svc_free);
- * struct slb_bes owns its array (slb_bes_done). Everything else is plain
- * fixed-size values.
+ * Ownership: a struct slb_svc owns its annotation strings and its ports
+ * array (slb_svc_free); struct slb_bes and struct slb_eps own their arrays
+ * (slb_bes_done, slb_eps_done). Everything else is plain fixed-size values.
+ *
+ * Memory: the worker keeps one slb_svc, one slb_eps and one cached CLB
+ * (slb_cloud.h) per Service, thousands of them, so arrays are sized to
+ * what they hold: ports to the Service's count, copies exactly, and
+ * growing arrays start small.
  */
 #ifndef CCM_SLB_TYPES_H
 #define CCM_SLB_TYPES_H
@@ -59,7 +64,7 @@ struct slb_svc {
 	int n_source_ranges;
 	struct wk_kv *annots;
 	size_t n_annots;
-	struct slb_port ports[SLB_MAX_PORTS];
+	struct slb_port *ports; /* n_ports of them, owned */
 	size_t n_ports;
 	int too_many_ports;
 	char ingress_ip[256]; /* every ingress[].ip, comma-separated */
@@ -98,6 +103,8 @@ void slb_bes_done(struct slb_bes *b);
 int slb_bes_copy(struct slb_bes *dst, const struct slb_bes *src);
 int slb_eps_push(struct slb_eps *e, const struct slb_ep *ep);
 void slb_eps_done(struct slb_eps *e);
+/* Gives back the unused capacity of a list that is kept (cached). */
+void slb_eps_trim(struct slb_eps *e);
 
 /* Same member of a group: (ServerId, Port), plus ServerIp for ENI. */
 int slb_backend_same(const struct slb_backend *a, const struct slb_backend *b);
