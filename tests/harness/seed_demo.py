@@ -102,9 +102,12 @@ def remove_test_service(cluster, namespace, name="nginx"):
     """Deletes the Service without waiting for a CCM (its finalizer is
     dropped), so later tests' CCMs do not see it."""
     path = f"/api/v1/namespaces/{namespace}/services/{name}"
+    # DELETE first: once deletion has started no finalizer can be added, so
+    # a CCM still running cannot put its finalizer back between the two
+    # requests and leave the Service stuck for every later test
+    cluster.api("DELETE", path)
     cluster.api("PATCH", path, {"metadata": {"finalizers": None}},
                 content_type="application/merge-patch+json")
-    cluster.api("DELETE", path)
     cluster.api("DELETE", f"/api/v1/namespaces/{namespace}/endpoints/{name}")
 
 

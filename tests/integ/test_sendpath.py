@@ -172,7 +172,13 @@ def test_slow_rate_waits_keep_heartbeat_and_never_send_late(
     waits; frozen, it never sends a mutation after its window."""
     three_nodes(world, uniq("rate"))
     p = ccm(["--slb-api-qps=0.05"])
-    world.svc(svc_body(uniq("rate")))
+    name = uniq("rate")
+    world.svc(svc_body(name))
+    # the finalizer is the sync's one Kubernetes write before its cloud
+    # calls: once it is on, what the frozen worker does next is cloud work
+    wait_for(lambda: (cluster.get(f"/api/v1/namespaces/{NS}/services/{name}")
+                      or {}).get("metadata", {}).get("finalizers"), 120,
+             what="our finalizer on the Service")
 
     def slb_calls():
         return [c for c in sim.calls() if c.get("version") == SLB_VERSION]
