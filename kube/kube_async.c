@@ -63,23 +63,6 @@ static void free_req(struct kube_async_req *q)
 	free(q);
 }
 
-static void parse_json(struct kube_resp *resp)
-{
-	struct json_limits lim = json_default_limits;
-	const char *b = resp->body.data;
-
-	if (b == NULL)
-		return;
-	b += strspn(b, " \t\r\n");
-	if (*b != '{' && *b != '[')
-		return;
-	lim.max_bytes = KUBE_BODY_MAX;
-	lim.max_nodes = 4u << 20;
-	if (json_parse(resp->body.data, resp->body.len, &lim, &resp->obj, NULL,
-		       0) < 0)
-		resp->obj = NULL;
-}
-
 static int result(struct kube_async_req *q, CURLcode cc)
 {
 	if (q->overflow)
@@ -87,7 +70,7 @@ static int result(struct kube_async_req *q, CURLcode cc)
 	if (cc != CURLE_OK)
 		return kube_map_curl(cc);
 	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &q->resp.status);
-	parse_json(&q->resp);
+	kube_resp_parse(&q->resp);
 	if (q->resp.status == 401)
 		kube_client_token_stale(q->a->c);
 	return kube_map_status(q->resp.status, q->post);

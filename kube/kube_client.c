@@ -460,7 +460,8 @@ static void throttle(struct kube_client *c)
 	wait_ms(c, wait);
 }
 
-static void parse_body(struct kube_resp *resp)
+/* Decodes a JSON object or array body into resp->obj (else leaves it NULL). */
+void kube_resp_parse(struct kube_resp *resp)
 {
 	const char *b = resp->body.data;
 	struct json_limits lim = json_default_limits;
@@ -583,7 +584,7 @@ static int attempt(struct kube_client *c, struct req *q)
 	log_v(6, "%s %s %ld in %lld ms", q->method, q->path, q->resp->status,
 	      (long long)(clock_mono_ms() - t0));
 	if (r == 0) {
-		parse_body(q->resp);
+		kube_resp_parse(q->resp);
 		if (q->resp->status == 401)
 			c->file_stale = 1;
 		r = kube_map_status(q->resp->status,

@@ -15,10 +15,8 @@
 #include "lib/json.h"
 #include "lib/log.h"
 
-static int cerr(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int cerr(char *err, size_t errlen, int code, const char *fmt, ...)
+/* Writes the message into err (when given) and returns code. */
+int kube_cfg_err(char *err, size_t errlen, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -210,9 +208,9 @@ static int take_str(struct kparse *k, const struct json *o, const char *key,
 	/* a plain yes/on/true stays text in a string field, as in client-go */
 	s = v->type == JSON_BOOL ? v->str : json_str(v);
 	if (!s)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: field %s is not a string", k->src,
-			    key);
+		return kube_cfg_err(k->err, k->errlen, -EINVAL,
+				    "kubeconfig %s: field %s is not a string",
+				    k->src, key);
 	if (!*s)
 		return 0;
 	if (is_path)
@@ -229,9 +227,10 @@ static int take_b64(struct kparse *k, const struct json *o, const char *key,
 	if (!s || !*s)
 		return 0;
 	if (kube_base64_decode(s, dst) < 0)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: field %s is not valid base64",
-			    k->src, key);
+		return kube_cfg_err(
+			k->err, k->errlen, -EINVAL,
+			"kubeconfig %s: field %s is not valid base64", k->src,
+			key);
 	return 0;
 }
 
@@ -242,8 +241,9 @@ static int take_cluster(struct kparse *k, const struct json *cl)
 	int r;
 
 	if (!cl || cl->type != JSON_OBJECT)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: cluster has no settings", k->src);
+		return kube_cfg_err(k->err, k->errlen, -EINVAL,
+				    "kubeconfig %s: cluster has no settings",
+				    k->src);
 	r = take_str(k, cl, "server", 0, &k->c->server);
 	if (!r)
 		r = take_str(k, cl, "certificate-authority", 1, &k->c->ca_file);
@@ -257,15 +257,17 @@ static int take_cluster(struct kparse *k, const struct json *cl)
 		r = take_str(k, cl, "proxy-url", 0, &k->c->proxy_url);
 	if (!r && ins && ins->type != JSON_NULL &&
 	    json_bool(ins, &k->c->insecure) < 0)
-		r = cerr(k->err, k->errlen, -EINVAL,
-			 "kubeconfig %s: insecure-skip-tls-verify is not a "
-			 "boolean",
-			 k->src);
+		r = kube_cfg_err(
+			k->err, k->errlen, -EINVAL,
+			"kubeconfig %s: insecure-skip-tls-verify is not a "
+			"boolean",
+			k->src);
 	if (r)
 		return r;
 	if (!k->c->server)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: cluster has no server", k->src);
+		return kube_cfg_err(k->err, k->errlen, -EINVAL,
+				    "kubeconfig %s: cluster has no server",
+				    k->src);
 	n = strlen(k->c->server);
 	while (n > 0 && k->c->server[n - 1] == '/')
 		k->c->server[--n] = '\0';
@@ -287,7 +289,7 @@ static int refuse_user_fields(struct kparse *k, const struct json *u,
 
 		if (v && v->type != JSON_NULL &&
 		    !(v->type == JSON_STRING && !v->len))
-			return cerr(
+			return kube_cfg_err(
 				k->err, k->errlen, -ENOTSUP,
 				"kubeconfig %s: user \"%s\": field \"%s\" "
 				"is not supported (%s; use token, tokenFile "
@@ -307,8 +309,9 @@ static int take_user(struct kparse *k, const struct json *u, const char *uname)
 	if (!u || u->type == JSON_NULL)
 		return 0; /* explicit anonymous user: allowed */
 	if (u->type != JSON_OBJECT)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: user is not a mapping", k->src);
+		return kube_cfg_err(k->err, k->errlen, -EINVAL,
+				    "kubeconfig %s: user is not a mapping",
+				    k->src);
 	r = refuse_user_fields(k, u, uname);
 	if (!r)
 		r = take_str(k, u, "token", 0, &k->c->token);
@@ -344,32 +347,33 @@ static int take_context(struct kparse *k)
 	int found, r;
 
 	if (!cur)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: current-context is not set",
-			    k->src);
+		return kube_cfg_err(k->err, k->errlen, -EINVAL,
+				    "kubeconfig %s: current-context is not set",
+				    k->src);
 	ctx = find_named(k, "contexts", cur, "context", &found);
 	if (!ctx)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: context \"%s\" not found", k->src,
-			    cur);
+		return kube_cfg_err(k->err, k->errlen, -EINVAL,
+				    "kubeconfig %s: context \"%s\" not found",
+				    k->src, cur);
 	r = take_str(k, ctx, "namespace", 0, &k->c->namespace);
 	cname = json_path_str(ctx, "cluster");
 	uname = json_path_str(ctx, "user");
 	cl = cname ? find_named(k, "clusters", cname, "cluster", &found) : NULL;
 	if (!r && !cl)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: cluster \"%s\" of context \"%s\" "
-			    "not found",
-			    k->src, cname ? cname : "", cur);
+		return kube_cfg_err(
+			k->err, k->errlen, -EINVAL,
+			"kubeconfig %s: cluster \"%s\" of context \"%s\" "
+			"not found",
+			k->src, cname ? cname : "", cur);
 	if (!r)
 		r = take_cluster(k, cl);
 	if (r || !uname || !*uname)
 		return r;
 	u = find_named(k, "users", uname, "user", &found);
 	if (!found)
-		return cerr(k->err, k->errlen, -EINVAL,
-			    "kubeconfig %s: user \"%s\" not found", k->src,
-			    uname);
+		return kube_cfg_err(k->err, k->errlen, -EINVAL,
+				    "kubeconfig %s: user \"%s\" not found",
+				    k->src, uname);
 	return take_user(k, u, uname);
 }
 
@@ -390,10 +394,11 @@ static int check_unique(const struct json *root, const char *path, char *err,
 					json_path_str(json_at(list, j), "name");
 
 				if (m && strcmp(n, m) == 0)
-					return cerr(err, errlen, -EINVAL,
-						    "kubeconfig %s: %s: the "
-						    "name \"%s\" appears twice",
-						    path, lists[l], n);
+					return kube_cfg_err(
+						err, errlen, -EINVAL,
+						"kubeconfig %s: %s: the "
+						"name \"%s\" appears twice",
+						path, lists[l], n);
 			}
 		}
 	}
@@ -418,12 +423,13 @@ int kube_kfile_parse(const char *text, size_t len, const char *dir,
 	memset(f, 0, sizeof(*f));
 	r = kube_yaml_parse(text, len, &f->root, perr, sizeof(perr));
 	if (r < 0)
-		return cerr(err, errlen, r == -E2BIG ? -E2BIG : -EINVAL,
-			    "kubeconfig %s: %s", path,
-			    r == -E2BIG ? "too large or too deep" : perr);
+		return kube_cfg_err(err, errlen, r == -E2BIG ? -E2BIG : -EINVAL,
+				    "kubeconfig %s: %s", path,
+				    r == -E2BIG ? "too large or too deep"
+						: perr);
 	if (f->root->type != JSON_OBJECT)
-		r = cerr(err, errlen, -EINVAL, "kubeconfig %s: not a mapping",
-			 path);
+		r = kube_cfg_err(err, errlen, -EINVAL,
+				 "kubeconfig %s: not a mapping", path);
 	if (!r)
 		r = check_unique(f->root, path, err, errlen);
 	if (!r) {
@@ -490,10 +496,11 @@ static int check_sa_token(const char *path, char *err, size_t errlen)
 		free(tok);
 	}
 	if (r < 0)
-		return cerr(err, errlen, r,
-			    "in-cluster: cannot read the service-account "
-			    "token %s: %s",
-			    path, strerror(-r));
+		return kube_cfg_err(
+			err, errlen, r,
+			"in-cluster: cannot read the service-account "
+			"token %s: %s",
+			path, strerror(-r));
 	return 0;
 }
 
@@ -512,9 +519,9 @@ int kube_conn_in_cluster(struct kube_conn **ret, char *err, size_t errlen)
 	int r;
 
 	if (!host || !*host || !port || !*port)
-		return cerr(err, errlen, -ENOENT,
-			    "no kubeconfig given and not in a cluster "
-			    "(KUBERNETES_SERVICE_HOST/PORT unset)");
+		return kube_cfg_err(err, errlen, -ENOENT,
+				    "no kubeconfig given and not in a cluster "
+				    "(KUBERNETES_SERVICE_HOST/PORT unset)");
 	if (!dir || !*dir)
 		dir = KUBE_SA_DIR_DEFAULT;
 	c = calloc(1, sizeof(*c));

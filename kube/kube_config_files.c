@@ -16,21 +16,6 @@
 
 #define KUBE_MAX_FILES 16
 
-static int ferr(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int ferr(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* The directory part of path: "" for a bare name, "/" for the root. */
 static char *dir_of(const char *path)
 {
@@ -53,8 +38,8 @@ static int read_one(const char *path, struct kube_kfile *f, char *err,
 	int r = kube_read_small_file(path, KUBE_YAML_MAX_BYTES, &text);
 
 	if (r < 0)
-		return ferr(err, errlen, r, "kubeconfig %s: %s", path,
-			    strerror(-r));
+		return kube_cfg_err(err, errlen, r, "kubeconfig %s: %s", path,
+				    strerror(-r));
 	dir = dir_of(path);
 	r = dir ? kube_kfile_parse(text, strlen(text), dir, path, f, err,
 				   errlen)
@@ -107,9 +92,9 @@ static int load_env(const char *env, struct kube_conn **ret, char *err,
 		if (!path[0])
 			continue;
 		if (n == KUBE_MAX_FILES) {
-			r = ferr(err, errlen, -E2BIG,
-				 "KUBECONFIG: more than %d files",
-				 KUBE_MAX_FILES);
+			r = kube_cfg_err(err, errlen, -E2BIG,
+					 "KUBECONFIG: more than %d files",
+					 KUBE_MAX_FILES);
 			break;
 		}
 		r = read_one(path, &files[n], err, errlen);
@@ -120,7 +105,7 @@ static int load_env(const char *env, struct kube_conn **ret, char *err,
 		n++;
 	}
 	if (r == -ENAMETOOLONG)
-		ferr(err, errlen, r, "KUBECONFIG entry too long");
+		kube_cfg_err(err, errlen, r, "KUBECONFIG entry too long");
 	if (r == 0 && n == 0)
 		r = kube_conn_in_cluster(ret, err, errlen);
 	else if (r == 0)

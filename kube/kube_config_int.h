@@ -31,5 +31,8 @@ int kube_conn_build(const struct kube_kfile *files, size_t n,
 		    const char *source, struct kube_conn **ret, char *err,
 		    size_t errlen);
 int kube_conn_in_cluster(struct kube_conn **ret, char *err, size_t errlen);
+/* printf into err (when given); returns code. */
+int kube_cfg_err(char *err, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -33,6 +33,7 @@ void kube_mux_free(struct kube_mux *m);
 /* HTTP status to the codes in kube_client.h; post selects -EEXIST. */
 int kube_map_status(long status, int post);
 int kube_map_curl(CURLcode cc);
+void kube_resp_parse(struct kube_resp *resp);
 
 /*
  * An overloaded API server (429) says when to come back in Retry-After.
