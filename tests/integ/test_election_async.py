@@ -8,18 +8,17 @@ ccm_leader_election_rounds_total metric, -v=2 round lines), never on a
 fixed sleep.
 """
 
-import json
 import os
 import re
 import signal
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
 
 from harness import free_port, wait_for
+from test_election import cloud_config, lock_name  # noqa: F401 - fixtures
 from http_proxy import HttpProxy
 
 LEASE, RENEW, RETRY = 4, 3, 1
@@ -81,21 +80,6 @@ def micro(ts):
     """Lease MicroTime -> seconds since the epoch."""
     return time.mktime(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")) - \
         time.timezone + float("0." + ts[20:26])
-
-
-@pytest.fixture
-def cloud_config(tmp_path):
-    p = tmp_path / "cloud-config.json"
-    p.write_text(json.dumps({"Global": {
-        "accessKeyID": "QUtJRHRlc3Q=", "accessKeySecret": "c2VjcmV0c2VjcmV0",
-        "region": "cn-hangzhou", "vpcid": "vpc-test",
-        "vswitchid": "vsw-test", "clusterID": "test"}}))
-    return str(p)
-
-
-@pytest.fixture
-def lock_name():
-    return "ccm-" + uuid.uuid4().hex[:8]
 
 
 @pytest.fixture
