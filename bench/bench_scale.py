@@ -636,8 +636,12 @@ class Bench:
             qps = ccm_flag(self.a.ccm_arg, f"--{prod}-api-qps", 10.0)
             n = sum(c.get("status") == 200 and c.get("version") == ver
                     for c in calls)
-            if qps > 0 and n / qps > floor:
-                floor, why = n / qps, f"{n} {prod} calls at --{prod}-api-qps={qps:g}"
+            # its bucket holds max(1, qps) calls (alicloud/ali_rate.c),
+            # full when the phase starts after an idle spell
+            cf = max(0.0, n - max(1.0, qps)) / qps if qps > 0 else 0.0
+            if cf > floor:
+                floor, why = cf, (f"{n} {prod} calls at --{prod}-api-qps="
+                                  f"{qps:g}, burst {max(1.0, qps):g}")
         if lat:
             lb = per_lb([c for c in calls if c.get("version") == SLB
                          and c.get("status") == 200],
