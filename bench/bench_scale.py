@@ -4,7 +4,7 @@ cloud simulator, on loopback only.
 
     /usr/bin/python3 bench/bench_scale.py [--bin PATH] [--nodes 200]
         [--services 50] [--steady 60] [--sim-rate QPS [--sim-burst N]]
-        [--out FILE] [--keep]
+        [--sim-latency MS] [--repeat N] [--out FILE] [--keep]
 
 Phases (each bounded by its own timeout; a phase that does not finish is
 reported as such and the next one still runs):
@@ -20,6 +20,15 @@ does, and phases a and b also report their time divided by the floor: the
 least time the cloud's limits allow for the calls that were needed (per
 action, successful calls beyond the burst at QPS; the slowest action sets
 it), and the share of calls the simulator refused (Throttling.User).
+With --sim-latency every cloud call is answered after MS ms (a round trip
+to the cloud); phase b then also bounds the floor by its longest serial
+chain (the most calls on one CLB, which a CCM must not overlap, times MS).
+Phase b reports the most cloud requests the simulator handled at once, and
+the most on one CLB (/_sim/inflight).
+With --repeat N the whole scenario runs N times, each on a fresh cluster,
+simulator and CCM; the report starts with min / median / max over the runs
+of the time, ratio, throttled-share and call-count rows of phases a and b,
+followed by every run's table.
 For every phase: the CCM's CPU seconds (supervisor + workers, from
 /proc/<pid>/stat) and the simulator's and API server's CPU for context;
 max RSS (VmHWM) per CCM process at the end.
@@ -468,12 +477,17 @@ class Bench:
         self.work = tempfile.mkdtemp(prefix="ccm-bench-")
         self.cluster = self.sim = self.ccm = self.procs = None
         self.rows = []  # (phase, metric, value, note)
+        self.stats = {}  # (phase, metric) -> (number, unit) for --repeat
         self.calls = self.audit = None
         self.fp = {}  # label -> footprint()
 
     def row(self, phase, metric, value, note=""):
         self.rows.append((phase, metric, value, note))
         log(f"{phase}: {metric} = {value} {note}")
+
+    def stat(self, phase, metric, number, unit):
+        """A number a --repeat summary takes min/median/max of."""
+        self.stats[(phase, metric)] = (number, unit)
 
     # -- setup / teardown --------------------------------------------
     def start(self):
@@ -489,6 +503,8 @@ class Bench:
             if self.a.sim_burst:
                 lim["burst"] = self.a.sim_burst
             self.sim.client.ratelimit(default=lim)
+        if self.a.sim_latency:
+            self.sim.client.control(action="*", latency_ms=self.a.sim_latency)
         self.audit = AuditCounter(self.cluster.audit_log)
         self.start_ccm()
 
@@ -562,6 +578,8 @@ class Bench:
         mut = [c for c in calls if is_mutating(c)]
         self.row(phase, "cloud calls", len(calls),
                  f"mutating {len(mut)}")
+        self.stat(phase, "cloud calls", len(calls), "")
+        self.stat(phase, "mutating cloud calls", len(mut), "")
         self.row(phase, "cloud calls by action", by_action(calls))
         self.kube_row(phase)
         self.row(phase, "CCM CPU", f"{self.procs.cpu() - m['cpu']:.2f} s",
@@ -582,17 +600,20 @@ class Bench:
             wait_until(pred, timeout, interval)
             t = time.monotonic() - t0
             self.row(phase, metric, f"{t:.1f} s")
+            self.stat(phase, metric, t, "s")
             return t
         except Timeout as e:
             self.row(phase, metric, "TIMEOUT", str(e))
             return None
 
-    def floor_rows(self, phase, what, t, m):
-        """Time to `what` against the floor the simulator's rate allows."""
-        if not self.a.sim_rate or t is None:
+    def floor_rows(self, phase, what, t, m, chain=False):
+        """Time to `what` against the floor the limits allow: the
+        simulator's rate per action, the CCM's own ceilings and, with
+        `chain` and --sim-latency, the longest run of calls on one CLB
+        (which the CCM must not overlap) at the simulator's latency."""
+        lat = self.a.sim_latency if chain else 0
+        if t is None or not (self.a.sim_rate or lat):
             return
-        rate = self.a.sim_rate
-        burst = self.a.sim_burst or max(1.0, rate)
         calls = [c for c in self.calls.since(m["seq"])
                  if c["time"] <= m["wall"] + t and c["action"] != "Metadata"]
         ok = {}
@@ -602,23 +623,44 @@ class Bench:
         throttled = sum(c.get("code") == "Throttling.User" for c in calls)
         if not ok:
             return
-        slow = max(ok, key=ok.get)
-        floor = max(0.0, ok[slow] - burst) / rate
-        why = f"{ok[slow]} {slow} calls at {rate:g}/s, burst {burst:g}"
+        floor, why = 0.0, "no limit binds"
+        if self.a.sim_rate:
+            rate = self.a.sim_rate
+            burst = self.a.sim_burst or max(1.0, rate)
+            slow = max(ok, key=ok.get)
+            floor = max(0.0, ok[slow] - burst) / rate
+            why = f"{ok[slow]} {slow} calls at {rate:g}/s, burst {burst:g}"
         # the CCM's own ceilings (--*-api-qps, whole CCM) bind too
         for prod, ver in (("slb", SLB), ("vpc", simclient.VPC),
                           ("ecs", simclient.ECS)):
             qps = ccm_flag(self.a.ccm_arg, f"--{prod}-api-qps", 10.0)
             n = sum(c.get("status") == 200 and c.get("version") == ver
                     for c in calls)
-            if qps > 0 and n / qps > floor:
-                floor, why = n / qps, f"{n} {prod} calls at --{prod}-api-qps={qps:g}"
+            # its bucket holds max(1, qps) calls (alicloud/ali_rate.c),
+            # full when the phase starts after an idle spell
+            cf = max(0.0, n - max(1.0, qps)) / qps if qps > 0 else 0.0
+            if cf > floor:
+                floor, why = cf, (f"{n} {prod} calls at --{prod}-api-qps="
+                                  f"{qps:g}, burst {max(1.0, qps):g}")
+        if lat:
+            lb = per_lb([c for c in calls if c.get("version") == SLB
+                         and c.get("status") == 200],
+                        self.sim.client.state())
+            most = max((v[0] for v in lb.values()), default=0)
+            if most * lat / 1000.0 > floor:
+                floor = most * lat / 1000.0
+                why = (f"{most} calls on one CLB, one at a time, "
+                       f"{lat:g} ms each")
         self.row(phase, f"{what} / floor",
                  f"{t / floor:.2f}x" if floor > 0 else "floor 0",
                  f"floor {floor:.1f} s: {why}")
         self.row(phase, "throttled calls",
                  f"{100.0 * throttled / len(calls):.1f} %",
                  f"{throttled} of {len(calls)} until {what}")
+        if floor > 0:
+            self.stat(phase, f"{what} / floor", t / floor, "x")
+        self.stat(phase, "throttled calls", 100.0 * throttled / len(calls),
+                  "%")
 
     # -- conditions ---------------------------------------------------
     def routes(self):
@@ -752,6 +794,7 @@ class Bench:
     def phase_b(self):
         s, n = self.a.services, self.a.nodes
         m = self.begin()
+        self.sim.client.reset_inflight()
         def one(i):
             self.cluster.create(f"/api/v1/namespaces/{NS}/services",
                                 svc_body(i, self.a.policy))
@@ -763,7 +806,7 @@ class Bench:
         first = []
         t = self.timed("b", "time to all ingress IPs",
                        self.ingress_all(m["t"], first), 420, 0.5, m["t"])
-        self.floor_rows("b", "time to all ingress IPs", t, m)
+        self.floor_rows("b", "time to all ingress IPs", t, m, chain=True)
         if first:
             self.row("b", "time to the first ingress IP", f"{first[0]:.1f} s")
         self.timed("b", "time to all backends attached",
@@ -771,6 +814,7 @@ class Bench:
                    m["t"])
         calls = [c for c in self.end("b", m, settle=5.0)
                  if c.get("version") == SLB]
+        self.inflight_rows("b")
         lb = per_lb(calls, self.sim.client.state())
         if lb:
             tot = sorted(v[0] for v in lb.values())
@@ -783,6 +827,21 @@ class Bench:
                      f"median {statistics.median(mut):g}",
                      f"min {mut[0]} max {mut[-1]}; total/Services "
                      f"{sum(is_mutating(c) for c in calls) / s:.1f}")
+
+    def inflight_rows(self, phase):
+        """The most cloud requests the simulator handled at once since the
+        phase began, and the most on one CLB (1 = never overlapped)."""
+        v = self.sim.client.inflight()
+        per = v["max_per_lb"]
+        most = max(per.values(), default=0)
+        self.row(phase, "cloud requests in flight at once, most",
+                 v["max"], f"of {v['counted']} requests")
+        self.row(phase, "requests in flight on one CLB, most", most,
+                 f"{sum(k > 1 for k in per.values())} of {len(per)} CLBs "
+                 "had overlapping requests")
+        self.stat(phase, "cloud requests in flight at once, most", v["max"],
+                  "")
+        self.stat(phase, "requests in flight on one CLB, most", most, "")
 
     def phase_c(self):
         n = self.a.nodes
@@ -902,7 +961,11 @@ def header(args):
             f"extra CCM flags {args.ccm_arg or 'none'}; simulator rate "
             f"limit {f'{args.sim_rate:g}/s per action' if args.sim_rate else 'none'}; "
             f"simulator quotas {sim_quotas(args.nodes + 1, args.services)}; "
-            "route_pending_ms 200\n")
+            "route_pending_ms 200"
+            + (f"; simulator latency {args.sim_latency:g} ms on every cloud "
+               "call (refused ones too)" if args.sim_latency else "")
+            + (f"; {args.repeat} runs, each on a fresh cluster, simulator "
+               "and CCM" if args.repeat > 1 else "") + "\n")
 
 
 def table(rows):
@@ -913,6 +976,56 @@ def table(rows):
         out.append(f"{ph:<4} {metric:<{w1}}  {v}" + (f"  ({note})"
                                                        if note else ""))
     return "\n".join(out) + "\n"
+
+
+def fmt_stat(x, unit):
+    if unit == "s":
+        return f"{x:.1f} s"
+    if unit == "x":
+        return f"{x:.2f}x"
+    if unit == "%":
+        return f"{x:.1f} %"
+    return f"{x:g}"
+
+
+def summary_rows(runs):
+    """min / median / max over the runs of every number phases a and b
+    recorded, in the order the first run recorded them; a number a run
+    lacks (a timeout, an abort) is left out and the note says so."""
+    keys = []
+    for b in runs:
+        keys += [k for k in b.stats if k[0] in ("a", "b") and k not in keys]
+    rows = []
+    for k in keys:
+        got = [b.stats[k] for b in runs if k in b.stats]
+        unit = got[0][1]
+        vals = sorted(v for v, _ in got)
+        value = " / ".join(fmt_stat(x, unit) for x in (
+            vals[0], statistics.median(vals), vals[-1]))
+        each = ", ".join(fmt_stat(b.stats[k][0], unit) if k in b.stats
+                         else "-" for b in runs)
+        note = f"runs: {each}"
+        if len(got) < len(runs):
+            note += f"; missing in {len(runs) - len(got)} of {len(runs)}"
+        rows.append((k[0], k[1], value, note))
+    return rows
+
+
+def report(args, runs):
+    """One run: its table. Several: the min/median/max summary, then the
+    table of every run."""
+    if len(runs) == 1:
+        return header(args) + "\n" + table(runs[0].rows) if runs[0].rows \
+            else ""
+    out = header(args) + "\n"
+    rows = summary_rows(runs)
+    if rows:
+        out += (f"min / median / max over {len(runs)} runs "
+                f"(of {args.repeat} asked)\n" + table(rows))
+    for k, b in enumerate(runs):
+        if b.rows:
+            out += f"\n== run {k + 1} of {len(runs)}\n" + table(b.rows)
+    return out
 
 
 def result_path(d):
@@ -951,12 +1064,21 @@ def main():
                     "calls/s per AccessKey (0 = no throttling)")
     ap.add_argument("--sim-burst", type=float, default=0.0,
                     help="burst of those buckets (default max(1, rate))")
+    ap.add_argument("--sim-latency", type=float, default=0.0, metavar="MS",
+                    help="simulator answers every cloud call after MS ms "
+                    "(a round trip to the cloud, e.g. 60; 0 = none)")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="run the whole scenario N times (fresh cluster, "
+                    "simulator and CCM each time); min/median/max of "
+                    "phases a and b over the runs")
     ap.add_argument("--v", type=int, default=0, help="CCM log verbosity")
     ap.add_argument("--out", help="result file (default "
                     "bench/results/<date>.txt)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (logs)")
     args = ap.parse_args()
+    if not (1 <= args.repeat <= 100 and 0 <= args.sim_latency <= 60000):
+        ap.error("--repeat 1..100, --sim-latency 0..60000 ms")
     if not (2 <= args.nodes <= 5000 and 1 <= args.services <= 2000):
         ap.error("--nodes 2..5000 (instances in a /18 vSwitch), "
                  "--services 1..2000")
@@ -975,18 +1097,27 @@ def main():
         ap.error(f"{args.bin} is not built (make all)")
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, _sigterm)
-    b = Bench(args)
-    rc = 0
-    try:
-        b.run()
-    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001
-        log(f"aborted: {type(e).__name__}: {e}")
-        b.row("-", "ABORTED", type(e).__name__, str(e)[:300])
-        rc = 1
-    finally:
-        b.stop()
-    if b.rows:
-        text = header(args) + "\n" + table(b.rows)
+    runs, rc = [], 0
+    for k in range(args.repeat):
+        if args.repeat > 1:
+            log(f"run {k + 1} of {args.repeat}")
+        b = Bench(args)
+        runs.append(b)
+        stop = False
+        try:
+            b.run()
+        except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001
+            log(f"aborted: {type(e).__name__}: {e}")
+            b.row("-", "ABORTED", type(e).__name__, str(e)[:300])
+            rc = 1
+            # a signal ends the whole benchmark, a failed run only itself
+            stop = not isinstance(e, Exception)
+        finally:
+            b.stop()
+        if stop:
+            break
+    text = report(args, runs)
+    if text:
         print(text, end="")
         out = args.out or result_path(os.path.join(HERE, "results"))
         with open(out, "w") as f:

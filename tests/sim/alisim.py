@@ -30,6 +30,7 @@ import sim_mutate  # noqa: E402
 import sim_slb  # noqa: E402
 import sim_vpc  # noqa: E402
 from sim_control import CallLog, Faults, empty_result, redact  # noqa: E402
+from sim_inflight import InFlight, lb_of  # noqa: E402
 from sim_rate import RateLimits  # noqa: E402
 from sim_core import PRODUCT_HOST, SimError, World, missing, request_id  # noqa: E402
 from sim_sign import verify  # noqa: E402
@@ -58,6 +59,7 @@ class Sim:
         self.faults = Faults(random.Random(self.world.config.get("seed", 1)))
         self.calls = CallLog(self.world.config["calls_max"])
         self.rates = RateLimits()
+        self.inflight = InFlight()
         self.nonces = {}
         self.nonce_lock = threading.Lock()
         self.nonce_purge = time.time() + 60
@@ -281,12 +283,19 @@ class Handler(BaseHTTPRequestHandler):
                    version=params.get("Version", ""), params=redact(params), request_id=rid,
                    status=0, code=None)
         self.logged = False
+        # the tracker and world of this request: a /_sim/reset meanwhile
+        # replaces both, and the request must leave the one it entered
+        tracker, world = self.sim.inflight, self.sim.world
+        with world.lock:
+            lb = lb_of(world, params)
+        tracker.enter(lb)
         try:
             self.rpc_answer(method, params, rec, rid)
         except OSError:
             rec["reply_failed"] = True
             self.close_connection = True
         finally:
+            tracker.leave(lb)
             if not self.logged:
                 self.sim.calls.add(rec)
 
@@ -313,7 +322,12 @@ class Handler(BaseHTTPRequestHandler):
     def execute(self, params, rec, rid):
         sim = self.sim
         action = params["Action"]
-        sim.rates.check(params["AccessKeyId"], action)
+        try:
+            sim.rates.check(params["AccessKeyId"], action)
+        except SimError:
+            # a refused call takes its round trip too
+            time.sleep(sim.faults.latency_only(action))
+            raise
         latency, err = sim.faults.before(action, params["AccessKeyId"])
         if latency:
             time.sleep(latency)
@@ -386,6 +400,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.control_faults(method, args)
         if path == "/_sim/ratelimit":
             return self.control_rates(method, args)
+        if path == "/_sim/inflight" and method in ("GET", "DELETE"):
+            if method == "DELETE":
+                sim.inflight.reset()
+            return 200, dict(sim.inflight.view(), ok=True)
         if path == "/_sim/config" and method == "POST":
             return 200, self.control_config(args)
         if path == "/_sim/config" and method == "GET":

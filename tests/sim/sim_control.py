@@ -68,6 +68,13 @@ class Faults:
         if "count" in rule:
             self._spend(rule, "count")
 
+    def latency_only(self, action):
+        """Seconds of latency the rules give a call that never reaches
+        them (refused by the rate limit); counted rules are not consumed."""
+        with self.lock:
+            return sum(r["latency_ms"] for r in self._match(action)
+                       if "latency_ms" in r) / 1000.0
+
     def before(self, action, akid):
         """-> (latency seconds, SimError or None) decided before the handler."""
         with self.lock:

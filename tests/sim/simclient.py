@@ -106,6 +106,16 @@ class SimClient:
     def clear_ratelimit(self):
         return self._json("DELETE", "/_sim/ratelimit")
 
+    def inflight(self):
+        """RPC requests being handled now and the most at once since the
+        last reset_inflight(): {"now", "max", "max_per_lb", "now_per_lb",
+        "counted"}."""
+        return self._json("GET", "/_sim/inflight")
+
+    def reset_inflight(self):
+        """Maxima back to what is in flight now; returns the new view."""
+        return self._json("DELETE", "/_sim/inflight")
+
     def calls(self, action=None, since=0):
         """Call-log records (optionally one action's, or those after seq `since`)."""
         q = {k: v for k, v in (("action", action), ("since", since)) if v}

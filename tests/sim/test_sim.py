@@ -13,7 +13,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import sim_sign  # noqa: E402
-from simclient import ECS, SLB, VPC, RpcError, sign_params, start_sim  # noqa: E402
+from sim_inflight import InFlight  # noqa: E402
+from simclient import (ECS, SLB, VPC, RpcError, SimClient, sign_params,  # noqa: E402
+                       start_sim)
 
 STS_ID, STS_SECRET = "STS.SimStaticKey0001", "SimStsSecret0001"
 STS_TOKEN = "CAISsimStaticSecurityToken+0001/=="
@@ -973,6 +975,106 @@ def test_fault_empty_result(sim):
     assert body["Instances"] == {"Instance": []} and body["TotalCount"] == 0
     body = sim.rpc("DescribeInstances", ECS, {"InstanceIds": '["i-sim0001"]'})
     assert len(body["Instances"]["Instance"]) == 1
+
+
+def test_ratelimit_refusal_takes_the_latency(sim):
+    """A call refused by the rate limit is answered after the injected
+    latency like any other (a round trip to the cloud), without consuming
+    a counted latency rule."""
+    sim.ratelimit(default={"qps": 0.001, "burst": 1})
+    sim.rpc("DescribeVpcs", VPC)
+    sim.control(action="DescribeVpcs", latency_ms=300, count=1)
+    t0 = time.monotonic()
+    assert err(sim.rpc, "DescribeVpcs", VPC).code == "Throttling.User"
+    assert time.monotonic() - t0 >= 0.3
+    assert sim.faults()[0]["count"] == 1
+
+
+# -- in-flight accounting ----------------------------------------------------------------
+
+def concurrently(sim, calls):
+    """Sends every (action, version, params) at the same moment, each on a
+    connection of its own; returns once all are answered."""
+    import threading
+    gate = threading.Barrier(len(calls))
+    errors = []
+
+    def one(action, version, params):
+        c = SimClient(sim.url)
+        try:
+            gate.wait(30)
+            c.rpc(action, version, params)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            c.close()
+    threads = [threading.Thread(target=one, args=call) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and not any(t.is_alive() for t in threads)
+
+
+def test_inflight_counts_concurrent_calls(sim):
+    """Two slow calls at once -> max 2; VPC calls belong to no CLB."""
+    assert sim.reset_inflight()["max"] == 0
+    sim.control(action="DescribeVpcs", latency_ms=1000)
+    concurrently(sim, [("DescribeVpcs", VPC, {})] * 2)
+    view = sim.inflight()
+    assert (view["now"], view["max"], view["max_per_lb"]) == (0, 2, {})
+    assert view["counted"] == 2
+    sim.reset_inflight()
+    assert (sim.inflight()["max"], sim.inflight()["counted"]) == (0, 0)
+
+
+def test_inflight_per_load_balancer(sim):
+    """Calls on one CLB overlap -> its max is 2, whether they name the CLB
+    or only one of its vServer groups; the other CLB's stays 1."""
+    lid1 = create_intranet(sim)["LoadBalancerId"]
+    lid2 = create_intranet(sim)["LoadBalancerId"]
+    vg = make_group(sim, lid1)
+    sim.reset_inflight()
+    sim.control(action="*", latency_ms=1000)
+    concurrently(sim, [
+        ("DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": lid1}),
+        ("DescribeVServerGroupAttribute", SLB, {"VServerGroupId": vg}),
+        ("DescribeLoadBalancerListeners", SLB, {"LoadBalancerId.1": lid2})])
+    view = sim.inflight()
+    assert view["max"] == 3 and view["now"] == 0
+    assert view["max_per_lb"] == {lid1: 2, lid2: 1}
+    assert view["now_per_lb"] == {}
+
+
+def test_inflight_sequential_and_unattributed(sim):
+    """One call after another -> 1; CreateLoadBalancer and a describe of
+    several CLBs are counted globally only."""
+    lid1 = create_intranet(sim)["LoadBalancerId"]
+    lid2 = create_intranet(sim)["LoadBalancerId"]
+    sim.reset_inflight()
+    sim.control(action="*", latency_ms=100)
+    for _ in range(2):
+        sim.rpc("DescribeLoadBalancerAttribute", SLB, {"LoadBalancerId": lid1})
+    create_intranet(sim)
+    sim.rpc("DescribeLoadBalancers", SLB, {"LoadBalancerId": lid1 + "," + lid2})
+    view = sim.inflight()
+    assert (view["now"], view["max"], view["counted"]) == (0, 1, 4)
+    assert view["max_per_lb"] == {lid1: 1}
+
+
+def test_inflight_reset_keeps_what_is_in_flight():
+    t = InFlight()
+    t.enter("lb-a")
+    t.enter(None)
+    t.leave(None)
+    t.reset()
+    assert t.view() == {"now": 1, "max": 1, "max_per_lb": {"lb-a": 1},
+                        "now_per_lb": {"lb-a": 1}, "counted": 1}
+    t.enter("lb-a")
+    t.leave("lb-a")
+    t.leave("lb-a")
+    assert t.view() == {"now": 0, "max": 2, "max_per_lb": {"lb-a": 2},
+                        "now_per_lb": {}, "counted": 2}
 
 
 def test_bad_fault_and_config_rejected(sim):
