@@ -300,8 +300,7 @@ static int wait_ms(struct ali_client *c, int64_t ms)
 
 static int cancelled(struct call *k, struct ali_error *err)
 {
-	ali_error_set(err, 0, "Cancelled", "stopping: %s given up",
-		      k->action);
+	ali_error_set(err, 0, "Cancelled", "stopping: %s given up", k->action);
 	return -ECANCELED;
 }
 
@@ -403,17 +402,17 @@ static int send_once(struct ali_client *c, struct call *k,
 	}
 	/* its result is also in k->resp.err, which evaluate() reads */
 	(void)ali_http_do_with(h,
-			  &(struct ali_http_req){
-				  .method = "POST",
-				  .url = url,
-				  .body = body.data,
-				  .body_len = body.len,
-				  .headers = NULL,
-				  .user_agent = c->ua,
-				  .connect_timeout_ms = c->connect_ms,
-				  .timeout_ms = c->timeout_ms,
-			  },
-			  &k->resp, c->io.perform, c->io.arg);
+			       &(struct ali_http_req){
+				       .method = "POST",
+				       .url = url,
+				       .body = body.data,
+				       .body_len = body.len,
+				       .headers = NULL,
+				       .user_agent = c->ua,
+				       .connect_timeout_ms = c->connect_ms,
+				       .timeout_ms = c->timeout_ms,
+			       },
+			       &k->resp, c->io.perform, c->io.arg);
 	handle_put(c, k->p, h);
 	buf_done(&body);
 	return 0; /* transport errors are in k->resp */
@@ -514,8 +513,8 @@ static int prepare_retry(struct ali_client *c, struct call *k,
 		ali_rate_throttled(&c->rate[k->p], k->action, clock_mono_ms());
 		/* fall through */
 	case ALI_RETRY:
-		return wait_ms(c, ali_backoff_ms(attempt, c->base_ms,
-						 c->max_ms, next_rand(c))) == 0
+		return wait_ms(c, ali_backoff_ms(attempt, c->base_ms, c->max_ms,
+						 next_rand(c))) == 0
 			       ? 1
 			       : -1;
 	default:

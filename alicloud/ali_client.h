@@ -4,8 +4,8 @@
  * One client per process; not thread-safe, but calls may overlap on one
  * thread when ali_client_set_io makes their waits yield (each in-flight
  * call then takes its own curl handle from a per-product pool). It owns
- * the keep-alive curl handles, the credential provider (and the metadata client the
- * RAM role needs), a token bucket per product and the clock offset learnt
+ * the keep-alive curl handles, the credential provider (and the metadata client
+ * the RAM role needs), a token bucket per product and the clock offset learnt
  * from InvalidTimeStamp.Expired answers.
  *
  * ali_client_call is synchronous and bounded: each attempt by the connect

@@ -2,10 +2,10 @@
  * ali_http - one synchronous HTTP exchange on a caller-owned curl handle.
  *
  * Used by the API client (keep-alive handles per product, several when
- * calls run concurrently) and by the metadata client. The response body is bounded by the buf's limit; the Date
- * header is kept for clock-skew correction. A transport failure says whether
- * request bytes had already gone out (sent), which decides whether a
- * non-idempotent call may be retried.
+ * calls run concurrently) and by the metadata client. The response body is
+ * bounded by the buf's limit; the Date header is kept for clock-skew
+ * correction. A transport failure says whether request bytes had already gone
+ * out (sent), which decides whether a non-idempotent call may be retried.
  */
 #ifndef CCM_ALI_HTTP_H
 #define CCM_ALI_HTTP_H

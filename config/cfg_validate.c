@@ -211,8 +211,7 @@ static int validate_numbers(struct cfg *c, struct cfg_err *e)
 				"--sg-batch-size: %d is out of range; "
 				"expected 1-40",
 				c->sg_batch_size);
-	if (c->concurrent_service_syncs < 1 ||
-	    c->concurrent_service_syncs > 64)
+	if (c->concurrent_service_syncs < 1 || c->concurrent_service_syncs > 64)
 		return cfg_fail(e,
 				"--concurrent-service-syncs: %d is out of "
 				"range; expected 1-64",

@@ -96,8 +96,7 @@ int coro_new(coro_fn fn, void *arg, size_t stack, struct coro **ret)
 		return -ENOMEM;
 	}
 	/* stacks grow down: an overflow hits the guard, not a neighbour */
-	if (mprotect(co->map, page, PROT_NONE) < 0 ||
-	    getcontext(&co->uc) < 0) {
+	if (mprotect(co->map, page, PROT_NONE) < 0 || getcontext(&co->uc) < 0) {
 		munmap(co->map, co->map_len);
 		free(co);
 		return -errno;

@@ -109,13 +109,13 @@ void retire_obj(struct retire *r, retire_fn fn, void *ctx, void *obj)
 		fn(ctx, obj);
 		return;
 	}
-	if (grow((void **)&r->dead, &r->cap_dead, r->n_dead,
-		 sizeof(*r->dead)) < 0) {
+	if (grow((void **)&r->dead, &r->cap_dead, r->n_dead, sizeof(*r->dead)) <
+	    0) {
 		log_error("retire: out of memory; an object is kept alive");
 		return;
 	}
-	r->dead[r->n_dead++] =
-		(struct dead){.fn = fn, .ctx = ctx, .obj = obj, .epoch = r->epoch};
+	r->dead[r->n_dead++] = (struct dead){
+		.fn = fn, .ctx = ctx, .obj = obj, .epoch = r->epoch};
 }
 
 size_t retire_pending(const struct retire *r)

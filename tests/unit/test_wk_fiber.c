@@ -158,8 +158,8 @@ static void test_transfers_overlap(void **st)
 	memset(j, 0, sizeof(j));
 	for (int i = 0; i < 4; i++) {
 		j[i].io = wk_fibers_io(f);
-		snprintf(j[i].url, sizeof(j[i].url),
-			 "http://127.0.0.1:%d/n/4", port);
+		snprintf(j[i].url, sizeof(j[i].url), "http://127.0.0.1:%d/n/4",
+			 port);
 		assert_int_equal(wk_fibers_spawn(f, job_run, job_done, &j[i]),
 				 0);
 	}
@@ -221,8 +221,7 @@ static void test_stop_cancels_waits(void **st)
 	assert_int_equal(wk_fibers_new(base, &f), 0);
 	memset(j, 0, sizeof(j));
 	j[0].io = j[1].io = wk_fibers_io(f);
-	snprintf(j[0].url, sizeof(j[0].url), "http://127.0.0.1:%d/hang",
-		 port);
+	snprintf(j[0].url, sizeof(j[0].url), "http://127.0.0.1:%d/hang", port);
 	j[1].sleep_ms = 60000;
 	assert_int_equal(wk_fibers_spawn(f, job_run, job_done, &j[0]), 0);
 	assert_int_equal(wk_fibers_spawn(f, job_run, job_done, &j[1]), 0);

@@ -64,17 +64,17 @@ struct slb_entry {
 	int resync;   /* this sync was started by the resync timer */
 	int failures; /* consecutive failed syncs */
 	struct backoff bo;
-	int64_t due_ms;	     /* 0: not queued */
-	int64_t hold_ms;     /* backoff: node/endpoint hints wait until */
-	int64_t resync_ms;   /* 0: no CLB to resync */
-	char token_salt[48]; /* keeps one ClientToken per CLB incarnation */
-	int unavailable;     /* last sync found a port without backends */
-	char warn_rv[32];    /* Service version the input warnings were for */
-	char *tag_keys;	     /* additional tags we set (slb_attrs.h) */
-	int sub_short;	     /* got fewer subset members than its size */
-	int sub_noted[2];    /* subset size and full size last announced */
-	int busy;	     /* a sync of it is running */
-	int dropped;	     /* dropped while busy: freed when it ends */
+	int64_t due_ms;	       /* 0: not queued */
+	int64_t hold_ms;       /* backoff: node/endpoint hints wait until */
+	int64_t resync_ms;     /* 0: no CLB to resync */
+	char token_salt[48];   /* keeps one ClientToken per CLB incarnation */
+	int unavailable;       /* last sync found a port without backends */
+	char warn_rv[32];      /* Service version the input warnings were for */
+	char *tag_keys;	       /* additional tags we set (slb_attrs.h) */
+	int sub_short;	       /* got fewer subset members than its size */
+	int sub_noted[2];      /* subset size and full size last announced */
+	int busy;	       /* a sync of it is running */
+	int dropped;	       /* dropped while busy: freed when it ends */
 	char lock[SLB_ID_LEN]; /* the existing CLB its running sync holds */
 };
 
@@ -98,8 +98,8 @@ struct slb_ctl {
 	size_t n_ents, cap_ents;
 	struct wk_fibers *fibers; /* the running syncs */
 	struct retire *retire;	  /* informer objects syncs may still read */
-	int synced;   /* all informers listed */
-	int stopping; /* the controller is being freed */
+	int synced;		  /* all informers listed */
+	int stopping;		  /* the controller is being freed */
 	int reported; /* wk_reconciled sent since the queue drained */
 	int sub_size; /* the subset size of the last subsetted sync */
 	unsigned seed;

@@ -90,12 +90,12 @@ int64_t slb_resync_at(int64_t now, int64_t period, unsigned *seed)
 
 /* The existing CLB a sync of e would change: one the Service names
  * (several Services may name one); "" for a CLB of its own. */
-static const char *lock_key(const struct slb_ctl *c,
-			    const struct slb_entry *e)
+static const char *lock_key(const struct slb_ctl *c, const struct slb_entry *e)
 {
 	const struct kube_item *it = kube_informer_get(c->svcs, e->ns, e->name);
-	const char *id = it && it->obj ? slb_annot_get(it->obj, "loadbalancer-id")
-				       : NULL;
+	const char *id = it && it->obj
+				 ? slb_annot_get(it->obj, "loadbalancer-id")
+				 : NULL;
 
 	return id ? id : "";
 }
