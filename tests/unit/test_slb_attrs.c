@@ -25,6 +25,14 @@ static void set_svc(struct slbf_world *w, const char *annots)
 	set_svc_ip(w, annots, "");
 }
 
+/* Syncs; the plan (the caller's to free) is one call, of op. */
+static void sync_one(struct slbf_world *w, enum slb_op op, struct slb_plan *p)
+{
+	slbf_sync(w, 20, p);
+	assert_int_equal(p->n, 1);
+	assert_int_equal(p->v[0].op, op);
+}
+
 /* An internet PayBySpec CLB as DescribeLoadBalancerAttribute shows it. */
 static void existing(struct slbf_world *w, const char *annots)
 {
@@ -75,9 +83,7 @@ static void test_instance_charge_type(void **st)
 	existing(&w, "");
 	set_svc(&w, "\"" PFX "loadbalancer-instance-charge-type\":"
 		    "\"paybyclcu\"");
-	slbf_sync(&w, 20, &p);
-	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].op, SLB_OP_MODIFY_CHARGE_TYPE);
+	sync_one(&w, SLB_OP_MODIFY_CHARGE_TYPE, &p);
 	assert_string_equal(p.v[0].str, "PayByCLCU");
 	assert_string_equal(p.v[0].cert, ""); /* no spec under CLCU */
 	slb_plan_done(&p);
@@ -90,9 +96,7 @@ static void test_instance_charge_type(void **st)
 	set_svc(&w, "\"" PFX "loadbalancer-instance-charge-type\":"
 		    "\"PayBySpec\",\"" PFX "loadbalancer-spec\":"
 		    "\"slb.s2.small\"");
-	slbf_sync(&w, 20, &p);
-	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].op, SLB_OP_MODIFY_CHARGE_TYPE);
+	sync_one(&w, SLB_OP_MODIFY_CHARGE_TYPE, &p);
 	assert_string_equal(p.v[0].str, "PayBySpec");
 	assert_string_equal(p.v[0].cert, "slb.s2.small");
 	slb_plan_done(&p);
@@ -102,9 +106,7 @@ static void test_instance_charge_type(void **st)
 	set_svc(&w, "\"" PFX "loadbalancer-instance-charge-type\":"
 		    "\"PayBySpec\",\"" PFX "loadbalancer-spec\":"
 		    "\"slb.s3.small\"");
-	slbf_sync(&w, 20, &p);
-	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].op, SLB_OP_MODIFY_SPEC);
+	sync_one(&w, SLB_OP_MODIFY_SPEC, &p);
 	assert_string_equal(p.v[0].str, "slb.s3.small");
 	slb_plan_done(&p);
 	/* with a backend change in the same sync, billing goes last */
@@ -139,9 +141,7 @@ static void test_internet_spec(void **st)
 	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	set_svc(&w, "\"" PFX "loadbalancer-charge-type\":\"paybybandwidth\","
 		    "\"" PFX "loadbalancer-bandwidth\":\"20\"");
-	slbf_sync(&w, 20, &p);
-	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].op, SLB_OP_MODIFY_INTERNET_SPEC);
+	sync_one(&w, SLB_OP_MODIFY_INTERNET_SPEC, &p);
 	assert_string_equal(p.v[0].str, "paybybandwidth");
 	assert_int_equal(p.v[0].flag, 20);
 	slb_plan_done(&p);
@@ -207,9 +207,7 @@ static void test_tags(void **st)
 	assert_true(has_tag(add, n_add, "env", ""));
 	assert_true(has_tag(add, n_add, "console", "y"));
 	assert_int_equal(n_rm, 0);
-	slbf_sync(&w, 20, &p);
-	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].op, SLB_OP_ADD_TAGS);
+	sync_one(&w, SLB_OP_ADD_TAGS, &p);
 	slb_plan_done(&p);
 	assert_string_equal(slb_cloud_tag(&w.cloud, "team")->val, "a");
 	assert_string_equal(
@@ -230,9 +228,7 @@ static void test_tags(void **st)
 	assert_int_equal(n_add, 0);
 	assert_int_equal(n_rm, 1);
 	assert_true(has_tag(rm, n_rm, "env", ""));
-	slbf_sync(&w, 20, &p);
-	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].op, SLB_OP_REMOVE_TAGS);
+	sync_one(&w, SLB_OP_REMOVE_TAGS, &p);
 	slb_plan_done(&p);
 	assert_null(slb_cloud_tag(&w.cloud, "env"));
 	assert_non_null(slb_cloud_tag(&w.cloud, "owner"));
@@ -339,9 +335,7 @@ static void test_immutable(void **st)
 		    "\"internet\"");
 	set_svc(&w, "\"" PFX "loadbalancer-address-type\":\"internet\",\"" PFX
 		    "loadbalancer-name\":\"n2\"");
-	slbf_sync(&w, 20, &p);
-	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].op, SLB_OP_SET_NAME);
+	sync_one(&w, SLB_OP_SET_NAME, &p);
 	assert_non_null(strstr(p.warn, "address-type"));
 	slb_plan_done(&p);
 	slbf_done(&w);
