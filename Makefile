@@ -40,6 +40,10 @@ LIB_SRCS  := $(filter-out $(MAIN_SRC),$(wildcard $(addsuffix /*.c,$(MODULES)) \
 	$(addsuffix /*/*.c,$(MODULES))))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(UNIT_SRCS))
+# Fixtures shared by unit tests (tests/unit/*_fixture.c): not tests
+# themselves; each is linked into the tests that list it below.
+UNIT_FIX_SRCS := $(wildcard tests/unit/*_fixture.c)
+UNIT_FIX_OBJS := $(patsubst %.c,$(B)/san/%.o,$(UNIT_FIX_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(B)/rel/bench/%,$(BENCH_SRCS))
@@ -75,6 +79,9 @@ $(B)/san/%.o: %.c
 $(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(B)/san/tests/test_slb_attrs $(B)/san/tests/test_slb_diff: \
+	$(B)/san/tests/unit/slb_fixture.o
 
 $(B)/san/tests/integ/%: tests/integ/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
@@ -159,7 +166,8 @@ check:
 		clang-tidy --quiet {} -- $(TIDY_CFLAGS)
 
 format:
-	clang-format -i $(LIB_SRCS) $(MAIN_SRC) $(wildcard */*.h) $(UNIT_SRCS)
+	clang-format -i $(LIB_SRCS) $(MAIN_SRC) $(wildcard */*.h) $(UNIT_SRCS) \
+		$(UNIT_FIX_SRCS) $(UNIT_FIX_SRCS:.c=.h)
 
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 -DCCM_VERSION='"fuzz"' \
 	-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
@@ -175,4 +183,4 @@ fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS)) \
 clean:
 	rm -rf build bin
 
--include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_FIX_OBJS:.o=.d)

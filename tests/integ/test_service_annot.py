@@ -12,29 +12,12 @@ import json
 import pytest
 
 from harness import wait_for
+from slb_helpers import (actions, annotate, change, listener_of, start_lb,
+                         sync_warning)
 from test_service import (FINALIZER, NS, PFX, events, get_svc, ingress_ip,
                           listeners, mutating, svc_body, the_lb, three_nodes,
                           uniq, wait_settled, write_endpoints)
 from test_service import slb, token, world  # noqa: F401 - fixtures
-
-
-def listener_of(lb, port):
-    ls = [x for x in lb["Listeners"] if x["ListenerPort"] == port]
-    assert len(ls) == 1, lb["Listeners"]
-    return ls[0]
-
-
-def annotate(cluster, name, **kv):
-    """Sets (value) or removes (None) annotations by suffix."""
-    st, out = cluster.api(
-        "PATCH", f"/api/v1/namespaces/{NS}/services/{name}",
-        {"metadata": {"annotations": {PFX + k.replace("_", "-"): v
-                                      for k, v in kv.items()}}})
-    assert st == 200, out
-
-
-def actions(sim):
-    return [c["action"] for c in mutating(sim)]
 
 
 def ingress_ips(cluster, name):
@@ -44,15 +27,19 @@ def ingress_ips(cluster, name):
                                         .get("ingress") or []))
 
 
+def delete_svc(cluster, name):
+    cluster.api("DELETE", f"/api/v1/namespaces/{NS}/services/{name}")
+    wait_for(lambda: get_svc(cluster, name) is None, 60,
+             what="Service gone")
+
+
 def test_forward_port_end_to_end(cluster, sim, world, slb):
-    three_nodes(world, uniq("fwd"))
-    name = uniq("fwd")
-    world.svc(svc_body(name, ports=((443, "TCP"), (80, "TCP")), annotations={
-        PFX + "loadbalancer-protocol-port": "https:443,http:80",
-        PFX + "loadbalancer-cert-id": "cert-one",
-        PFX + "loadbalancer-forward-port": "80:443"}))
-    slb(resync="3s")
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, _ = start_lb(cluster, world, slb, "fwd", resync="3s",
+                       ports=((443, "TCP"), (80, "TCP")), annotations={
+                           PFX + "loadbalancer-protocol-port":
+                               "https:443,http:80",
+                           PFX + "loadbalancer-cert-id": "cert-one",
+                           PFX + "loadbalancer-forward-port": "80:443"})
     wait_for(lambda: sorted(listeners(the_lb(sim))) == [
         (80, "http", "running"), (443, "https", "running")], 60,
         what="both listeners running")
@@ -72,12 +59,10 @@ def test_forward_port_end_to_end(cluster, sim, world, slb):
     assert mutating(sim) == []
 
     # annotation removed: only the HTTP listener is re-created, plain
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_forward_port=None)
-    wait_for(lambda: listener_of(the_lb(sim), 80)["ListenerForward"] ==
-             "off", 60, what="plain HTTP listener")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: listener_of(the_lb(sim), 80)["ListenerForward"] ==
+                   "off", "plain HTTP listener",
+                   loadbalancer_forward_port=None)
     assert [c["action"] for c in calls] == [
         "DeleteLoadBalancerListener", "CreateLoadBalancerHTTPListener",
         "StartLoadBalancerListener"], calls
@@ -90,12 +75,10 @@ def test_forward_port_end_to_end(cluster, sim, world, slb):
                                      (443, "https", "running")]
 
     # forwarding again: again only the HTTP listener
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_forward_port="80:443")
-    wait_for(lambda: listener_of(the_lb(sim), 80)["ListenerForward"] ==
-             "on", 60, what="forwarding HTTP listener")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: listener_of(the_lb(sim), 80)["ListenerForward"] ==
+                   "on", "forwarding HTTP listener",
+                   loadbalancer_forward_port="80:443")
     assert [c["action"] for c in calls] == [
         "DeleteLoadBalancerListener", "CreateLoadBalancerHTTPListener",
         "StartLoadBalancerListener"], calls
@@ -105,11 +88,8 @@ def test_forward_port_end_to_end(cluster, sim, world, slb):
     # a format error: Warning naming key, value and form; nothing changes
     sim.client.clear_calls()
     annotate(cluster, name, loadbalancer_forward_port="80-443")
-    wait_for(lambda: [e for e in events(cluster, "SyncLoadBalancerFailed",
-                                        name) if "80-443" in e["message"]],
-             60, what="Warning for the bad forward-port")
-    ev = [e for e in events(cluster, "SyncLoadBalancerFailed", name)
-          if "80-443" in e["message"]][0]
+    ev = sync_warning(cluster, name, "80-443",
+                      what="Warning for the bad forward-port")
     assert ev["type"] == "Warning"
     assert PFX + "loadbalancer-forward-port" in ev["message"]
     assert "<http port>:<https port>" in ev["message"]
@@ -121,9 +101,7 @@ def test_forward_port_end_to_end(cluster, sim, world, slb):
     annotate(cluster, name, loadbalancer_forward_port="80:443",
              loadbalancer_preserve_lb_on_delete="true")
     wait_settled(sim)
-    cluster.api("DELETE", f"/api/v1/namespaces/{NS}/services/{name}")
-    wait_for(lambda: get_svc(cluster, name) is None, 60,
-             what="Service gone")
+    delete_svc(cluster, name)
     dels = [c["params"]["ListenerPort"]
             for c in mutating(sim, "DeleteLoadBalancerListener")]
     assert dels == ["80", "443"], dels
@@ -155,9 +133,7 @@ def test_invalid_values_warn_and_change_nothing(cluster, sim, world, slb):
                            annotations={PFX + key: val}))
     slb()
     for name, (key, val, allowed) in zip(names, BAD):
-        wait_for(lambda: events(cluster, "SyncLoadBalancerFailed", name),
-                 60, what=f"Warning for {key}={val}")
-        ev = events(cluster, "SyncLoadBalancerFailed", name)[0]
+        ev = sync_warning(cluster, name, what=f"Warning for {key}={val}")
         assert ev["type"] == "Warning"
         msg = ev["message"]
         assert PFX + key in msg and f'"{val}"' in msg and allowed in msg, \
@@ -168,15 +144,12 @@ def test_invalid_values_warn_and_change_nothing(cluster, sim, world, slb):
 
 
 def test_proxy_protocol(cluster, sim, world, slb):
-    three_nodes(world, uniq("pp"))
-    name = uniq("pp")
     # one UDP listener through protocol-port (the API server refuses mixed
     # protocols in a LoadBalancer Service's ports)
-    world.svc(svc_body(name, ports=((80, "TCP"), (53, "TCP")), annotations={
-        PFX + "loadbalancer-protocol-port": "udp:53",
-        PFX + "loadbalancer-proxy-protocol": "on"}))
-    slb()
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, _ = start_lb(cluster, world, slb, "pp",
+                       ports=((80, "TCP"), (53, "TCP")), annotations={
+                           PFX + "loadbalancer-protocol-port": "udp:53",
+                           PFX + "loadbalancer-proxy-protocol": "on"})
     wait_for(lambda: len(listeners(the_lb(sim))) == 2, 60,
              what="two listeners")
     wait_settled(sim)
@@ -184,14 +157,12 @@ def test_proxy_protocol(cluster, sim, world, slb):
     assert listener_of(lb, 80)["ProxyProtocolV2Enabled"] is True
     assert listener_of(lb, 53)["ProxyProtocolV2Enabled"] is True
 
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_proxy_protocol="off")
-    wait_for(lambda: listener_of(the_lb(sim), 80)["ProxyProtocolV2Enabled"]
-             is False and listener_of(the_lb(sim), 53)[
-                 "ProxyProtocolV2Enabled"] is False, 60,
-             what="proxy protocol off")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: listener_of(the_lb(sim), 80)[
+                       "ProxyProtocolV2Enabled"] is False and
+                   listener_of(the_lb(sim), 53)[
+                       "ProxyProtocolV2Enabled"] is False,
+                   "proxy protocol off", loadbalancer_proxy_protocol="off")
     assert sorted(c["action"] for c in calls) == [
         "SetLoadBalancerTCPListenerAttribute",
         "SetLoadBalancerUDPListenerAttribute"], calls
@@ -200,11 +171,7 @@ def test_proxy_protocol(cluster, sim, world, slb):
 
 
 def test_modification_protection(cluster, sim, world, slb):
-    three_nodes(world, uniq("mp"))
-    name = uniq("mp")
-    world.svc(svc_body(name))
-    slb()
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, _ = start_lb(cluster, world, slb, "mp")
     wait_settled(sim)
     lb = the_lb(sim)
     # the Go CCM's default, with its reason
@@ -213,23 +180,18 @@ def test_modification_protection(cluster, sim, world, slb):
     create = mutating(sim, "CreateLoadBalancer")[0]["params"]
     assert create["ModificationProtectionStatus"] == "ConsoleProtection"
 
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_modification_protection="NonProtection")
-    wait_for(lambda: the_lb(sim)["ModificationProtectionStatus"] ==
-             "NonProtection", 60, what="protection off")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: the_lb(sim)["ModificationProtectionStatus"] ==
+                   "NonProtection", "protection off",
+                   loadbalancer_modification_protection="NonProtection")
     assert [c["action"] for c in calls] == [
         "SetLoadBalancerModificationProtection"], calls
     assert "ModificationProtectionReason" not in calls[0]["params"]
 
-    sim.client.clear_calls()
-    annotate(cluster, name,
-             loadbalancer_modification_protection="ConsoleProtection")
-    wait_for(lambda: the_lb(sim)["ModificationProtectionStatus"] ==
-             "ConsoleProtection", 60, what="protection on")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: the_lb(sim)["ModificationProtectionStatus"] ==
+                   "ConsoleProtection", "protection on",
+                   loadbalancer_modification_protection="ConsoleProtection")
     assert [c["action"] for c in calls] == [
         "SetLoadBalancerModificationProtection"], calls
     assert calls[0]["params"]["ModificationProtectionReason"] == \
@@ -239,18 +201,12 @@ def test_modification_protection(cluster, sim, world, slb):
 
 def test_preserve_on_delete_releases_modification_protection(
         cluster, sim, world, slb):
-    three_nodes(world, uniq("mpk"))
-    name = uniq("mpk")
-    world.svc(svc_body(name, annotations={
-        PFX + "loadbalancer-preserve-lb-on-delete": "true"}))
-    slb()
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, _ = start_lb(cluster, world, slb, "mpk", annotations={
+        PFX + "loadbalancer-preserve-lb-on-delete": "true"})
     wait_settled(sim)
     assert the_lb(sim)["ModificationProtectionStatus"] == "ConsoleProtection"
     sim.client.clear_calls()
-    cluster.api("DELETE", f"/api/v1/namespaces/{NS}/services/{name}")
-    wait_for(lambda: get_svc(cluster, name) is None, 60,
-             what="Service gone")
+    delete_svc(cluster, name)
     lb = the_lb(sim)
     assert lb["ModificationProtectionStatus"] == "NonProtection"
     acts = actions(sim)
@@ -260,13 +216,9 @@ def test_preserve_on_delete_releases_modification_protection(
 
 
 def test_external_ip_type_eip(cluster, sim, world, slb):
-    three_nodes(world, uniq("eip"))
-    name = uniq("eip")
-    world.svc(svc_body(name, annotations={
-        PFX + "loadbalancer-external-ip-type": "eip"}))
-    slb(resync="3s")
     # no EIP bound yet: the CLB address, with the Go CCM's Warning
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, _ = start_lb(cluster, world, slb, "eip", resync="3s", annotations={
+        PFX + "loadbalancer-external-ip-type": "eip"})
     lb = the_lb(sim)
     assert ingress_ips(cluster, name) == [lb["Address"]]
     wait_for(lambda: events(cluster, "FailedSetEIPAddress", name), 60,
@@ -300,18 +252,28 @@ def test_external_ip_type_eip(cluster, sim, world, slb):
              what="CLB address again")
 
 
-def test_network_type(cluster, sim, world, slb):
-    three_nodes(world, uniq("net"))
-    pub, priv = uniq("netpub"), uniq("netpriv")
-    world.svc(svc_body(pub, annotations={
-        PFX + "loadbalancer-network-type": "classic"}))
+def start_pub_priv(cluster, sim, world, slb, prefix, pub_annots=None,
+                   priv_annots=None):
+    """Three nodes, an internet Service and an intranet one (address-type
+    intranet, then priv_annots) and a worker; returns their names once
+    both have an ingress IP and the calls have settled."""
+    three_nodes(world, uniq(prefix))
+    pub, priv = uniq(prefix + "pub"), uniq(prefix + "priv")
+    world.svc(svc_body(pub, annotations=pub_annots))
     world.svc(svc_body(priv, annotations={
-        PFX + "loadbalancer-address-type": "intranet",
-        PFX + "loadbalancer-network-type": "vpc"}))
+        PFX + "loadbalancer-address-type": "intranet", **(priv_annots or {})}))
     slb()
     wait_for(lambda: ingress_ip(cluster, pub) and ingress_ip(cluster, priv),
              60, what="ingress IPs")
     wait_settled(sim)
+    return pub, priv
+
+
+def test_network_type(cluster, sim, world, slb):
+    pub, priv = start_pub_priv(
+        cluster, sim, world, slb, "net",
+        {PFX + "loadbalancer-network-type": "classic"},
+        {PFX + "loadbalancer-network-type": "vpc"})
     creates = {c["params"]["AddressType"]: c["params"]
                for c in mutating(sim, "CreateLoadBalancer")}
     assert "VSwitchId" not in creates["internet"]
@@ -324,12 +286,8 @@ def test_network_type(cluster, sim, world, slb):
     # immutable: a Warning naming both, and no call
     sim.client.clear_calls()
     annotate(cluster, priv, loadbalancer_network_type="classic")
-    wait_for(lambda: [e for e in events(cluster, "SyncLoadBalancerFailed",
-                                        priv)
-                      if "network-type" in e["message"]], 60,
-             what="immutable network type Warning")
-    ev = [e for e in events(cluster, "SyncLoadBalancerFailed", priv)
-          if "network-type" in e["message"]][0]
+    ev = sync_warning(cluster, priv, "network-type",
+                      what="immutable network type Warning")
     assert ev["type"] == "Warning"
     assert "classic" in ev["message"] and "vpc" in ev["message"]
     assert mutating(sim) == []
@@ -343,15 +301,12 @@ def domexts(lb, port=443):
 
 
 def test_domain_extensions(cluster, sim, world, slb):
-    three_nodes(world, uniq("sni"))
-    name = uniq("sni")
-    world.svc(svc_body(name, ports=((443, "TCP"),), annotations={
-        PFX + "loadbalancer-protocol-port": "https:443",
-        PFX + "loadbalancer-cert-id": "cert-main",
-        PFX + "loadbalancer-domain-extensions":
-            "a.example.com:cert-a,b.example.com:cert-b"}))
-    p = slb()
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, p = start_lb(cluster, world, slb, "sni", ports=((443, "TCP"),),
+                       annotations={
+                           PFX + "loadbalancer-protocol-port": "https:443",
+                           PFX + "loadbalancer-cert-id": "cert-main",
+                           PFX + "loadbalancer-domain-extensions":
+                               "a.example.com:cert-a,b.example.com:cert-b"})
     wait_for(lambda: len(listeners(the_lb(sim))) == 1 and
              domexts(the_lb(sim)) == [("a.example.com", "cert-a"),
                                       ("b.example.com", "cert-b")], 60,
@@ -362,14 +317,13 @@ def test_domain_extensions(cluster, sim, world, slb):
         acts.index("CreateDomainExtension"), acts
 
     # change one certificate, drop one domain, add one: three calls
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_domain_extensions=(
-        "a.example.com:cert-a2,c.example.com:cert-c"))
-    wait_for(lambda: domexts(the_lb(sim)) == [("a.example.com", "cert-a2"),
-                                              ("c.example.com", "cert-c")],
-             60, what="domain extensions changed")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: domexts(the_lb(sim)) == [
+                       ("a.example.com", "cert-a2"),
+                       ("c.example.com", "cert-c")],
+                   "domain extensions changed",
+                   loadbalancer_domain_extensions=(
+                       "a.example.com:cert-a2,c.example.com:cert-c"))
     assert [c["action"] for c in calls] == [
         "DeleteDomainExtension", "SetDomainExtensionAttribute",
         "CreateDomainExtension"], calls
@@ -386,41 +340,26 @@ def test_domain_extensions(cluster, sim, world, slb):
     wait_for(lambda: sim.calls("DescribeDomainExtensions"), 60,
              what="domain extensions described")
     annotate(cluster, name, loadbalancer_domain_extensions="a.example.com")
-    wait_for(lambda: [e for e in events(cluster, "SyncLoadBalancerFailed",
-                                        name)
-                      if "domain-extensions" in e["message"]], 60,
-             what="Warning for the bad value")
-    ev = [e for e in events(cluster, "SyncLoadBalancerFailed", name)
-          if "domain-extensions" in e["message"]][0]
+    ev = sync_warning(cluster, name, "domain-extensions",
+                      what="Warning for the bad value")
     assert ev["type"] == "Warning"
     assert '"a.example.com"' in ev["message"]
     assert "<domain>:<certificate id>" in ev["message"]
     assert mutating(sim) == []
 
     # empty: none wanted, both go
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_domain_extensions="")
-    wait_for(lambda: domexts(the_lb(sim)) == [], 60,
-             what="domain extensions removed")
-    wait_settled(sim)
+    change(cluster, sim, name, lambda: domexts(the_lb(sim)) == [],
+           "domain extensions removed", loadbalancer_domain_extensions="")
     assert actions(sim) == ["DeleteDomainExtension"] * 2
 
 
 def test_tunnel_type_is_left_to_another_controller(cluster, sim, world, slb):
     """As in the Go CCM a tunnel Service is not a CLB Service: once
     annotated, ours is cleaned up like one given to another class."""
-    three_nodes(world, uniq("tun"))
-    name = uniq("tun")
-    world.svc(svc_body(name))
-    slb()
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, _ = start_lb(cluster, world, slb, "tun")
     wait_settled(sim)
     assert len(sim.state()["load_balancers"]) == 1
-    st, out = cluster.api(
-        "PATCH", f"/api/v1/namespaces/{NS}/services/{name}",
-        {"metadata": {"annotations": {
-            PFX + "loadbalancer-tunnel-type": "tunnel"}}})
-    assert st == 200, out
+    annotate(cluster, name, loadbalancer_tunnel_type="tunnel")
     wait_for(lambda: FINALIZER not in (get_svc(cluster, name)["metadata"]
                                        .get("finalizers") or []), 60,
              what="finalizer removed")
@@ -440,80 +379,56 @@ def tags_of(lb):
 
 
 def test_instance_charge_type_and_spec_in_place(cluster, sim, world, slb):
-    three_nodes(world, uniq("ict"))
-    name = uniq("ict")
-    world.svc(svc_body(name))
-    slb()
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, _ = start_lb(cluster, world, slb, "ict")
     wait_settled(sim)
     assert the_lb(sim)["InstanceChargeType"] == "PayBySpec"
 
     # annotated after the create: described once, then one call
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_instance_charge_type="PayByCLCU")
-    wait_for(lambda: the_lb(sim)["InstanceChargeType"] == "PayByCLCU", 60,
-             what="PayByCLCU")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: the_lb(sim)["InstanceChargeType"] == "PayByCLCU",
+                   "PayByCLCU", loadbalancer_instance_charge_type="PayByCLCU")
     assert [c["action"] for c in calls] == [
         "ModifyLoadBalancerInstanceChargeType"], calls
     assert calls[0]["params"]["InstanceChargeType"] == "PayByCLCU"
     assert "LoadBalancerSpec" not in calls[0]["params"]
 
     # back to PayBySpec: the annotated spec rides on the same call
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_instance_charge_type="PayBySpec",
-             loadbalancer_spec="slb.s2.small")
-    wait_for(lambda: the_lb(sim)["InstanceChargeType"] == "PayBySpec", 60,
-             what="PayBySpec")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: the_lb(sim)["InstanceChargeType"] == "PayBySpec",
+                   "PayBySpec", loadbalancer_instance_charge_type="PayBySpec",
+                   loadbalancer_spec="slb.s2.small")
     assert [c["action"] for c in calls] == [
         "ModifyLoadBalancerInstanceChargeType"], calls
     assert calls[0]["params"]["LoadBalancerSpec"] == "slb.s2.small"
     assert the_lb(sim)["LoadBalancerSpec"] == "slb.s2.small"
 
     # same type, another spec: only the spec call
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_spec="slb.s3.small")
-    wait_for(lambda: the_lb(sim)["LoadBalancerSpec"] == "slb.s3.small", 60,
-             what="spec s3")
-    wait_settled(sim)
+    change(cluster, sim, name,
+           lambda: the_lb(sim)["LoadBalancerSpec"] == "slb.s3.small",
+           "spec s3", loadbalancer_spec="slb.s3.small")
     assert actions(sim) == ["ModifyLoadBalancerInstanceSpec"]
 
 
 def test_internet_charge_type_and_bandwidth_in_place(cluster, sim, world,
                                                      slb):
-    three_nodes(world, uniq("bw"))
-    pub, priv = uniq("bwpub"), uniq("bwpriv")
-    world.svc(svc_body(pub, annotations={
-        PFX + "loadbalancer-charge-type": "paybytraffic"}))
-    world.svc(svc_body(priv, annotations={
-        PFX + "loadbalancer-address-type": "intranet",
-        PFX + "loadbalancer-charge-type": "paybytraffic"}))
-    slb()
-    wait_for(lambda: ingress_ip(cluster, pub) and ingress_ip(cluster, priv),
-             60, what="ingress IPs")
-    wait_settled(sim)
+    traffic = {PFX + "loadbalancer-charge-type": "paybytraffic"}
+    pub, priv = start_pub_priv(cluster, sim, world, slb, "bw", traffic,
+                               traffic)
     assert lb_by(sim, AddressType="internet")["InternetChargeType"] == \
         "paybytraffic"
 
     # bandwidth alone is not applied while billed by traffic
-    sim.client.clear_calls()
-    annotate(cluster, pub, loadbalancer_bandwidth="10",
-             loadbalancer_name="bw-renamed")
-    wait_for(lambda: lb_by(sim, AddressType="internet")[
-        "LoadBalancerName"] == "bw-renamed", 60, what="renamed")
-    wait_settled(sim)
+    change(cluster, sim, pub,
+           lambda: lb_by(sim, AddressType="internet")[
+               "LoadBalancerName"] == "bw-renamed", "renamed",
+           loadbalancer_bandwidth="10", loadbalancer_name="bw-renamed")
     assert actions(sim) == ["SetLoadBalancerName"]
 
-    sim.client.clear_calls()
-    annotate(cluster, pub, loadbalancer_charge_type="paybybandwidth")
-    wait_for(lambda: lb_by(sim, AddressType="internet")[
-        "InternetChargeType"] == "paybybandwidth", 60,
-        what="paybybandwidth")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, pub,
+                   lambda: lb_by(sim, AddressType="internet")[
+                       "InternetChargeType"] == "paybybandwidth",
+                   "paybybandwidth",
+                   loadbalancer_charge_type="paybybandwidth")
     assert [c["action"] for c in calls] == [
         "ModifyLoadBalancerInternetSpec"], calls
     assert calls[0]["params"]["InternetChargeType"] == "paybybandwidth"
@@ -521,35 +436,28 @@ def test_internet_charge_type_and_bandwidth_in_place(cluster, sim, world,
     assert lb_by(sim, AddressType="internet")["Bandwidth"] == 10
 
     # under paybybandwidth a bandwidth change is one call
-    sim.client.clear_calls()
-    annotate(cluster, pub, loadbalancer_bandwidth="20")
-    wait_for(lambda: lb_by(sim, AddressType="internet")["Bandwidth"] == 20,
-             60, what="bandwidth 20")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, pub,
+                   lambda: lb_by(sim, AddressType="internet")[
+                       "Bandwidth"] == 20, "bandwidth 20",
+                   loadbalancer_bandwidth="20")
     assert [c["action"] for c in calls] == [
         "ModifyLoadBalancerInternetSpec"], calls
     assert calls[0]["params"]["Bandwidth"] == "20"
 
     # an intranet CLB is never re-billed (the rest of its sync runs)
-    sim.client.clear_calls()
-    annotate(cluster, priv, loadbalancer_charge_type="paybybandwidth",
-             loadbalancer_name="priv-renamed")
-    wait_for(lambda: lb_by(sim, AddressType="intranet")[
-        "LoadBalancerName"] == "priv-renamed", 60, what="renamed")
-    wait_settled(sim)
+    change(cluster, sim, priv,
+           lambda: lb_by(sim, AddressType="intranet")[
+               "LoadBalancerName"] == "priv-renamed", "renamed",
+           loadbalancer_charge_type="paybybandwidth",
+           loadbalancer_name="priv-renamed")
     assert actions(sim) == ["SetLoadBalancerName"]
     assert lb_by(sim, AddressType="intranet")["InternetChargeType"] == \
         "paybytraffic"
 
 
 def test_additional_tags_in_place(cluster, sim, world, slb):
-    three_nodes(world, uniq("tag"))
-    name = uniq("tag")
-    world.svc(svc_body(name, annotations={
-        PFX + "loadbalancer-additional-resource-tags": "team=a,env=dev"}))
-    slb()
-    wait_for(lambda: ingress_ip(cluster, name), 60, what="ingress IP")
+    name, _ = start_lb(cluster, world, slb, "tag", annotations={
+        PFX + "loadbalancer-additional-resource-tags": "team=a,env=dev"})
     wait_settled(sim)
     lb = the_lb(sim)
     tags = tags_of(lb)
@@ -561,12 +469,9 @@ def test_additional_tags_in_place(cluster, sim, world, slb):
                       key="console", value="x")
 
     # team re-valued, env dropped (we set it), console kept (we did not)
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_additional_resource_tags="team=b")
-    wait_for(lambda: "env" not in tags_of(the_lb(sim)), 60,
-             what="env untagged")
-    wait_settled(sim)
-    calls = mutating(sim)
+    calls = change(cluster, sim, name,
+                   lambda: "env" not in tags_of(the_lb(sim)), "env untagged",
+                   loadbalancer_additional_resource_tags="team=b")
     assert [c["action"] for c in calls] == ["AddTags", "RemoveTags"], calls
     assert '"team"' in calls[0]["params"]["Tags"] and \
         '"b"' in calls[0]["params"]["Tags"]
@@ -576,31 +481,16 @@ def test_additional_tags_in_place(cluster, sim, world, slb):
     assert tags == dict(owner, team="b", console="x"), tags
 
     # annotation removed: no tag changes (Go CCM), the rest still syncs
-    sim.client.clear_calls()
-    annotate(cluster, name, loadbalancer_additional_resource_tags=None,
-             loadbalancer_name="tag-renamed")
-    wait_for(lambda: the_lb(sim)["LoadBalancerName"] == "tag-renamed", 60,
-             what="renamed")
-    wait_settled(sim)
+    change(cluster, sim, name,
+           lambda: the_lb(sim)["LoadBalancerName"] == "tag-renamed",
+           "renamed", loadbalancer_additional_resource_tags=None,
+           loadbalancer_name="tag-renamed")
     assert actions(sim) == ["SetLoadBalancerName"]
     assert tags_of(the_lb(sim)) == dict(owner, team="b", console="x")
 
 
-def immutable_warning(cluster, name, key):
-    return [e for e in events(cluster, "SyncLoadBalancerFailed", name)
-            if PFX + key in e["message"]]
-
-
 def test_immutable_keys_warn_and_are_not_applied(cluster, sim, world, slb):
-    three_nodes(world, uniq("imm"))
-    pub, priv = uniq("immpub"), uniq("immpriv")
-    world.svc(svc_body(pub))
-    world.svc(svc_body(priv, annotations={
-        PFX + "loadbalancer-address-type": "intranet"}))
-    slb()
-    wait_for(lambda: ingress_ip(cluster, pub) and ingress_ip(cluster, priv),
-             60, what="ingress IPs")
-    wait_settled(sim)
+    pub, priv = start_pub_priv(cluster, sim, world, slb, "imm")
     before = {lb["LoadBalancerId"]: lb
               for lb in sim.state()["load_balancers"]}
     lb = lb_by(sim, AddressType="internet")
@@ -617,11 +507,9 @@ def test_immutable_keys_warn_and_are_not_applied(cluster, sim, world, slb):
              loadbalancer_ip="47.9.9.9",
              loadbalancer_address_type="intranet",
              loadbalancer_name="imm-renamed")
-    wait_for(lambda: immutable_warning(cluster, pub,
-                                       "loadbalancer-master-zoneid"),
-             60, what="immutable Warning")
+    ev = sync_warning(cluster, pub, PFX + "loadbalancer-master-zoneid",
+                      what="immutable Warning")
     wait_settled(sim)
-    ev = immutable_warning(cluster, pub, "loadbalancer-master-zoneid")[0]
     assert ev["type"] == "Warning"
     msg = ev["message"]
     assert lb["LoadBalancerId"] in msg
@@ -648,12 +536,9 @@ def test_immutable_keys_warn_and_are_not_applied(cluster, sim, world, slb):
            if v["id"] != plb["VSwitchId"]][0]
     sim.client.clear_calls()
     annotate(cluster, priv, loadbalancer_vswitch_id=vsw)
-    wait_for(lambda: immutable_warning(cluster, priv,
-                                       "loadbalancer-vswitch-id"),
-             60, what="immutable vSwitch Warning")
+    msg = sync_warning(cluster, priv, PFX + "loadbalancer-vswitch-id",
+                       what="immutable vSwitch Warning")["message"]
     wait_settled(sim)
-    msg = immutable_warning(cluster, priv,
-                            "loadbalancer-vswitch-id")[0]["message"]
     assert f'is "{plb["VSwitchId"]}", the annotation asks for "{vsw}"' \
         in msg, msg
     assert mutating(sim) == []
@@ -721,9 +606,7 @@ def test_backend_ip_version_ipv6_needs_ipv6_clb(cluster, sim, world, slb):
     write_endpoints(cluster, name, [(POD6_A, names[0])], port_name="p80")
     slb()
     # the Warning is the proof the sync ran; nothing was changed before it
-    wait_for(lambda: events(cluster, "SyncLoadBalancerFailed", name), 60,
-             what="Warning for backend-ip-version")
-    ev = events(cluster, "SyncLoadBalancerFailed", name)[0]
+    ev = sync_warning(cluster, name, what="Warning for backend-ip-version")
     assert ev["type"] == "Warning"
     assert PFX + "loadbalancer-backend-ip-version" in ev["message"]
     assert '"ipv6"' in ev["message"]

@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 
 from harness import free_port, wait_for
+from slb_helpers import listener_of
 # fixtures (world, token, slb) and helpers shared with test_service.py
 from test_service import (CLUSTER_ID, FINALIZER, NS, PFX, events, get_svc,
                           group, ingress_ip, listeners, members, mutating,
@@ -21,12 +22,6 @@ from test_service import slb, token, world  # noqa: F401 - fixtures
 
 
 # ---------------------------------------------------------------- helpers
-
-def listener_of(lb, port):
-    ls = [x for x in lb["Listeners"] if x["ListenerPort"] == port]
-    assert len(ls) == 1, lb["Listeners"]
-    return ls[0]
-
 
 def tag_keys(lb):
     return {t["TagKey"] for t in lb.get("Tags", [])}

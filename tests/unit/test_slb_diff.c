@@ -9,84 +9,16 @@
 
 #include <cmocka.h>
 
-#include "workers/service_lb/slb_note.h"
-#include "workers/service_lb/slb_svc.h"
+#include "tests/unit/slb_fixture.h"
 
-#define PFX "service.beta.kubernetes.io/alibaba-cloud-"
-#define CID "c1"
-
-struct world {
-	struct slb_svc *svc;
-	struct slb_annot annot;
-	struct wk_node *nodes[64];
-	size_t n_nodes;
-	struct slb_eps eps;
-	struct slb_cloud cloud;
-	int next_id;
-};
-
-static struct json *pj(const char *t)
+/* Two ports (a: 80, b: 443); policy is externalTrafficPolicy. */
+static void set_svc(struct slbf_world *w, const char *annots,
+		    const char *policy)
 {
-	struct json *j = NULL;
-	char err[128];
-
-	assert_int_equal(json_parse(t, strlen(t), &json_default_limits, &j, err,
-				    sizeof(err)),
-			 0);
-	return j;
+	slbf_set_svc(w, annots, 2, "\"externalTrafficPolicy\":\"%s\"", policy);
 }
 
-static void set_svc(struct world *w, const char *annots, const char *policy)
-{
-	char t[4096];
-	struct json *j;
-	char err[256];
-
-	snprintf(t, sizeof(t),
-		 "{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
-		 "\"uid\":\"u-1\",\"annotations\":{%s}},\"spec\":{\"type\":"
-		 "\"LoadBalancer\",\"externalTrafficPolicy\":\"%s\","
-		 "\"ports\":[{\"name\":\"a\",\"protocol\":\"TCP\",\"port\":80,"
-		 "\"targetPort\":8080,\"nodePort\":30080},{\"name\":\"b\","
-		 "\"protocol\":\"TCP\",\"port\":443,\"targetPort\":8443,"
-		 "\"nodePort\":30443}]}}",
-		 annots, policy);
-	j = pj(t);
-	slb_svc_free(w->svc);
-	w->svc = NULL;
-	assert_int_equal(slb_svc_from_json(j, &w->svc), 0);
-	json_free(j);
-	assert_int_equal(
-		slb_annot_parse(w->svc, NULL, &w->annot, err, sizeof(err)), 0);
-}
-
-/* ready: "True", "False", "Unknown"; extra: more label JSON. */
-static struct wk_node *mk_node(const char *name, const char *ready,
-			       const char *labels, int unsched)
-{
-	char t[2048];
-	struct wk_node *n = NULL;
-	struct json *j;
-
-	snprintf(t, sizeof(t),
-		 "{\"metadata\":{\"name\":\"%s\",\"labels\":{%s}},\"spec\":{"
-		 "\"providerID\":\"cn-hangzhou.i-%s\",\"unschedulable\":%s},"
-		 "\"status\":{\"conditions\":[{\"type\":\"Ready\","
-		 "\"status\":\"%s\"}]}}",
-		 name, labels, name, unsched ? "true" : "false", ready);
-	j = pj(t);
-	assert_int_equal(wk_node_from_json(j, &n), 0);
-	json_free(j);
-	return n;
-}
-
-static void add_node(struct world *w, const char *name, const char *ready,
-		     const char *labels, int unsched)
-{
-	w->nodes[w->n_nodes++] = mk_node(name, ready, labels, unsched);
-}
-
-static struct wk_node *node_named(struct world *w, const char *name)
+static struct wk_node *node_named(struct slbf_world *w, const char *name)
 {
 	size_t i;
 
@@ -96,8 +28,8 @@ static struct wk_node *node_named(struct world *w, const char *name)
 	return NULL;
 }
 
-static void replace_node(struct world *w, const char *name, const char *ready,
-			 const char *labels, int unsched)
+static void replace_node(struct slbf_world *w, const char *name,
+			 const char *ready, const char *labels, int unsched)
 {
 	size_t i;
 
@@ -107,11 +39,12 @@ static void replace_node(struct world *w, const char *name, const char *ready,
 	for (i = 0; i < w->n_nodes; i++)
 		if (strcmp(w->nodes[i]->name, copy) == 0) {
 			wk_node_free(w->nodes[i]);
-			w->nodes[i] = mk_node(copy, ready, labels, unsched);
+			w->nodes[i] = slbf_node(copy, ready, labels, unsched);
 		}
 }
 
-static void add_ep(struct world *w, const char *ip, const char *node, int ready)
+static void add_ep(struct slbf_world *w, const char *ip, const char *node,
+		   int ready)
 {
 	struct slb_ep e;
 
@@ -127,38 +60,6 @@ static void add_ep(struct world *w, const char *ip, const char *node, int ready)
 	slb_eps_push(&w->eps, &e);
 }
 
-static void world_done(struct world *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->n_nodes; i++)
-		wk_node_free(w->nodes[i]);
-	slb_svc_free(w->svc);
-	slb_eps_done(&w->eps);
-	slb_cloud_clear(&w->cloud);
-}
-
-static int eni_lookup(void *ctx, const char *ip, char *id, size_t n)
-{
-	(void)ctx;
-	if (strcmp(ip, "10.9.9.9") == 0)
-		return -ENOENT;
-	snprintf(id, n, "eni-%s", ip);
-	return 0;
-}
-
-static struct slb_want *build(struct world *w)
-{
-	struct slb_be_in in = {w->svc,	   &w->annot, CID, w->nodes,
-			       w->n_nodes, &w->eps,   NULL};
-	struct slb_want *want = NULL;
-	char err[256], skipped[256];
-
-	assert_int_equal(slb_model_build(&in, &want, err, sizeof(err)), 0);
-	slb_model_resolve_eni(want, eni_lookup, NULL, skipped, sizeof(skipped));
-	return want;
-}
-
 static size_t count(const struct slb_plan *p, enum slb_op op)
 {
 	size_t i, n = 0;
@@ -168,58 +69,56 @@ static size_t count(const struct slb_plan *p, enum slb_op op)
 	return n;
 }
 
-/* Plans, applies every call to the cache as the cloud would, and returns
- * the plan (caller frees) for assertions. */
-static void sync_world(struct world *w, int batch, struct slb_plan *p)
+/* The first call of op for port (ANY_PORT: any), -1 if none. */
+#define ANY_PORT (-1)
+static int op_index(const struct slb_plan *p, enum slb_op op, int port)
 {
-	struct slb_want *want = build(w);
-	char err[256], id[64];
 	size_t i;
 
-	assert_int_equal(slb_diff(want, &w->cloud, batch, p, err, sizeof(err)),
-			 0);
-	for (i = 0; i < p->n; i++) {
-		snprintf(id, sizeof(id), "rsp-%d", ++w->next_id);
-		if (p->v[i].op == SLB_OP_CREATE_LB) {
-			strcpy(w->cloud.lb_id, "lb-1");
-			w->cloud.delete_protection = 1;
-		}
-		assert_int_equal(slb_note(&w->cloud, want, p, &p->v[i], id), 0);
-	}
-	slb_model_free(want);
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].op == op &&
+		    (port == ANY_PORT || p->v[i].port == port))
+			return (int)i;
+	return -1;
 }
 
-static size_t sync_count(struct world *w, int batch)
-{
-	struct slb_plan p;
-	size_t n;
-
-	sync_world(w, batch, &p);
-	n = p.n;
-	slb_plan_done(&p);
-	return n;
-}
-
-static void ten_nodes(struct world *w)
+static void ten_nodes(struct slbf_world *w)
 {
 	char name[16];
 	int i;
 
 	for (i = 0; i < 10; i++) {
 		snprintf(name, sizeof(name), "n%02d", i);
-		add_node(w, name, "True", "", 0);
+		slbf_add_node(w, name, "True", "", 0);
 	}
+}
+
+/* The deletion plan for the world's Service as it stands. */
+static void plan_cleanup(struct slbf_world *w, struct slb_plan *p)
+{
+	struct slb_want *want = slbf_build(w);
+
+	assert_int_equal(slb_diff_cleanup(want, &w->cloud, 20, p), 0);
+	slb_model_free(want);
+}
+
+/* The two-port Service on ten nodes, its CLB created and in sync. */
+static void created(struct slbf_world *w)
+{
+	set_svc(w, "", "Cluster");
+	ten_nodes(w);
+	slbf_sync_count(w, 20);
 }
 
 static void test_create_counts(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
 	set_svc(&w, "", "Cluster");
 	ten_nodes(&w);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	/* 1 LB + 2 groups (backends ride along) + 2 listeners + 2 starts */
 	assert_int_equal(p.n, 7);
 	assert_int_equal(count(&p, SLB_OP_CREATE_LB), 1);
@@ -231,92 +130,88 @@ static void test_create_counts(void **st)
 	assert_int_equal(count(&p, SLB_OP_START_LISTENER), 2);
 	slb_plan_done(&p);
 	/* steady: nothing */
-	assert_int_equal(sync_count(&w, 20), 0);
-	world_done(&w);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
+	slbf_done(&w);
 }
 
 static void test_node_added(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
-	set_svc(&w, "", "Cluster");
-	ten_nodes(&w);
-	sync_count(&w, 20);
-	add_node(&w, "n99", "True", "", 0);
-	sync_world(&w, 20, &p);
+	created(&w);
+	slbf_add_node(&w, "n99", "True", "", 0);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(count(&p, SLB_OP_ADD_BE), 2);
 	assert_int_equal(p.v[0].be.n, 1);
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_ready_states(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 	size_t i;
 
 	(void)st;
-	set_svc(&w, "", "Cluster");
-	ten_nodes(&w);
-	sync_count(&w, 20);
+	created(&w);
 	/* an API-server partition: every node Unknown, nothing changes */
 	for (i = 0; i < w.n_nodes; i++)
 		replace_node(&w, w.nodes[i]->name, "Unknown", "", 0);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	replace_node(&w, "n03", "False", "", 0);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(count(&p, SLB_OP_REMOVE_BE), 2);
 	assert_int_equal(p.n, 2);
 	slb_plan_done(&p);
 	/* all False: would empty the groups, so they are kept */
 	for (i = 0; i < w.n_nodes; i++)
 		replace_node(&w, w.nodes[i]->name, "False", "", 0);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.n, 0);
 	assert_true(p.keep_empty[0] && p.keep_empty[1]);
 	assert_true(p.no_backends[0]);
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_excluded_cordoned(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
 	set_svc(&w, "", "Cluster");
 	ten_nodes(&w);
-	add_node(&w, "m1", "True", "\"node-role.kubernetes.io/master\":\"\"",
-		 0);
-	sync_world(&w, 20, &p);
+	slbf_add_node(&w, "m1", "True",
+		      "\"node-role.kubernetes.io/master\":\"\"", 0);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.v[1].be.n, 10); /* master not a backend */
 	slb_plan_done(&p);
 	replace_node(&w, "n01", "True",
 		     "\"node.kubernetes.io/exclude-from-external-load-"
 		     "balancers\":\"true\"",
 		     0);
-	assert_int_equal(sync_count(&w, 20), 2);
+	assert_int_equal(slbf_sync_count(&w, 20), 2);
 	/* cordoned: kept by default */
 	replace_node(&w, "n02", "True", "", 1);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	set_svc(&w,
 		"\"" PFX "loadbalancer-remove-unscheduled-backend\":"
 		"\"on\"",
 		"Cluster");
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(count(&p, SLB_OP_REMOVE_BE), 2);
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_backend_label(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
@@ -324,16 +219,16 @@ static void test_backend_label(void **st)
 		"Cluster");
 	ten_nodes(&w);
 	replace_node(&w, "n04", "True", "\"pool\":\"web\"", 0);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.v[1].be.n, 1);
 	assert_string_equal(p.v[1].be.v[0].server_id, "i-n04");
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_local_weights(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
@@ -343,7 +238,7 @@ static void test_local_weights(void **st)
 	add_ep(&w, "10.0.0.2", "n01", 1);
 	add_ep(&w, "10.0.0.3", "n02", 1);
 	add_ep(&w, "10.0.0.4", "n03", 0); /* not ready */
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.v[1].be.n, 2);
 	assert_string_equal(p.v[1].be.v[0].server_id, "i-n01");
 	assert_int_equal(p.v[1].be.v[0].weight, 2);
@@ -354,19 +249,19 @@ static void test_local_weights(void **st)
 	add_ep(&w, "10.0.0.7", "n01", 1);
 	add_ep(&w, "10.0.0.8", "n01", 1);
 	add_ep(&w, "10.0.0.9", "n02", 1);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	/* one more pod on n02: one re-weight per port */
 	add_ep(&w, "10.0.0.10", "n02", 1);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(count(&p, SLB_OP_SET_BE), 2);
 	assert_int_equal(p.n, 2);
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_eni_backends(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
@@ -375,7 +270,7 @@ static void test_eni_backends(void **st)
 	ten_nodes(&w);
 	add_ep(&w, "10.0.0.1", "n01", 1);
 	add_ep(&w, "10.9.9.9", "n02", 1); /* no ENI: dropped */
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.v[1].be.n, 1);
 	assert_int_equal(p.v[1].be.v[0].type, SLB_BE_ENI);
 	assert_string_equal(p.v[1].be.v[0].server_id, "eni-10.0.0.1");
@@ -384,9 +279,9 @@ static void test_eni_backends(void **st)
 	assert_string_equal(p.v[1].be.v[0].desc, "k8s/8080/web/shop/" CID);
 	slb_plan_done(&p);
 	/* node changes do not touch ENI groups */
-	add_node(&w, "n77", "True", "", 0);
-	assert_int_equal(sync_count(&w, 20), 0);
-	world_done(&w);
+	slbf_add_node(&w, "n77", "True", "", 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
+	slbf_done(&w);
 }
 
 /* backend-ip-version ipv6: a dual-stack Service's IPv6 pod addresses
@@ -394,7 +289,7 @@ static void test_eni_backends(void **st)
  * ones do not, and an ipv4 ENI Service takes only the IPv4 ones. */
 static void test_ipv6_eni_backends(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
@@ -407,7 +302,7 @@ static void test_ipv6_eni_backends(void **st)
 	add_ep(&w, "2408:4005::1", "n01", 1);
 	add_ep(&w, "2408:4005::2", "n07", 1);
 	add_ep(&w, "2408:4005::3", "n02", 0); /* not ready */
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.v[1].be.n, 2);
 	assert_int_equal(p.v[1].be.v[0].type, SLB_BE_ENI);
 	assert_string_equal(p.v[1].be.v[0].server_id, "eni-2408:4005::1");
@@ -417,33 +312,33 @@ static void test_ipv6_eni_backends(void **st)
 	assert_int_equal(p.v[1].be.v[1].weight, 100);
 	assert_string_equal(p.v[1].be.v[0].desc, "k8s/8080/web/shop/" CID);
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 
 	memset(&w, 0, sizeof(w));
 	set_svc(&w, "\"service.beta.kubernetes.io/backend-type\":\"eni\"",
 		"Cluster");
 	add_ep(&w, "10.0.0.1", "n01", 1);
 	add_ep(&w, "2408:4005::1", "n01", 1);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.v[1].be.n, 1);
 	assert_string_equal(p.v[1].be.v[0].server_ip, "10.0.0.1");
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_vnode_mixed(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 	size_t i, eni = 0;
 
 	(void)st;
 	set_svc(&w, "", "Cluster");
 	ten_nodes(&w);
-	add_node(&w, "vk", "True", "\"type\":\"virtual-kubelet\"", 0);
+	slbf_add_node(&w, "vk", "True", "\"type\":\"virtual-kubelet\"", 0);
 	add_ep(&w, "10.1.0.1", "vk", 1);
 	add_ep(&w, "10.0.0.5", "n05", 1);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.v[1].be.n, 11);
 	for (i = 0; i < p.v[1].be.n; i++)
 		if (p.v[1].be.v[i].type == SLB_BE_ENI) {
@@ -454,12 +349,12 @@ static void test_vnode_mixed(void **st)
 		}
 	assert_int_equal(eni, 1);
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_batching(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 	char name[16];
 	int i;
@@ -468,19 +363,19 @@ static void test_batching(void **st)
 	set_svc(&w, "", "Cluster");
 	for (i = 0; i < 45; i++) {
 		snprintf(name, sizeof(name), "n%02d", i);
-		add_node(&w, name, "True", "", 0);
+		slbf_add_node(&w, name, "True", "", 0);
 	}
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(count(&p, SLB_OP_CREATE_VG), 2);
 	assert_int_equal(count(&p, SLB_OP_ADD_BE), 4);
 	for (i = 0; i < (int)p.n; i++)
 		assert_true(p.v[i].be.n <= 20);
 	slb_plan_done(&p);
-	assert_int_equal(sync_count(&w, 20), 0);
-	world_done(&w);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
+	slbf_done(&w);
 }
 
-static void reused_cloud(struct world *w, const char *extra_desc)
+static void reused_cloud(struct slbf_world *w, const char *extra_desc)
 {
 	struct slb_bes be = {0};
 	struct slb_backend b;
@@ -499,7 +394,7 @@ static void reused_cloud(struct world *w, const char *extra_desc)
 
 static void test_reused_foreign_survives(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_want *want;
 	struct slb_plan p;
 	size_t i;
@@ -512,7 +407,7 @@ static void test_reused_foreign_survives(void **st)
 		"Cluster");
 	ten_nodes(&w);
 	reused_cloud(&w, "manual");
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	/* reused without force-override: no listener calls, no CLB create */
 	assert_int_equal(count(&p, SLB_OP_CREATE_LB), 0);
 	assert_int_equal(count(&p, SLB_OP_CREATE_LISTENER), 0);
@@ -523,9 +418,9 @@ static void test_reused_foreign_survives(void **st)
 			assert_int_equal(p.v[i].be.v[0].weight, 5);
 	slb_plan_done(&p);
 	assert_int_equal(slb_cloud_group(&w.cloud, "rsp-user")->be.n, 11);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	/* deletion: only our backends leave; CLB and group stay */
-	want = build(&w);
+	want = slbf_build(&w);
 	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
 	assert_int_equal(count(&p, SLB_OP_DELETE_LB), 0);
 	/* port 443 had no vgroup-port: our own group there goes */
@@ -544,12 +439,12 @@ static void test_reused_foreign_survives(void **st)
 	assert_int_equal(slb_cloud_group(&w.cloud, "rsp-user")->be.n, 1);
 	slb_plan_done(&p);
 	slb_model_free(want);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_other_cluster_untouched(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
@@ -564,19 +459,19 @@ static void test_other_cluster_untouched(void **st)
 	strcpy(slb_cloud_group(&w.cloud, "rsp-user")->be.v[0].server_id,
 	       "i-n00");
 	slb_cloud_group(&w.cloud, "rsp-user")->be.v[0].weight = 7;
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(count(&p, SLB_OP_SET_BE), 0);
 	assert_int_equal(count(&p, SLB_OP_REMOVE_BE), 0);
 	assert_int_equal(p.v[0].be.n, 9); /* i-n00 already present */
 	slb_plan_done(&p);
 	assert_int_equal(slb_cloud_group(&w.cloud, "rsp-user")->be.v[0].weight,
 			 7);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_reuse_refused(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_want *want;
 	struct slb_plan p;
 	char err[256];
@@ -586,7 +481,7 @@ static void test_reuse_refused(void **st)
 	ten_nodes(&w);
 	reused_cloud(&w, "manual");
 	w.cloud.ccm_tagged = 1;
-	want = build(&w);
+	want = slbf_build(&w);
 	assert_int_equal(slb_diff(want, &w.cloud, 20, &p, err, sizeof(err)),
 			 -EPERM);
 	assert_non_null(strstr(err, "lb-user"));
@@ -594,32 +489,26 @@ static void test_reuse_refused(void **st)
 	assert_int_equal(slb_diff(want, &w.cloud, 20, &p, err, sizeof(err)),
 			 -EINVAL);
 	slb_model_free(want);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_cleanup_own(void **st)
 {
-	struct world w = {0};
-	struct slb_want *want;
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
-	set_svc(&w, "", "Cluster");
-	ten_nodes(&w);
-	sync_count(&w, 20);
-	want = build(&w);
-	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	created(&w);
+	plan_cleanup(&w, &p);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(p.v[0].op, SLB_OP_SET_DELETE_PROTECTION);
 	assert_int_equal(p.v[0].flag, 0);
 	assert_int_equal(p.v[1].op, SLB_OP_DELETE_LB);
 	slb_plan_done(&p);
-	slb_model_free(want);
 	/* preserve-lb-on-delete: CLB kept, our listeners and groups go */
 	set_svc(&w, "\"" PFX "loadbalancer-preserve-lb-on-delete\":\"on\"",
 		"Cluster");
-	want = build(&w);
-	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	plan_cleanup(&w, &p);
 	assert_int_equal(count(&p, SLB_OP_DELETE_LB), 0);
 	assert_int_equal(count(&p, SLB_OP_DELETE_LISTENER), 2);
 	assert_int_equal(count(&p, SLB_OP_DELETE_VG), 2);
@@ -628,22 +517,19 @@ static void test_cleanup_own(void **st)
 	assert_int_equal(count(&p, SLB_OP_UNTAG), 1);
 	assert_int_equal(p.v[p.n - 1].op, SLB_OP_UNTAG);
 	slb_plan_done(&p);
-	slb_model_free(want);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 /* Ownership is the tag values, not the name nor a tag's presence. */
 static void test_cleanup_not_owned(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_want *want;
 	struct slb_plan p;
 
 	(void)st;
-	set_svc(&w, "", "Cluster");
-	ten_nodes(&w);
-	sync_count(&w, 20);
-	want = build(&w);
+	created(&w);
+	want = slbf_build(&w);
 	/* found by its default name: no tags at all */
 	w.cloud.ccm_tagged = 0;
 	w.cloud.tag_owner[0] = w.cloud.tag_cluster[0] = '\0';
@@ -667,120 +553,103 @@ static void test_cleanup_not_owned(void **st)
 	assert_string_equal(p.warn, "");
 	slb_plan_done(&p);
 	slb_model_free(want);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 /* At the backend quota, leavers go before newcomers (the cloud would
  * refuse the add); below it, newcomers first. */
 static void test_full_group_removes_first(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_want *want;
 	struct slb_plan p;
 	char err[256];
-	size_t i, first_rm = 0, first_add = 0;
 
 	(void)st;
-	set_svc(&w, "", "Cluster");
-	ten_nodes(&w);
-	sync_count(&w, 20);
+	created(&w);
 	replace_node(&w, "n01", "False", "", 0);
-	add_node(&w, "n11", "True", "", 0);
-	want = build(&w);
+	slbf_add_node(&w, "n11", "True", "", 0);
+	want = slbf_build(&w);
 	want->max_backends = 10;
 	assert_int_equal(slb_diff(want, &w.cloud, 20, &p, err, sizeof(err)), 0);
-	for (i = p.n; i-- > 0;) {
-		if (p.v[i].op == SLB_OP_REMOVE_BE)
-			first_rm = i;
-		if (p.v[i].op == SLB_OP_ADD_BE)
-			first_add = i;
-	}
 	assert_int_equal(count(&p, SLB_OP_ADD_BE), 2);
-	assert_true(first_rm < first_add);
+	assert_true(op_index(&p, SLB_OP_REMOVE_BE, ANY_PORT) <
+		    op_index(&p, SLB_OP_ADD_BE, ANY_PORT));
 	slb_plan_done(&p);
 	want->max_backends = 11;
 	assert_int_equal(slb_diff(want, &w.cloud, 20, &p, err, sizeof(err)), 0);
-	for (i = p.n; i-- > 0;) {
-		if (p.v[i].op == SLB_OP_REMOVE_BE)
-			first_rm = i;
-		if (p.v[i].op == SLB_OP_ADD_BE)
-			first_add = i;
-	}
-	assert_true(first_add < first_rm);
+	assert_true(op_index(&p, SLB_OP_ADD_BE, ANY_PORT) <
+		    op_index(&p, SLB_OP_REMOVE_BE, ANY_PORT));
 	slb_plan_done(&p);
 	slb_model_free(want);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_duplicate_group(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 	struct slb_cl_group *g;
 	struct slb_bes be = {0};
 
 	(void)st;
-	set_svc(&w, "", "Cluster");
-	ten_nodes(&w);
-	sync_count(&w, 20);
+	created(&w);
 	/* an ambiguous create left a twin of port 80's group */
 	g = slb_cloud_group(&w.cloud, "rsp-2");
 	assert_non_null(g);
 	slb_bes_copy(&be, &g->be);
 	slb_cloud_add_group(&w.cloud, "rsp-twin", g->name, &be);
 	slb_bes_done(&be);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.v[0].op, SLB_OP_DELETE_VG);
 	assert_string_equal(p.v[0].vg_id, "rsp-twin");
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_port_changes(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
-	set_svc(&w, "", "Cluster");
-	ten_nodes(&w);
-	sync_count(&w, 20);
+	created(&w);
 	/* port 443 -> https via annotation: delete + create + start */
 	set_svc(&w,
 		"\"" PFX "loadbalancer-protocol-port\":\"https:443\",\"" PFX
 		"loadbalancer-cert-id\":\"cert-1\"",
 		"Cluster");
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(count(&p, SLB_OP_DELETE_LISTENER), 1);
 	assert_int_equal(count(&p, SLB_OP_CREATE_LISTENER), 1);
 	assert_int_equal(count(&p, SLB_OP_START_LISTENER), 1);
 	assert_int_equal(p.n, 3);
 	slb_plan_done(&p);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	/* a listener parameter changes: one set call */
 	set_svc(&w,
 		"\"" PFX "loadbalancer-protocol-port\":\"https:443\",\"" PFX
 		"loadbalancer-cert-id\":\"cert-2\"",
 		"Cluster");
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.v[0].op, SLB_OP_SET_LISTENER);
 	slb_plan_done(&p);
 	/* drift: a listener stopped and a backend removed out of band */
 	slb_cloud_listener(&w.cloud, 80)->running = 0;
 	slb_cloud_group(&w.cloud, "rsp-2")->be.n--;
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(count(&p, SLB_OP_START_LISTENER), 1);
 	assert_int_equal(count(&p, SLB_OP_ADD_BE), 1);
 	assert_int_equal(p.n, 2);
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_node_port_zero(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_be_in in;
 	struct slb_want *want = NULL;
 	char err[256];
@@ -795,12 +664,12 @@ static void test_node_port_zero(void **st)
 			 -EINVAL);
 	assert_non_null(strstr(err, "nodePort"));
 	assert_null(node_named(&w, "zz"));
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_desc_ownership(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 
 	(void)st;
 	set_svc(&w, "", "Cluster");
@@ -809,17 +678,7 @@ static void test_desc_ownership(void **st)
 	assert_false(slb_desc_is_ours("k8s/1/web/shop", w.svc, "c1"));
 	assert_false(slb_desc_is_ours("k8s/1/web/shop/c1/x", w.svc, "c1"));
 	assert_false(slb_desc_is_ours("manual", w.svc, "c1"));
-	world_done(&w);
-}
-
-static int op_index(const struct slb_plan *p, enum slb_op op, int port)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (p->v[i].op == op && p->v[i].port == port)
-			return (int)i;
-	return -1;
+	slbf_done(&w);
 }
 
 #define FWD_TLS                                                                \
@@ -830,23 +689,22 @@ static int op_index(const struct slb_plan *p, enum slb_op op, int port)
  * on a change, and deleted before its target. */
 static void test_forward_port_plan(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
-	struct slb_want *want;
 
 	(void)st;
 	set_svc(&w, FWD_TLS ",\"" PFX "loadbalancer-forward-port\":\"80:443\"",
 		"Cluster");
 	ten_nodes(&w);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_true(op_index(&p, SLB_OP_START_LISTENER, 443) <
 		    op_index(&p, SLB_OP_CREATE_LISTENER, 80));
 	assert_int_equal(slb_cloud_listener(&w.cloud, 80)->fwd_port, 443);
 	slb_plan_done(&p);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 
 	set_svc(&w, FWD_TLS, "Cluster");
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.n, 3);
 	assert_int_equal(p.v[0].op, SLB_OP_DELETE_LISTENER);
 	assert_int_equal(p.v[1].op, SLB_OP_CREATE_LISTENER);
@@ -855,26 +713,24 @@ static void test_forward_port_plan(void **st)
 	assert_int_equal(p.v[1].port, 80);
 	assert_int_equal(slb_cloud_listener(&w.cloud, 80)->fwd_port, 0);
 	slb_plan_done(&p);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 
 	set_svc(&w,
 		FWD_TLS ",\"" PFX
 			"loadbalancer-forward-port\":\"80:443\",\"" PFX
 			"loadbalancer-preserve-lb-on-delete\":\"on\"",
 		"Cluster");
-	assert_int_equal(sync_count(&w, 20), 3);
-	want = build(&w);
-	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 3);
+	plan_cleanup(&w, &p);
 	assert_true(op_index(&p, SLB_OP_DELETE_LISTENER, 80) <
 		    op_index(&p, SLB_OP_DELETE_LISTENER, 443));
 	slb_plan_done(&p);
-	slb_model_free(want);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_domain_extensions_plan(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
 
 	(void)st;
@@ -883,19 +739,19 @@ static void test_domain_extensions_plan(void **st)
 			"\"a.x:c1,b.x:c2\"",
 		"Cluster");
 	ten_nodes(&w);
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(count(&p, SLB_OP_CREATE_DOMEXT), 2);
 	assert_true(op_index(&p, SLB_OP_START_LISTENER, 443) <
 		    op_index(&p, SLB_OP_CREATE_DOMEXT, 443));
 	assert_int_equal(w.cloud.n_dx, 2);
 	slb_plan_done(&p);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 
 	set_svc(&w,
 		FWD_TLS ",\"" PFX "loadbalancer-domain-extensions\":"
 			"\"A.x:c9,c.x:c3\"",
 		"Cluster");
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.n, 3);
 	assert_int_equal(p.v[0].op, SLB_OP_DELETE_DOMEXT);
 	assert_string_equal(p.v[0].str, "b.x");
@@ -907,54 +763,49 @@ static void test_domain_extensions_plan(void **st)
 	slb_plan_done(&p);
 	/* without the annotation they are not ours to manage */
 	set_svc(&w, FWD_TLS, "Cluster");
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	/* empty: none wanted */
 	set_svc(&w, FWD_TLS ",\"" PFX "loadbalancer-domain-extensions\":\"\"",
 		"Cluster");
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(count(&p, SLB_OP_DELETE_DOMEXT), 2);
 	assert_int_equal(w.cloud.n_dx, 0);
 	slb_plan_done(&p);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 static void test_modification_protection_plan(void **st)
 {
-	struct world w = {0};
+	struct slbf_world w = {0};
 	struct slb_plan p;
-	struct slb_want *want;
 
 	(void)st;
-	set_svc(&w, "", "Cluster");
-	ten_nodes(&w);
-	sync_count(&w, 20);
+	created(&w);
 	strcpy(w.cloud.mod_protection, "ConsoleProtection");
 	/* the default is for creates only */
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	set_svc(&w,
 		"\"" PFX "loadbalancer-modification-protection\":"
 		"\"NonProtection\"",
 		"Cluster");
-	sync_world(&w, 20, &p);
+	slbf_sync(&w, 20, &p);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.v[0].op, SLB_OP_SET_MOD_PROTECTION);
 	assert_string_equal(p.v[0].str, "NonProtection");
 	slb_plan_done(&p);
-	assert_int_equal(sync_count(&w, 20), 0);
+	assert_int_equal(slbf_sync_count(&w, 20), 0);
 	/* preserved: the lock comes off before the ownership tags */
 	strcpy(w.cloud.mod_protection, "ConsoleProtection");
 	set_svc(&w, "\"" PFX "loadbalancer-preserve-lb-on-delete\":\"on\"",
 		"Cluster");
-	want = build(&w);
-	assert_int_equal(slb_diff_cleanup(want, &w.cloud, 20, &p), 0);
+	plan_cleanup(&w, &p);
 	assert_true(op_index(&p, SLB_OP_SET_MOD_PROTECTION, 0) >= 0);
 	assert_true(op_index(&p, SLB_OP_SET_MOD_PROTECTION, 0) <
 		    op_index(&p, SLB_OP_UNTAG, 0));
 	assert_int_equal(count(&p, SLB_OP_DELETE_LB), 0);
 	slb_plan_done(&p);
-	slb_model_free(want);
-	world_done(&w);
+	slbf_done(&w);
 }
 
 int main(void)
