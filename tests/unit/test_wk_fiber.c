@@ -103,6 +103,23 @@ struct job {
 	int finished, done;
 };
 
+static size_t sink(char *p, size_t sz, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return sz * n;
+}
+
+static CURL *easy(const char *url)
+{
+	CURL *h = curl_easy_init();
+
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	return h;
+}
+
 static void job_run(void *arg)
 {
 	struct job *j = arg;
@@ -111,9 +128,7 @@ static void job_run(void *arg)
 	if (j->sleep_ms) {
 		j->slept = j->io.sleep(j->io.arg, j->sleep_ms);
 	} else {
-		h = curl_easy_init();
-		curl_easy_setopt(h, CURLOPT_URL, j->url);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+		h = easy(j->url);
 		j->cc = j->io.perform(j->io.arg, h);
 		curl_easy_cleanup(h);
 	}
@@ -182,7 +197,7 @@ static void test_sleeps_overlap_and_outside_blocks(void **st)
 	struct wk_fibers *f;
 	struct ali_client_io io;
 	struct job j[3];
-	CURL *h = curl_easy_init();
+	CURL *h;
 	char url[64];
 
 	(void)st;
@@ -202,7 +217,7 @@ static void test_sleeps_overlap_and_outside_blocks(void **st)
 	/* outside a fiber the same hooks block and still work */
 	io = wk_fibers_io(f);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/n/1", port);
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	h = easy(url);
 	assert_int_equal(io.perform(io.arg, h), CURLE_OK);
 	assert_int_equal(io.sleep(io.arg, 1), 0);
 	curl_easy_cleanup(h);
