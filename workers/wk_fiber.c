@@ -259,12 +259,17 @@ static CURLcode io_perform(void *arg, CURL *h)
 	if (!fb)
 		return curl_easy_perform(h);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, fb);
+	fb->wait = W_PERFORM;
 	if (curl_multi_add_handle(multi, h) != CURLM_OK) {
+		fb->wait = W_RUN;
 		curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);
 		return CURLE_FAILED_INIT;
 	}
-	fb->wait = W_PERFORM;
-	while (fb->wait == W_PERFORM)
+	/* The fence allowed this request for its timeout counted from now:
+	 * it starts here, not when the loop next gets to curl, which a
+	 * long piece of work on the loop could delay. */
+	kube_curlev_kick(f->mev);
+	while (fb->wait == W_PERFORM) /* resumes may be spurious */
 		coro_yield();
 	curl_multi_remove_handle(multi, h);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);

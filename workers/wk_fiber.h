@@ -9,6 +9,9 @@
  * outside a fiber (start-up, other workers) gets blocking behaviour from
  * the same hooks.
  *
+ * A transfer is started by curl as it is handed over, so its timeout (which
+ * the fence counted on when it allowed the request) runs from then.
+ *
  * wk_fibers_stop cancels every wait (calls end with -ECANCELED) and runs
  * each fiber to its end, so jobs unwind and free what they hold before
  * the controller frees its caches.

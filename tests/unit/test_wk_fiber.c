@@ -97,6 +97,7 @@ static int start_server(void **st)
 struct job {
 	struct ali_client_io io;
 	char url[64];
+	long timeout_ms;
 	int sleep_ms;
 	CURLcode cc;
 	int slept;
@@ -129,6 +130,8 @@ static void job_run(void *arg)
 		j->slept = j->io.sleep(j->io.arg, j->sleep_ms);
 	} else {
 		h = easy(j->url);
+		if (j->timeout_ms)
+			curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, j->timeout_ms);
 		j->cc = j->io.perform(j->io.arg, h);
 		curl_easy_cleanup(h);
 	}
@@ -225,6 +228,31 @@ static void test_sleeps_overlap_and_outside_blocks(void **st)
 	event_base_free(base);
 }
 
+/* The fence allows a request for its timeout from the moment it is handed
+ * over: a loop busy with other work right after must not move that start
+ * later (the answer here is immediate, so only a late start succeeds). */
+static void test_timeout_runs_from_hand_over(void **st)
+{
+	struct event_base *base = event_base_new();
+	struct wk_fibers *f;
+	struct job j;
+
+	(void)st;
+	reset_server();
+	assert_int_equal(wk_fibers_new(base, &f), 0);
+	memset(&j, 0, sizeof(j));
+	j.io = wk_fibers_io(f);
+	j.timeout_ms = 200;
+	snprintf(j.url, sizeof(j.url), "http://127.0.0.1:%d/n/1", port);
+	assert_int_equal(wk_fibers_spawn(f, job_run, job_done, &j), 0);
+	usleep(400 * 1000); /* the loop is held by something else */
+	run_until_done(base, &j, 1);
+	assert_true(j.done);
+	assert_int_equal(j.cc, CURLE_OPERATION_TIMEDOUT);
+	wk_fibers_free(f);
+	event_base_free(base);
+}
+
 static void test_stop_cancels_waits(void **st)
 {
 	struct event_base *base = event_base_new();
@@ -271,6 +299,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_transfers_overlap),
 		cmocka_unit_test(test_sleeps_overlap_and_outside_blocks),
+		cmocka_unit_test(test_timeout_runs_from_hand_over),
 		cmocka_unit_test(test_stop_cancels_waits),
 	};
 
