@@ -76,6 +76,10 @@ struct slb_entry {
 	int busy;	       /* a sync of it is running */
 	int dropped;	       /* dropped while busy: freed when it ends */
 	char lock[SLB_ID_LEN]; /* the existing CLB its running sync holds */
+	/* instances its running sync chose as subset members: counted as
+	 * attached by other syncs until it ends and its CLB shows them */
+	char **reserved;
+	size_t n_reserved;
 };
 
 /* An EndpointSlice as the informer keeps it. */
@@ -169,6 +173,9 @@ int slb_subset_nodes(struct slb_ctl *c, struct slb_entry *e,
  * of members, attachments may have been freed. */
 void slb_subset_after(struct slb_ctl *c, const struct slb_entry *self,
 		      int changed);
+/* The sync of e ended: its reservation goes (its CLB state now holds
+ * whatever it attached). */
+void slb_subset_release(struct slb_entry *e);
 
 /* slb_main.c */
 int slb_svc_is_eni(const struct slb_ctl *c, const struct slb_svc *s);

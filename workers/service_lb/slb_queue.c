@@ -57,6 +57,7 @@ struct slb_entry *slb_entry_get(struct slb_ctl *c, const char *ns,
 
 static void entry_free(struct slb_entry *e)
 {
+	slb_subset_release(e);
 	slb_cloud_clear(&e->cloud);
 	free(e->tag_keys);
 	free(e);
@@ -276,6 +277,7 @@ static void job_done(void *arg)
 	struct slb_ctl *c = j->c;
 
 	retire_leave(c->retire, j->ticket);
+	slb_subset_release(j->e);
 	if (c->stopping) {
 		/* the controller frees its entries next */
 		j->e->busy = 0;
