@@ -19,7 +19,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#define CORO_STACK_DEFAULT (256u * 1024u)
+#define CORO_STACK_DEFAULT ((size_t)256 * 1024)
 
 struct coro {
 	ucontext_t uc, caller;

@@ -44,7 +44,7 @@ static void test_interleaving(void **st)
 	(void)st;
 	trace[0] = '\0';
 	assert_int_equal(coro_new(job, na, 0, &a), 0);
-	assert_int_equal(coro_new(job, nb, 64 * 1024, &b), 0);
+	assert_int_equal(coro_new(job, nb, (size_t)64 * 1024, &b), 0);
 	assert_null(coro_self());
 	assert_int_equal(coro_resume(a), 0);
 	assert_int_equal(coro_resume(b), 0);

@@ -49,15 +49,15 @@ static int id_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Appends the distinct ECS instances of one CLB and of the entry's
- * reservation (e may be NULL); returns how many. */
-static int clb_instances(const struct slb_cloud *cl, const struct slb_entry *e,
-			 struct ids *out)
+/* Appends the distinct ECS instances of one CLB and of a reservation
+ * (res: n_res instance ids); returns how many. */
+static int clb_instances(const struct slb_cloud *cl, char *const *res,
+			 size_t n_res, struct ids *out)
 {
 	size_t start = out->n, i, j, k;
 
-	for (i = 0; e && i < e->n_reserved; i++)
-		if (ids_push(out, e->reserved[i]) < 0)
+	for (i = 0; i < n_res; i++)
+		if (ids_push(out, res[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; cl->exists && i < cl->n_gs; i++)
 		for (j = 0; j < cl->gs[i].be.n; j++) {
@@ -123,7 +123,7 @@ static int others(struct slb_ctl *c, const struct slb_entry *self,
 
 		if (e == self)
 			continue;
-		n = clb_instances(&e->cloud, e, out);
+		n = clb_instances(&e->cloud, e->reserved, e->n_reserved, out);
 		if (n < 0)
 			return n;
 		it = kube_informer_get(c->svcs, e->ns, e->name);
@@ -261,7 +261,8 @@ int slb_subset_nodes(struct slb_ctl *c, struct slb_entry *e,
 	if (r == 0)
 		r = others(c, e, &w.other, &in.fixed);
 	if (r == 0)
-		r = clb_instances(&e->cloud, NULL, &w.mine) < 0 ? -ENOMEM : 0;
+		r = clb_instances(&e->cloud, NULL, 0, &w.mine) < 0 ? -ENOMEM
+								   : 0;
 	if (r == 0)
 		r = describe_nodes(c, a, nodes, n, &w, &n_elig);
 	if (r < 0)
