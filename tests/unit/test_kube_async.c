@@ -1,10 +1,8 @@
 /* kube_async against a tiny local HTTP server (one thread per
  * connection): concurrent requests, per-request deadlines, cancel, status
  * mapping, and freeing with requests in flight. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,15 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "kube/kube_async.h"
 #include "kube/kube_client.h"
+#include "tests/unit/httpd_fixture.h"
 
-static int lfd, port;
+static int port;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int active, max_active, release_hang;
@@ -76,30 +74,6 @@ static void serve(int fd)
 	pthread_mutex_lock(&mu);
 	active--;
 	pthread_mutex_unlock(&mu);
-}
-
-static void *conn_main(void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-
-	serve(fd);
-	close(fd);
-	return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-	pthread_t t;
-	int fd;
-
-	(void)arg;
-	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
-		if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd))
-			close(fd);
-		else
-			pthread_detach(t);
-	}
-	return NULL;
 }
 
 struct fix {
@@ -306,9 +280,6 @@ static void test_free_in_flight(void **state)
 
 int main(void)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
-	pthread_t t;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
 						teardown),
@@ -323,14 +294,7 @@ int main(void)
 						teardown),
 	};
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 64) < 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
+	if (httpd_fixture_start(serve, &port) < 0)
 		return 1;
-	port = ntohs(sa.sin_port);
-	pthread_create(&t, NULL, accept_main, NULL);
-	pthread_detach(t);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

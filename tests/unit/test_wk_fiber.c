@@ -2,10 +2,8 @@
  * once on the loop (a local server holds each answer until N requests
  * are open), sleeps overlap, code outside a fiber still blocks, and stop
  * ends every wait with the cancellation results while done still runs. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,24 +11,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "lib/clock.h"
+#include "tests/unit/httpd_fixture.h"
 #include "workers/wk_fiber.h"
 
-static int lfd, port;
+static int port;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int open_now, open_max, release;
 
 /* "GET /n/<N>": answered once N requests were open at the same time
  * (or when released); "/hang": only when released. */
-static void *conn_main(void *arg)
+static void serve(int fd)
 {
-	int fd = (int)(intptr_t)arg, want = 1;
+	int want = 1;
 	char req[2048] = "";
 	static const char ok[] =
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -40,7 +38,7 @@ static void *conn_main(void *arg)
 	while (n < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
 		r = read(fd, req + n, sizeof(req) - 1 - n);
 		if (r <= 0)
-			goto out;
+			return;
 		n += (size_t)r;
 		req[n] = '\0';
 	}
@@ -55,43 +53,12 @@ static void *conn_main(void *arg)
 	open_now--;
 	pthread_mutex_unlock(&mu);
 	(void)!write(fd, ok, sizeof(ok) - 1);
-out:
-	close(fd);
-	return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-	pthread_t t;
-	int fd;
-
-	(void)arg;
-	while ((fd = accept(lfd, NULL, NULL)) >= 0)
-		if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd))
-			close(fd);
-		else
-			pthread_detach(t);
-	return NULL;
 }
 
 static int start_server(void **st)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	pthread_t t;
-
 	(void)st;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(lfd, 64) < 0 ||
-	    getsockname(lfd, (struct sockaddr *)&a, &len) < 0)
-		return -1;
-	port = ntohs(a.sin_port);
-	if (pthread_create(&t, NULL, accept_main, NULL))
-		return -1;
-	pthread_detach(t);
-	return 0;
+	return httpd_fixture_start(serve, &port);
 }
 
 struct job {
