@@ -5,14 +5,15 @@
  * (CURLMOPT_SOCKETFUNCTION / TIMERFUNCTION -> event_new / evtimer). It
  * borrows a kube_client for the connection settings (server, TLS, proxy,
  * User-Agent, bearer token at the moment of the first send), not its rate
- * limiter's pacing or its fence: kube_async never asks the fence, so a caller
- * that mutates on a worker's behalf must ask fence_allow() itself just before
- * kube_async_send and set call->fenced, so that a retry after a 429
- * (below) asks fence_allow() again as the last step before it leaves.
- * The supervisor's own Lease writes are not fenced.
+ * limiter's pacing or its fence: kube_async does not ask the fence for a
+ * first send, so a caller that mutates on a worker's behalf must ask
+ * fence_allow() itself just before kube_async_send and set call->fenced;
+ * a retry after a 429 (below) then asks fence_allow() again as the last
+ * step before it leaves. The supervisor's own Lease writes are not fenced.
  *
- * Each request has its own deadline (timeout_ms covers connect, send and
- * the whole answer) and ends exactly once through cb(ctx, rc, resp), from
+ * Each request has its own deadline (timeout_ms covers connect, send, the
+ * whole answer and any retry after a 429) and ends exactly once through
+ * cb(ctx, rc, resp), from
  * the event loop, never from inside kube_async_send:
  *   rc as kube_client.h (0 for 2xx, -ENOENT, -EEXIST/-EAGAIN for 409 on
  *   POST/other, -EACCES, -EIO, -ETIMEDOUT at the deadline,
