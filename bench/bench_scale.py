@@ -516,6 +516,7 @@ class Bench:
         self.stats = {}  # (phase, metric) -> (number, unit) for --repeat
         self.calls = self.audit = None
         self.fp = {}  # label -> footprint()
+        self.nodes_total = 0  # Nodes bench-0.. created so far
 
     def row(self, phase, metric, value, note=""):
         self.rows.append((phase, metric, value, note))
@@ -798,47 +799,47 @@ class Bench:
                 return False
         return True
 
-    def nodes_done(self, n):
-        """Every Node done joining: initialized (with --uninitialized:
-        the taint gone, providerID and the cloud's zone and instance-type
-        labels set, its ENI's SourceDestCheck off: what node-init does;
-        without, the bench registers Nodes already initialized), its
-        NetworkUnavailable False and its pod CIDR routed (Available)."""
+    def nodes_pending(self, n):
+        """How many of Nodes 0..n-1 are not done joining: initialized
+        (with --uninitialized: the taint gone, providerID and the cloud's
+        zone and instance-type labels set, its ENI's SourceDestCheck off:
+        what node-init does; without, the bench registers Nodes already
+        initialized), NetworkUnavailable False, pod CIDR routed
+        (Available)."""
         uninit = self.a.uninitialized
+        st, obj = self.cluster.api("GET", "/api/v1/nodes")
+        items = {nd["metadata"]["name"]: nd
+                 for nd in (obj.get("items", []) if st == 200 else [])}
+        state = self.sim.client.state()
+        routes = {e["cidr"]: e for t in state["route_tables"]
+                  if t["id"] == TABLE for e in t["entries"]}
+        sdc = {e["id"]: e.get("source_dest_check", True)
+               for e in state["enis"]}
 
-        def ok():
-            st, obj = self.cluster.api("GET", "/api/v1/nodes")
-            items = obj.get("items", []) if st == 200 else []
-            if len(items) < n:
+        def done(i):
+            nd = items.get(f"bench-{i}")
+            if not nd:
                 return False
-            for nd in items:
-                conds = nd.get("status", {}).get("conditions") or []
-                if not any(c["type"] == "NetworkUnavailable" and
-                           c["status"] == "False" for c in conds):
-                    return False
-                if not uninit:
-                    continue
-                spec, lab = nd["spec"], nd["metadata"].get("labels") or {}
-                if (any(x["key"] == UNINIT_TAINT["key"]
-                        for x in spec.get("taints") or [])
+            conds = nd.get("status", {}).get("conditions") or []
+            if not any(c["type"] == "NetworkUnavailable" and
+                       c["status"] == "False" for c in conds):
+                return False
+            r = routes.get(pod_cidr(i))
+            if not r or r.get("status", "Available") != "Available":
+                return False
+            if not uninit:
+                return True
+            spec, lab = nd["spec"], nd["metadata"].get("labels") or {}
+            return not (any(x["key"] == UNINIT_TAINT["key"]
+                            for x in spec.get("taints") or [])
                         or not spec.get("providerID")
                         or "topology.kubernetes.io/zone" not in lab
-                        or "node.kubernetes.io/instance-type" not in lab):
-                    return False
-            state = self.sim.client.state()
-            routes = {e["cidr"]: e for t in state["route_tables"]
-                      if t["id"] == TABLE for e in t["entries"]}
-            if not all(routes.get(pod_cidr(i), {}).get("status", "Available")
-                       == "Available" and pod_cidr(i) in routes
-                       for i in range(n)):
-                return False
-            if uninit:
-                sdc = {e["id"]: e.get("source_dest_check", True)
-                       for e in state["enis"]}
-                return not any(sdc.get(f"eni-bench{i:04d}", True)
-                               for i in range(n))
-            return True
-        return ok
+                        or "node.kubernetes.io/instance-type" not in lab
+                        or sdc.get(f"eni-bench{i:04d}", True))
+        return sum(not done(i) for i in range(n))
+
+    def nodes_done(self, n):
+        return lambda: self.nodes_pending(n) == 0
 
     def ingress_all(self, t0, first):
         def ok():
@@ -935,6 +936,7 @@ class Bench:
                                          master=(i == 0),
                                          uninit=self.a.uninitialized),
                    range(n))
+        self.nodes_total = n
         self.row("a", "nodes created", n,
                  f"in {time.monotonic() - m['t']:.1f} s (1 master)")
         t = self.timed("a", "time to all routes", self.routes_ok(n), 300,
@@ -1004,6 +1006,7 @@ class Bench:
         inst = f"i-bench{n:04d}"
         m = self.begin()
         create_node(self.cluster, n, inst, uninit=self.a.uninitialized)
+        self.nodes_total = n + 1
         self.timed("c", "time to route of the new node",
                    self.routes_ok(n + 1), 120, 0.5, m["t"])
         if self.a.policy == "Cluster":
@@ -1044,6 +1047,10 @@ class Bench:
             text = self.ccm.log()
         except OSError:
             text = ""
+        if self.nodes_total:
+            self.row("end", "Nodes not done", self.nodes_pending(
+                self.nodes_total), f"of {self.nodes_total}: not initialized, "
+                "NetworkUnavailable not False or not routed")
         self.row("end", "CCM log lines with 'timed out'",
                  sum("timed out" in ln for ln in text.splitlines()),
                  "failed or fenced requests")
