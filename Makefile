@@ -82,6 +82,8 @@ $(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS)
 
 $(B)/san/tests/test_slb_attrs $(B)/san/tests/test_slb_diff: \
 	$(B)/san/tests/unit/slb_fixture.o
+$(B)/san/tests/test_kube_async $(B)/san/tests/test_wk_fiber: \
+	$(B)/san/tests/unit/httpd_fixture.o
 
 $(B)/san/tests/integ/%: tests/integ/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)

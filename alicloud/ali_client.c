@@ -27,6 +27,8 @@
 #define DEFAULT_RATE 10.0
 /* A waiting worker reports progress at least this often (heartbeat). */
 #define WAIT_SLICE_MS 1000
+/* Idle keep-alive handles kept per product: one per concurrent call. */
+#define HANDLE_POOL 16
 
 static const struct {
 	const char *name;
@@ -43,7 +45,9 @@ struct ali_client {
 	char host[ALI_N_PRODUCTS][256];
 	int https;
 	char ua[384];
-	CURL *h[ALI_N_PRODUCTS];
+	CURL *idle[ALI_N_PRODUCTS][HANDLE_POOL];
+	int n_idle[ALI_N_PRODUCTS];
+	struct ali_client_io io; /* .perform NULL: calls block */
 	struct ali_rate rate[ALI_N_PRODUCTS];
 	struct ali_meta *meta;
 	struct ali_cred *cred;
@@ -104,9 +108,10 @@ static int setup_hosts(struct ali_client *c, enum cfg_network net)
 				      sizeof(c->host[p]));
 		if (r < 0)
 			return r;
-		c->h[p] = curl_easy_init();
-		if (!c->h[p])
+		c->idle[p][0] = curl_easy_init();
+		if (!c->idle[p][0])
 			return -ENOMEM;
+		c->n_idle[p] = 1;
 	}
 	return 0;
 }
@@ -187,8 +192,8 @@ void ali_client_free(struct ali_client *c)
 	if (!c)
 		return;
 	for (p = 0; p < ALI_N_PRODUCTS; p++)
-		if (c->h[p])
-			curl_easy_cleanup(c->h[p]);
+		while (c->n_idle[p] > 0)
+			curl_easy_cleanup(c->idle[p][--c->n_idle[p]]);
 	ali_cred_free(c->cred);
 	ali_meta_free(c->meta);
 	free(c);
@@ -225,16 +230,43 @@ const char *ali_client_host(const struct ali_client *c, enum ali_product p)
 	return c->host[p];
 }
 
-static void sleep_ms(int64_t ms)
+static int sleep_ms(struct ali_client *c, int64_t ms)
 {
 	struct timespec ts;
 
 	if (ms <= 0)
-		return;
+		return 0;
+	if (c->io.sleep)
+		return c->io.sleep(c->io.arg, ms);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+	return 0;
+}
+
+void ali_client_set_io(struct ali_client *c, const struct ali_client_io *io)
+{
+	if (io)
+		c->io = *io;
+	else
+		memset(&c->io, 0, sizeof(c->io));
+}
+
+/* A keep-alive handle for one attempt; NULL when out of memory. */
+static CURL *handle_take(struct ali_client *c, enum ali_product p)
+{
+	if (c->n_idle[p] > 0)
+		return c->idle[p][--c->n_idle[p]];
+	return curl_easy_init();
+}
+
+static void handle_put(struct ali_client *c, enum ali_product p, CURL *h)
+{
+	if (c->n_idle[p] < HANDLE_POOL)
+		c->idle[p][c->n_idle[p]++] = h;
+	else
+		curl_easy_cleanup(h);
 }
 
 static uint32_t next_rand(struct ali_client *c)
@@ -253,22 +285,34 @@ static void report_progress(struct ali_client *c)
 
 /* A rate or backoff wait can outlast the worker's heartbeat deadline, so
  * it is cut into slices that each report progress. */
-static void wait_ms(struct ali_client *c, int64_t ms)
+static int wait_ms(struct ali_client *c, int64_t ms)
 {
 	int64_t until = clock_mono_ms() + ms, left;
 
 	while ((left = until - clock_mono_ms()) > 0) {
-		sleep_ms(left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS);
+		if (sleep_ms(c, left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS) <
+		    0)
+			return -ECANCELED;
 		report_progress(c);
 	}
+	return 0;
 }
 
-static void pace(struct ali_client *c, enum ali_product p, const char *action)
+static int cancelled(struct call *k, struct ali_error *err)
+{
+	ali_error_set(err, 0, "Cancelled", "stopping: %s given up", k->action);
+	return -ECANCELED;
+}
+
+static int pace(struct ali_client *c, struct call *k, struct ali_error *err)
 {
 	int64_t wait;
 
-	while ((wait = ali_rate_take(&c->rate[p], action, clock_mono_ms())) > 0)
-		wait_ms(c, wait);
+	while ((wait = ali_rate_take(&c->rate[k->p], k->action,
+				     clock_mono_ms())) > 0)
+		if (wait_ms(c, wait) < 0)
+			return cancelled(k, err);
+	return 0;
 }
 
 static int fence_check(struct ali_client *c, struct call *k,
@@ -323,6 +367,7 @@ static int send_once(struct ali_client *c, struct call *k,
 	struct ali_credential cred;
 	struct buf body;
 	char url[320];
+	CURL *h;
 	int r;
 
 	r = build_params(c, k, err);
@@ -349,19 +394,26 @@ static int send_once(struct ali_client *c, struct call *k,
 	}
 	snprintf(url, sizeof(url), "%s://%s/", c->https ? "https" : "http",
 		 c->host[k->p]);
+	h = handle_take(c, k->p);
+	if (!h) {
+		buf_done(&body);
+		ali_error_set(err, 0, "Client", "%s: out of memory", k->action);
+		return -ENOMEM;
+	}
 	/* its result is also in k->resp.err, which evaluate() reads */
-	(void)ali_http_do(c->h[k->p],
-			  &(struct ali_http_req){
-				  .method = "POST",
-				  .url = url,
-				  .body = body.data,
-				  .body_len = body.len,
-				  .headers = NULL,
-				  .user_agent = c->ua,
-				  .connect_timeout_ms = c->connect_ms,
-				  .timeout_ms = c->timeout_ms,
-			  },
-			  &k->resp);
+	(void)ali_http_do_with(h,
+			       &(struct ali_http_req){
+				       .method = "POST",
+				       .url = url,
+				       .body = body.data,
+				       .body_len = body.len,
+				       .headers = NULL,
+				       .user_agent = c->ua,
+				       .connect_timeout_ms = c->connect_ms,
+				       .timeout_ms = c->timeout_ms,
+			       },
+			       &k->resp, c->io.perform, c->io.arg);
+	handle_put(c, k->p, h);
 	buf_done(&body);
 	return 0; /* transport errors are in k->resp */
 }
@@ -389,6 +441,8 @@ static int evaluate(struct ali_client *c, struct call *k, struct json **resp,
 	k->out.transport_err = h->err;
 	k->out.sent = h->sent;
 	k->out.http_status = (int)h->status;
+	if (h->err == -ECANCELED)
+		return cancelled(k, err);
 	if (h->err) {
 		ali_error_set(err, (int)h->status, "Transport", "%s %s: %s",
 			      products[k->p].name, k->action, h->errmsg);
@@ -435,7 +489,7 @@ static void log_attempt(struct call *k, int attempt, const struct json *resp,
 	ali_calllog(&l);
 }
 
-/* Acts on a retry verdict; returns 1 to try again, else 0. */
+/* Acts on a retry verdict: 1 try again, 0 do not, -1 stopping. */
 static int prepare_retry(struct ali_client *c, struct call *k,
 			 enum ali_verdict v, int attempt)
 {
@@ -459,9 +513,10 @@ static int prepare_retry(struct ali_client *c, struct call *k,
 		ali_rate_throttled(&c->rate[k->p], k->action, clock_mono_ms());
 		/* fall through */
 	case ALI_RETRY:
-		wait_ms(c, ali_backoff_ms(attempt, c->base_ms, c->max_ms,
-					  next_rand(c)));
-		return 1;
+		return wait_ms(c, ali_backoff_ms(attempt, c->base_ms, c->max_ms,
+						 next_rand(c))) == 0
+			       ? 1
+			       : -1;
 	default:
 		return 0;
 	}
@@ -483,11 +538,14 @@ static int run(struct ali_client *c, struct call *k, struct json **resp,
 			if (r < 0)
 				return r;
 		}
-		pace(c, k->p, k->action);
-		r = send_once(c, k, err);
+		r = pace(c, k, err);
+		if (r == 0)
+			r = send_once(c, k, err);
 		if (r < 0)
 			return r;
 		r = evaluate(c, k, resp, err);
+		if (r == -ECANCELED)
+			return r;
 		log_attempt(k, attempt + 1, r == 0 ? *resp : NULL, err);
 		if (r == 0)
 			ali_rate_ok(&c->rate[k->p], k->action, clock_mono_ms());
@@ -496,9 +554,16 @@ static int run(struct ali_client *c, struct call *k, struct json **resp,
 		v = ali_retry_decide(&k->out, k->idem, k->once_used);
 		if (v == ALI_AMBIGUOUS)
 			return ALI_E_AMBIGUOUS;
-		if (attempt + 1 >= c->max_attempts ||
-		    !prepare_retry(c, k, v, attempt))
+		if (attempt + 1 >= c->max_attempts)
 			return r;
+		switch (prepare_retry(c, k, v, attempt)) {
+		case 0:
+			return r;
+		case -1:
+			return cancelled(k, err);
+		default:
+			break;
+		}
 	}
 }
 

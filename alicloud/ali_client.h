@@ -1,9 +1,11 @@
 /*
  * ali_client - signed, paced, retried calls to SLB, VPC and ECS RPC APIs.
  *
- * One client per process; not thread-safe. It owns one keep-alive curl
- * handle per product, the credential provider (and the metadata client the
- * RAM role needs), a token bucket per product and the clock offset learnt
+ * One client per process; not thread-safe, but calls may overlap on one
+ * thread when ali_client_set_io makes their waits yield (each in-flight
+ * call then takes its own curl handle from a per-product pool). It owns
+ * the keep-alive curl handles, the credential provider (and the metadata client
+ * the RAM role needs), a token bucket per product and the clock offset learnt
  * from InvalidTimeStamp.Expired answers.
  *
  * ali_client_call is synchronous and bounded: each attempt by the connect
@@ -16,6 +18,8 @@
  *                    (err->code "DryRun"); nothing was sent
  *   -ETIMEDOUT       with err->code "Fenced": not leading / lease too short;
  *                    with "Transport": the last attempt timed out
+ *   -ECANCELED       the process is stopping (ali_client_set_io): the call
+ *                    was given up, err->code "Cancelled"
  *   other -errno     transport failure (err->code "Transport"), bad
  *                    response ("InvalidResponse"), local errors ("Client")
  * err is always filled on failure and never contains secrets.
@@ -25,6 +29,8 @@
 
 #include <errno.h>
 #include <stdint.h>
+
+#include <curl/curl.h>
 
 #include "alicloud/ali_error.h"
 #include "alicloud/ali_params.h"
@@ -67,6 +73,21 @@ void ali_client_free(struct ali_client *c);
 int ali_client_call(struct ali_client *c, enum ali_product p,
 		    const char *action, const struct ali_params *params,
 		    struct json **resp, struct ali_error *err);
+
+/*
+ * How calls wait, for a process that runs several at once on its event
+ * loop (coroutines): sleep waits for the rate or a retry backoff (< 0:
+ * the process is stopping, give the call up), perform runs one transfer
+ * (CURLE_ABORTED_BY_CALLBACK: stopping). Without it calls block. A call
+ * given up returns -ECANCELED with err->code "Cancelled".
+ */
+struct ali_client_io {
+	int (*sleep)(void *arg, int64_t ms);
+	CURLcode (*perform)(void *arg, CURL *h);
+	void *arg;
+};
+
+void ali_client_set_io(struct ali_client *c, const struct ali_client_io *io);
 
 void ali_client_set_rate(struct ali_client *c, enum ali_product p,
 			 double calls_per_sec);

@@ -66,6 +66,8 @@ static int curl_errno(CURLcode cc)
 		return -E2BIG;
 	case CURLE_OUT_OF_MEMORY:
 		return -ENOMEM;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return -ECANCELED;
 	default:
 		return -EIO;
 	}
@@ -117,6 +119,13 @@ static void setup(CURL *h, const struct ali_http_req *req,
 int ali_http_do(CURL *h, const struct ali_http_req *req,
 		struct ali_http_resp *resp)
 {
+	return ali_http_do_with(h, req, resp, NULL, NULL);
+}
+
+int ali_http_do_with(CURL *h, const struct ali_http_req *req,
+		     struct ali_http_resp *resp, ali_http_perform_fn perform,
+		     void *arg)
+{
 	char errbuf[CURL_ERROR_SIZE] = "";
 	int64_t t0 = clock_mono_ms();
 	long reqsize = 0;
@@ -129,7 +138,7 @@ int ali_http_do(CURL *h, const struct ali_http_req *req,
 	buf_reset(&resp->body);
 	setup(h, req, resp);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	cc = curl_easy_perform(h);
+	cc = perform ? perform(arg, h) : curl_easy_perform(h);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	resp->latency_ms = clock_mono_ms() - t0;
 	if (cc == CURLE_OK) {

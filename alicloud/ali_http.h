@@ -1,11 +1,11 @@
 /*
  * ali_http - one synchronous HTTP exchange on a caller-owned curl handle.
  *
- * Used by the API client (one keep-alive handle per product) and by the
- * metadata client. The response body is bounded by the buf's limit; the Date
- * header is kept for clock-skew correction. A transport failure says whether
- * request bytes had already gone out (sent), which decides whether a
- * non-idempotent call may be retried.
+ * Used by the API client (keep-alive handles per product, several when
+ * calls run concurrently) and by the metadata client. The response body is
+ * bounded by the buf's limit; the Date header is kept for clock-skew
+ * correction. A transport failure says whether request bytes had already gone
+ * out (sent), which decides whether a non-idempotent call may be retried.
  */
 #ifndef CCM_ALI_HTTP_H
 #define CCM_ALI_HTTP_H
@@ -44,7 +44,14 @@ struct ali_http_resp {
  * default store). */
 const char *ali_http_ca_file(void);
 
+/* Runs a prepared transfer to its end; NULL: curl_easy_perform. A
+ * worker running calls concurrently hands them to its event loop. */
+typedef CURLcode (*ali_http_perform_fn)(void *arg, CURL *h);
+
 int ali_http_do(CURL *h, const struct ali_http_req *req,
 		struct ali_http_resp *resp);
+int ali_http_do_with(CURL *h, const struct ali_http_req *req,
+		     struct ali_http_resp *resp, ali_http_perform_fn perform,
+		     void *arg);
 
 #endif

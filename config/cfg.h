@@ -104,6 +104,7 @@ struct cfg {
 	int node_reconcile_batch_size;
 	int sg_batch_size;
 	int max_concurrent_actions;
+	int concurrent_service_syncs;
 	int max_node_deletions_per_sync;
 	int skip_disable_source_dest_check;
 	int use_service_account_credentials;

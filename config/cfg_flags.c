@@ -185,6 +185,8 @@ static const struct flag flags[] = {
 	       "log and report what would change; change nothing"),
 	F_FN("network", set_network, "vpc or public API endpoints"),
 	F_INT("sg-batch-size", sg_batch_size, "backends per call (1-40)"),
+	F_INT("concurrent-service-syncs", concurrent_service_syncs,
+	      "Services the service-LB worker syncs at once (1-64)"),
 	F_INT("max-concurrent-actions", max_concurrent_actions,
 	      "parallel cloud actions per Service"),
 	F_INT("node-reconcile-batch-size", node_reconcile_batch_size,
@@ -234,7 +236,6 @@ static const struct flag flags[] = {
 	/* Go CCM flags with no effect here. */
 	F_IGN("cloud-provider"),
 	F_IGN("cluster-name"),
-	F_IGN("concurrent-service-syncs"),
 	F_IGN("max-throttling-retry-times"),
 	F_IGN("pprof-bind-addr"),
 	F_IGN_BOOL("allow-untagged-cloud"),
@@ -378,7 +379,7 @@ static void print_help(void)
 		if (flags[i].help)
 			printf("  --%-38s %s\n", flags[i].name, flags[i].help);
 	printf("\nAlso accepted and ignored: the Go CCM's --cloud-provider, "
-	       "--cluster-name, --concurrent-service-syncs, ... and klog "
+	       "--cluster-name, --max-throttling-retry-times, ... and klog "
 	       "flags.\n");
 }
 

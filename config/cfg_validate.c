@@ -69,6 +69,9 @@ void cfg_defaults(struct cfg *c)
 	c->node_reconcile_batch_size = 100;
 	c->sg_batch_size = 40;
 	c->max_concurrent_actions = 10;
+	/* enough calls in flight to keep a 10 calls/s ceiling busy at
+	 * ~800 ms per call; a fiber's stack costs only the pages it used */
+	c->concurrent_service_syncs = 8;
 	c->max_node_deletions_per_sync = 5;
 	c->enable_imdsv2 = 1;
 	c->kube_api_qps = 20;
@@ -208,6 +211,11 @@ static int validate_numbers(struct cfg *c, struct cfg_err *e)
 				"--sg-batch-size: %d is out of range; "
 				"expected 1-40",
 				c->sg_batch_size);
+	if (c->concurrent_service_syncs < 1 || c->concurrent_service_syncs > 64)
+		return cfg_fail(e,
+				"--concurrent-service-syncs: %d is out of "
+				"range; expected 1-64",
+				c->concurrent_service_syncs);
 	if (c->max_concurrent_actions < 1)
 		return cfg_fail(e,
 				"--max-concurrent-actions: %d; expected a "

@@ -11,6 +11,8 @@
 
 #include "kube/kube_curlev.h"
 #include "kube/kube_internal.h"
+#include "lib/clock.h"
+#include "lib/fence.h"
 #include "lib/log.h"
 
 struct kube_async_req {
@@ -18,9 +20,13 @@ struct kube_async_req {
 	struct kube_async_req *prev, *next;
 	CURL *easy;
 	struct curl_slist *hdrs;
+	struct event *retry; /* waiting out a 429's Retry-After */
+	int64_t deadline;    /* clock_mono_ms(): the whole request ends by it */
 	char method[8];
 	int post;
 	int overflow;
+	int in_multi;
+	int fenced; /* a worker's mutation: its retry asks the fence again */
 	struct kube_resp resp;
 	kube_async_cb cb;
 	void *ctx;
@@ -52,10 +58,12 @@ static void free_req(struct kube_async_req *q)
 {
 	struct curl_slist *h;
 
-	if (q->easy) {
+	if (q->in_multi)
 		curl_multi_remove_handle(kube_curlev_multi(q->a->ev), q->easy);
+	if (q->easy)
 		curl_easy_cleanup(q->easy);
-	}
+	if (q->retry)
+		event_free(q->retry);
 	for (h = q->hdrs; h; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(q->hdrs);
@@ -65,36 +73,108 @@ static void free_req(struct kube_async_req *q)
 
 static int result(struct kube_async_req *q, CURLcode cc)
 {
+	curl_off_t ra = 0;
+	int rc;
+
 	if (q->overflow)
 		return -E2BIG;
 	if (cc != CURLE_OK)
 		return kube_map_curl(cc);
 	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &q->resp.status);
+	if (q->resp.status == 429) {
+		curl_easy_getinfo(q->easy, CURLINFO_RETRY_AFTER, &ra);
+		q->resp.retry_after_ms =
+			kube_retry_after_ms(429, (long long)ra);
+	}
 	kube_resp_parse(&q->resp);
 	if (q->resp.status == 401)
 		kube_client_token_stale(q->a->c);
-	return kube_map_status(q->resp.status, q->post);
+	rc = kube_map_status(q->resp.status, q->post);
+	kube_client_note_answer(q->a->c, q->resp.status, rc);
+	return rc;
 }
 
-static void finish(struct kube_async_req *q, CURLcode cc)
+static void finish_rc(struct kube_async_req *q, int rc)
 {
 	struct kube_async *a = q->a;
-	int rc = result(q, cc);
 
 	unlink_req(q);
 	a->st.done++;
 	if (rc < 0)
 		a->st.failed++;
-	if (cc != CURLE_OK)
-		log_v(4, "%s (async): %s", q->method, curl_easy_strerror(cc));
 	q->cb(q->ctx, rc, &q->resp);
 	free_req(q);
+}
+
+/* The retry goes out with what is left of the request's own deadline, so
+ * a caller's bound (a Lease renewal's renew deadline) holds. */
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct kube_async_req *q = arg;
+	int64_t left = q->deadline - clock_mono_ms();
+	int r;
+
+	(void)fd;
+	(void)what;
+	if (left <= 0) {
+		finish_rc(q, -ETIMEDOUT);
+		return;
+	}
+	if (q->fenced && (r = fence_allow(left)) < 0) {
+		finish_rc(q, r);
+		return;
+	}
+	curl_easy_setopt(q->easy, CURLOPT_TIMEOUT_MS, (long)left);
+	if (curl_multi_add_handle(kube_curlev_multi(q->a->ev), q->easy) !=
+	    CURLM_OK) {
+		finish_rc(q, -ENOMEM);
+		return;
+	}
+	q->in_multi = 1;
+	q->a->st.retried++;
+}
+
+/* A 429 was not served, so sending it again is safe for every method:
+ * 1 when the retry is armed (the answer is dropped), else 0. */
+static int retry_after(struct kube_async_req *q)
+{
+	int64_t wait = q->resp.retry_after_ms;
+	struct timeval tv = {(time_t)(wait / 1000),
+			     (suseconds_t)(wait % 1000) * 1000};
+
+	if (q->resp.status != 429 ||
+	    !kube_retry_fits(clock_mono_ms(), wait, q->deadline))
+		return 0;
+	if (q->retry == NULL)
+		q->retry = evtimer_new(kube_curlev_base(q->a->ev), on_retry, q);
+	if (q->retry == NULL || evtimer_add(q->retry, &tv) < 0)
+		return 0;
+	curl_multi_remove_handle(kube_curlev_multi(q->a->ev), q->easy);
+	q->in_multi = 0;
+	log_v(4, "%s (async): API server overloaded (429), retrying in %lld ms",
+	      q->method, (long long)wait);
+	kube_resp_done(&q->resp);
+	kube_resp_init(&q->resp);
+	q->overflow = 0;
+	return 1;
 }
 
 /* A transfer finished: its easy handle's private pointer is the request. */
 static void on_done(void *priv, CURLcode cc)
 {
-	finish(priv, cc);
+	struct kube_async_req *q = priv;
+	int rc = result(q, cc);
+
+	if (cc != CURLE_OK)
+		log_v(4, "%s (async): %s", q->method, curl_easy_strerror(cc));
+	if (retry_after(q))
+		return;
+	if (q->resp.status == 429)
+		log_v(2,
+		      "%s (async): API server overloaded (429): Retry-After "
+		      "%lld ms does not fit the request's deadline",
+		      q->method, (long long)q->resp.retry_after_ms);
+	finish_rc(q, rc);
 }
 
 int kube_async_new(struct kube_client *c, struct event_base *base,
@@ -190,6 +270,8 @@ int kube_async_send(struct kube_async *a, const struct kube_async_call *call,
 	q->cb = cb;
 	q->ctx = ctx;
 	snprintf(q->method, sizeof(q->method), "%s", call->method);
+	q->deadline = clock_mono_ms() + call->timeout_ms;
+	q->fenced = call->fenced;
 	q->post = strcmp(call->method, "POST") == 0;
 	kube_resp_init(&q->resp);
 	q->easy = curl_easy_init();
@@ -198,12 +280,10 @@ int kube_async_send(struct kube_async *a, const struct kube_async_call *call,
 					    q->easy) != CURLM_OK)
 		r = -ENOMEM;
 	if (r < 0) {
-		if (q->easy)
-			curl_easy_cleanup(q->easy);
-		q->easy = NULL;
 		free_req(q);
 		return r;
 	}
+	q->in_multi = 1;
 	q->next = a->head;
 	if (a->head)
 		a->head->prev = q;

@@ -4,17 +4,29 @@
  * A kube_async is one curl multi handle driven by a libevent event_base
  * (CURLMOPT_SOCKETFUNCTION / TIMERFUNCTION -> event_new / evtimer). It
  * borrows a kube_client for the connection settings (server, TLS, proxy,
- * User-Agent, bearer token at the moment of the send), not its rate
- * limiter or its fence: kube_async never asks the fence, so a caller that
- * mutates on a worker's behalf must ask fence_allow() itself just before
- * kube_async_send. The supervisor's own Lease writes are not fenced.
+ * User-Agent, bearer token at the moment of the first send), not its rate
+ * limiter's pacing or its fence: kube_async does not ask the fence for a
+ * first send, so a caller that mutates on a worker's behalf must ask
+ * fence_allow() itself just before kube_async_send and set call->fenced;
+ * a retry after a 429 (below) then asks fence_allow() again as the last
+ * step before it leaves. The supervisor's own Lease writes are not fenced.
  *
- * Each request has its own deadline (timeout_ms covers connect, send and
- * the whole answer) and ends exactly once through cb(ctx, rc, resp), from
+ * Each request has its own deadline (timeout_ms covers connect, send, the
+ * whole answer and any retry after a 429) and ends exactly once through
+ * cb(ctx, rc, resp), from
  * the event loop, never from inside kube_async_send:
  *   rc as kube_client.h (0 for 2xx, -ENOENT, -EEXIST/-EAGAIN for 409 on
  *   POST/other, -EACCES, -EIO, -ETIMEDOUT at the deadline,
  *   -ECONNREFUSED, -E2BIG over KUBE_BODY_MAX).
+ * A 429 (the API server is overloaded; the request was not served) is
+ * sent again after its Retry-After (default 1 s, at most 30 s) when that
+ * still leaves the retry 1 s (KUBE_RETRY_MIN_MS) before the request's
+ * deadline, which stays the first send + timeout_ms: a retry never
+ * carries a request past it (a Lease renewal past its renew deadline).
+ * Otherwise cb gets -EIO with resp->status 429 and resp->retry_after_ms.
+ * Every answer teaches the client's shared rate limiter as the
+ * synchronous requests do (a 429 halves it, a success adds a step), but
+ * asynchronous sends are not paced by it.
  * resp (status, body, parsed JSON) belongs to the request; cb may steal
  * resp->obj (set it to NULL). cb may start new requests and cancel other
  * ones; the request's own handle is invalid once cb runs.
@@ -46,10 +58,12 @@ struct kube_async_call {
 	const char *ctype;  /* body content type; NULL: application/json */
 	const char *body;   /* copied; NULL for none */
 	int64_t timeout_ms; /* > 0; the request's whole deadline */
+	int fenced; /* the caller asked fence_allow(): retries ask too */
 };
 
 struct kube_async_stats {
 	uint64_t sent, done, failed, cancelled;
+	uint64_t retried; /* sends again after a 429's Retry-After */
 };
 
 int kube_async_new(struct kube_client *c, struct event_base *base,

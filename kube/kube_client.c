@@ -34,6 +34,7 @@ struct kube_client {
 	int64_t file_read_ms;
 	int file_stale;
 	struct kube_client_stats stats;
+	int64_t last_retry_after_ms; /* see kube_client_last_retry_after_ms */
 	struct kube_mux *mux;
 	void (*progress)(void *arg);
 	void *progress_arg;
@@ -360,6 +361,26 @@ int64_t kube_retry_after_ms(long status, long long header_s)
 	return (int64_t)header_s * 1000;
 }
 
+int kube_retry_fits(int64_t now_ms, int64_t wait_ms, int64_t deadline_ms)
+{
+	return now_ms + wait_ms + KUBE_RETRY_MIN_MS <= deadline_ms;
+}
+
+void kube_client_note_answer(struct kube_client *c, long status, int rc)
+{
+	if (status == 429) {
+		c->stats.overloaded++;
+		kube_rl_overloaded(&c->rl);
+	} else if (rc == 0) {
+		kube_rl_ok(&c->rl);
+	}
+}
+
+int64_t kube_client_last_retry_after_ms(const struct kube_client *c)
+{
+	return c->last_retry_after_ms;
+}
+
 int kube_map_curl(CURLcode cc)
 {
 	switch (cc) {
@@ -602,7 +623,7 @@ static int wait_retry_after(struct kube_client *c, const struct req *q)
 	int64_t wait = q->resp->retry_after_ms;
 
 	if (is_event_path(q->path) ||
-	    clock_mono_ms() + wait + KUBE_RETRY_MIN_MS > q->deadline)
+	    !kube_retry_fits(clock_mono_ms(), wait, q->deadline))
 		return 0;
 	log_v(4, "%s %s: API server overloaded (429), retrying in %lld ms",
 	      q->method, q->path, (long long)wait);
@@ -626,16 +647,12 @@ static int request(struct kube_client *c, const struct req *in)
 		q.resp = &local;
 	for (;;) {
 		r = attempt(c, &q);
-		if (q.resp->status != 429) {
-			if (r == 0)
-				kube_rl_ok(&c->rl);
-			break;
-		}
-		c->stats.overloaded++;
-		kube_rl_overloaded(&c->rl);
-		if (!wait_retry_after(c, &q))
+		kube_client_note_answer(c, q.resp->status, r);
+		if (q.resp->status != 429 || !wait_retry_after(c, &q))
 			break;
 	}
+	c->last_retry_after_ms =
+		q.resp->status == 429 ? q.resp->retry_after_ms : 0;
 	kube_resp_done(&local);
 	return r;
 }

@@ -101,14 +101,19 @@ int kube_list(struct kube_client *c, const char *path, int limit,
  * - transport failures other than timeouts map to -ECONNREFUSED;
  * - resp may be NULL; a given resp must have been kube_resp_init'ed and
  *   may be reused across calls (each call resets it);
- * - requests use HTTP/1.1, accept JSON, and are rate-limited by sleeping
- *   (a 429's Retry-After is not honoured yet: it returns -EIO).
+ * - requests use HTTP/1.1, accept JSON, and are rate-limited by sleeping;
+ * - a 429 halves the client's rate (kube_ratelimit.h) and is sent again
+ *   after its Retry-After (default 1 s, at most 30 s) while the request's
+ *   deadline (one timeout from the first send) leaves a retry at least
+ *   1 s; otherwise, and at once for Events, it returns -EIO with
+ *   resp->status 429 and resp->retry_after_ms. The asynchronous requests
+ *   (kube_async.h) and watches on this client teach the same rate.
  */
 struct kube_client_stats {
 	uint64_t requests;     /* HTTP requests sent (sync API) */
 	uint64_t failures;     /* transport failures (no HTTP status) */
 	uint64_t throttled_ms; /* time spent waiting on the rate limiter */
-	uint64_t overloaded;   /* 429 answers (each halves the rate) */
+	uint64_t overloaded;   /* 429 answers, sync, async and watches */
 	double qps;	       /* the adapted rate now (<= --kube-api-qps) */
 	int last_list_pages;   /* pages fetched by the last kube_list */
 };

@@ -131,6 +131,14 @@ void kube_curlev_free(struct kube_curlev *m)
 	free(m);
 }
 
+void kube_curlev_kick(struct kube_curlev *m)
+{
+	int running;
+
+	curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(m);
+}
+
 CURLM *kube_curlev_multi(const struct kube_curlev *m)
 {
 	return m->multi;

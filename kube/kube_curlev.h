@@ -21,6 +21,9 @@ int kube_curlev_new(struct event_base *base, kube_curlev_done_fn done,
 		    struct kube_curlev **ret);
 void kube_curlev_free(struct kube_curlev *m);
 CURLM *kube_curlev_multi(const struct kube_curlev *m);
+/* Lets curl act now (start a just-added transfer, so its timeout runs
+ * from here) and delivers any completions. */
+void kube_curlev_kick(struct kube_curlev *m);
 struct event_base *kube_curlev_base(const struct kube_curlev *m);
 
 #endif

@@ -56,13 +56,25 @@ static void schedule(struct kube_informer *inf, int64_t ms)
 	evtimer_add(inf->kick, &tv);
 }
 
-static void schedule_backoff(struct kube_informer *inf)
+/* The usual backoff, but never sooner than an overloaded server asked
+ * (retry_after_ms, 0 when it did not). */
+static void schedule_backoff(struct kube_informer *inf, int64_t retry_after_ms)
 {
 	int64_t ms = backoff_next(&inf->bo);
 
+	if (ms < retry_after_ms)
+		ms = retry_after_ms;
 	log_v(4, "informer %s: retry in %lld ms", inf->list_path,
 	      (long long)ms);
 	schedule(inf, ms);
+}
+
+static uint64_t client_overloaded(const struct kube_informer *inf)
+{
+	struct kube_client_stats cs;
+
+	kube_client_get_stats(inf->c, &cs);
+	return cs.overloaded;
 }
 
 static void free_obj(struct kube_informer *inf, void *obj)
@@ -163,11 +175,20 @@ static int do_list(struct kube_informer *inf)
 {
 	char rv[RV_MAX] = "";
 	int limit = inf->o.page_limit > 0 ? inf->o.page_limit : PAGE_LIMIT;
+	uint64_t ov = client_overloaded(inf), retried;
 	int r;
 
 	inf->gen++;
 	r = kube_list(inf->c, inf->list_path, limit, list_item, inf, rv,
 		      sizeof(rv));
+	/* kube_list is synchronous: every 429 of the client meanwhile was
+	 * one of its pages; those it waited out and retried are errors too */
+	ov = client_overloaded(inf) - ov;
+	inf->st.overloaded += ov;
+	retried = r < 0 && kube_client_last_retry_after_ms(inf->c) > 0 && ov
+			  ? ov - 1
+			  : ov;
+	inf->st.errors += retried;
 	if (r < 0) {
 		inf->st.errors++;
 		log_v(4, "informer %s: list failed: %d", inf->list_path, r);
@@ -242,14 +263,15 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (inf->need_list) {
 		if (do_list(inf) < 0) {
-			schedule_backoff(inf);
+			schedule_backoff(
+				inf, kube_client_last_retry_after_ms(inf->c));
 			return;
 		}
 		inf->need_list = 0;
 	}
 	if (start_watch(inf) < 0) {
 		inf->st.errors++;
-		schedule_backoff(inf);
+		schedule_backoff(inf, 0);
 	}
 }
 
@@ -290,6 +312,7 @@ static void on_end(void *ctx, int err)
 	uint64_t events = kube_watch_events(inf->w);
 	int64_t lasted = clock_mono_ms() - inf->watch_started_ms;
 	int idled = kube_watch_idled(inf->w);
+	int64_t retry_after = kube_watch_retry_after_ms(inf->w);
 
 	inf->st.oversize_events += kube_watch_oversize(inf->w);
 	kube_watch_free(inf->w);
@@ -308,9 +331,11 @@ static void on_end(void *ctx, int err)
 	inf->st.reconnects++;
 	if (idled)
 		inf->st.idle_timeouts++;
+	if (retry_after > 0)
+		inf->st.overloaded++;
 	log_v(4, "informer %s: watch ended (%d) after %lld ms", inf->list_path,
 	      err, (long long)lasted);
-	schedule_backoff(inf);
+	schedule_backoff(inf, retry_after);
 }
 
 static const struct kube_watch_ops watch_ops = {

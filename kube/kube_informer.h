@@ -14,8 +14,12 @@
  * rewatches from the last resourceVersion; errors and a watch silent for
  * idle_ms (default twice timeoutSeconds, or $CCM_WATCH_IDLE_MS) back off
  * (800 ms doubling to 30 s, jittered) and resume from the last
- * resourceVersion. A resync period re-delivers every item as
- * on_update(item, item) without API traffic.
+ * resourceVersion. An overloaded API server's 429 on a WATCH, or on a
+ * LIST page the client could not wait out within its timeout (a page's
+ * 429 is otherwise retried after its Retry-After inside the LIST,
+ * kube_client.h), makes that backoff at least the answer's Retry-After.
+ * Every 429 counts in errors and in overloaded. A resync period re-delivers
+ * every item as on_update(item, item) without API traffic.
  *
  * The LIST runs synchronously on the client's easy handle and blocks the
  * loop for its duration (each page bounded by the client timeout); watches
@@ -74,7 +78,8 @@ struct kube_informer_stats {
 	uint64_t idle_timeouts;	  /* watches torn down for silence */
 	uint64_t oversize_events; /* events dropped for size */
 	uint64_t events;	  /* watch events applied */
-	uint64_t errors;	  /* failed LISTs and watch errors */
+	uint64_t errors;	  /* failed LISTs, watch errors, 429s */
+	uint64_t overloaded;	  /* 429 answers to its LISTs and watches */
 };
 
 int kube_informer_new(struct kube_client *c, struct event_base *base,

@@ -33,9 +33,10 @@ struct kube_watch {
 	int64_t idle_ms;
 	int64_t last_data_ms;
 	long status;
-	int stop_err; /* what on_event returned to stop the stream */
-	int active;   /* easy handle is in the multi */
-	int idled;    /* torn down by the idle timer */
+	int64_t retry_after_ms; /* a 429's Retry-After, else 0 */
+	int stop_err;		/* what on_event returned to stop the stream */
+	int active;		/* easy handle is in the multi */
+	int idled;		/* torn down by the idle timer */
 	uint64_t events;
 	uint64_t logged_oversize;
 };
@@ -143,6 +144,13 @@ static int end_code(struct kube_watch *w, CURLcode cc)
 		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &w->status);
 	if (w->status == 401)
 		kube_client_token_stale(w->c);
+	if (w->status == 429) {
+		curl_off_t ra = 0;
+
+		curl_easy_getinfo(w->easy, CURLINFO_RETRY_AFTER, &ra);
+		w->retry_after_ms = kube_retry_after_ms(429, (long long)ra);
+		kube_client_note_answer(w->c, 429, -EIO);
+	}
 	if (w->status && w->status != 200)
 		return kube_map_status(w->status, 0);
 	return kube_map_curl(cc);
@@ -285,4 +293,9 @@ uint64_t kube_watch_events(const struct kube_watch *w)
 int kube_watch_idled(const struct kube_watch *w)
 {
 	return w->idled;
+}
+
+int64_t kube_watch_retry_after_ms(const struct kube_watch *w)
+{
+	return w->retry_after_ms;
 }

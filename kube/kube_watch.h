@@ -14,7 +14,9 @@
  *   0            the server closed the stream normally (timeoutSeconds)
  *   -EGONE       HTTP 410, or on_event returned -EGONE
  *   -ETIMEDOUT   nothing arrived for idle_ms (a frozen connection)
- *   -EACCES, -ENOENT, -EIO   other HTTP statuses (401 re-reads tokens)
+ *   -EACCES, -ENOENT, -EIO   other HTTP statuses (401 re-reads tokens;
+ *                a 429 is -EIO with kube_watch_retry_after_ms() > 0 and
+ *                teaches the client's rate limiter, kube_client.h)
  *   -ECONNREFUSED, -EPROTO   transport failure, undecodable line
  *   any negative value on_event returned (it stops the stream)
  * on_end may free the watch; on_event must not (return < 0 instead).
@@ -54,6 +56,9 @@ void kube_watch_free(struct kube_watch *w);
 uint64_t kube_watch_oversize(const struct kube_watch *w);
 /* 1 when the idle timer (not a transport timeout) ended the watch. */
 int kube_watch_idled(const struct kube_watch *w);
+/* After an end on HTTP 429: how long the server asked to wait
+ * (Retry-After, default 1 s, at most 30 s); else 0. */
+int64_t kube_watch_retry_after_ms(const struct kube_watch *w);
 /* Lines decoded so far. */
 uint64_t kube_watch_events(const struct kube_watch *w);
 

@@ -10,7 +10,12 @@
  * only while it holds all, so an old CCM holding either is respected.
  * Requests run on kube_async; the whole round, retries included, ends by
  * its deadline: the renew deadline from the round's start, and for a
- * leader no later than last renew_sent + renew deadline. A 409 on a write
+ * leader no later than last renew_sent + renew deadline. Each request's
+ * timeout is what is left of the round, so kube_async retries a 429 after
+ * its Retry-After only inside the round; when that does not fit, the
+ * request fails at once and so does the round (the next one starts a
+ * retry period later). renew_sent stays the first send of a retried
+ * write: a conservative start for the fence window. A 409 on a write
  * re-reads and writes again until then (client-go's renew loop), instead
  * of dropping leadership at once.
  *

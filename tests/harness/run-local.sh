@@ -57,7 +57,9 @@ stop_group() {
 }
 
 cleanup() {
-	trap - INT TERM EXIT
+	# a second Ctrl-C must not cut the cleanup short
+	trap '' INT TERM
+	trap - EXIT
 	echo "run-local: stopping" >&2
 	stop_group "$CCM_PID"
 	stop_group "$SIM_PID"

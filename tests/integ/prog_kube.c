@@ -193,13 +193,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	w->last = s;
 	printf("stats lists=%llu relists=%llu watches=%llu reconnects=%llu "
-	       "idle=%llu oversize=%llu events=%llu errors=%llu rv=%s\n",
+	       "idle=%llu oversize=%llu events=%llu errors=%llu "
+	       "overloaded=%llu rv=%s\n",
 	       (unsigned long long)s.lists, (unsigned long long)s.relists,
 	       (unsigned long long)s.watches, (unsigned long long)s.reconnects,
 	       (unsigned long long)s.idle_timeouts,
 	       (unsigned long long)s.oversize_events,
 	       (unsigned long long)s.events, (unsigned long long)s.errors,
-	       kube_informer_rv(w->inf));
+	       (unsigned long long)s.overloaded, kube_informer_rv(w->inf));
 }
 
 static void on_term(evutil_socket_t fd, short what, void *arg)

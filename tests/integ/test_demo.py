@@ -81,7 +81,15 @@ def test_demo_runs_until_ctrl_c(tmp_path):
                  0.5, what="the demo's running line")
         wd, ccm = started(err.read_text())
         assert pid_alive(ccm) and os.path.isdir(wd)
-        os.killpg(p.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        # what Ctrl-C in a terminal does; bash can lose a SIGINT that
+        # lands just before its `wait` blocks (right after the line we
+        # saw), so it is pressed again until the script reacts
+        def stopping():
+            if "run-local: stopping" in err.read_text():
+                return True
+            os.killpg(p.pid, signal.SIGINT)
+            return False
+        wait_for(stopping, 60, 1.0, what="the demo reacting to Ctrl-C")
         out, _ = p.communicate(timeout=120)
     finally:
         if p.poll() is None:

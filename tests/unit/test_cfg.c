@@ -148,6 +148,7 @@ static void test_go_ccm_and_klog_flags(void **state)
 	assert_int_equal(c->node_sync_period_ms, 120000);
 	assert_int_equal(c->network, CFG_NET_PUBLIC);
 	assert_int_equal(c->sg_batch_size, 20);
+	assert_int_equal(c->concurrent_service_syncs, 3);
 	assert_int_equal(c->node_reconcile_batch_size, 100);
 	assert_int_equal(c->route_reconcile_batch_size, 25);
 	assert_int_equal(c->skip_disable_source_dest_check, 1);

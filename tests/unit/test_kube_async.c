@@ -1,10 +1,9 @@
 /* kube_async against a tiny local HTTP server (one thread per
  * connection): concurrent requests, per-request deadlines, cancel, status
- * mapping, and freeing with requests in flight. */
-#include <arpa/inet.h>
+ * mapping, freeing with requests in flight, and 429 with Retry-After
+ * (retried within the deadline, else failed at once). */
 #include <errno.h>
 #include <event2/event.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,18 +11,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "kube/kube_async.h"
 #include "kube/kube_client.h"
+#include "tests/unit/httpd_fixture.h"
 
-static int lfd, port;
+static int port;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int active, max_active, release_hang;
+/* /busy/<retry-after s, -1 none>/<n>: the first n hits answer 429 */
+#define BUSY_MAX 8
+static int busy_hits;
+static double busy_at[BUSY_MAX]; /* when each hit arrived (monotonic s) */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1 when this hit of /busy/ is to be refused; *ra its Retry-After. */
+static int busy(const char *path, int *ra)
+{
+	int n, hit;
+
+	if (sscanf(path, "/busy/%d/%d", ra, &n) != 2)
+		return 0;
+	pthread_mutex_lock(&mu);
+	hit = busy_hits++;
+	if (hit < BUSY_MAX)
+		busy_at[hit] = now_s();
+	pthread_mutex_unlock(&mu);
+	return hit < n;
+}
 
 static void serve(int fd)
 {
@@ -31,7 +58,8 @@ static void serve(int fd)
 	size_t n = 0;
 	ssize_t r;
 	long ms = 0;
-	int code = 200, len;
+	int code = 200, len, ra = -1;
+	char extra[64] = "";
 	const char *cl;
 
 	while (n < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
@@ -63,43 +91,25 @@ static void serve(int fd)
 	pthread_mutex_unlock(&mu);
 	if (sscanf(path, "/status/%d", &code) != 1)
 		code = 200;
+	if (busy(path, &ra)) {
+		code = 429;
+		if (ra >= 0)
+			snprintf(extra, sizeof(extra), "Retry-After: %d\r\n",
+				 ra);
+	}
 	if (sscanf(path, "/delay/%ld", &ms) == 1)
 		usleep((useconds_t)ms * 1000);
 	len = snprintf(resp + 200, 300, "{\"method\":\"%s\",\"path\":\"%s\"}",
 		       method, path);
 	n = (size_t)snprintf(resp, 200,
 			     "HTTP/1.1 %d X\r\nContent-Type: application/json"
-			     "\r\nContent-Length: %d\r\n\r\n",
-			     code, len);
+			     "\r\n%sContent-Length: %d\r\n\r\n",
+			     code, extra, len);
 	memmove(resp + n, resp + 200, (size_t)len);
 	(void)!write(fd, resp, n + (size_t)len);
 	pthread_mutex_lock(&mu);
 	active--;
 	pthread_mutex_unlock(&mu);
-}
-
-static void *conn_main(void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-
-	serve(fd);
-	close(fd);
-	return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-	pthread_t t;
-	int fd;
-
-	(void)arg;
-	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
-		if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd))
-			close(fd);
-		else
-			pthread_detach(t);
-	}
-	return NULL;
 }
 
 struct fix {
@@ -130,12 +140,14 @@ static int setup(void **state)
 	fclose(k);
 	o.kubeconfig = f.kubeconfig;
 	o.role = "test";
+	o.qps = 50; /* not pacing async sends; it learns from their 429s */
+	o.burst = 100;
 	assert_int_equal(kube_client_new(&o, &f.kc, err, sizeof(err)), 0);
 	f.base = event_base_new();
 	assert_non_null(f.base);
 	assert_int_equal(kube_async_new(f.kc, f.base, &f.a), 0);
 	pthread_mutex_lock(&mu);
-	max_active = active = release_hang = 0;
+	max_active = active = release_hang = busy_hits = 0;
 	pthread_mutex_unlock(&mu);
 	*state = &f;
 	return 0;
@@ -159,18 +171,23 @@ static int teardown(void **state)
 struct got {
 	int calls, rc;
 	long status;
+	int64_t retry_after_ms;
 	char path[64];
+	char method[16];
 };
 
 static void on_done(void *ctx, int rc, struct kube_resp *resp)
 {
 	struct got *g = ctx;
 	const char *p = json_path_str(resp->obj, "path");
+	const char *m = json_path_str(resp->obj, "method");
 
 	g->calls++;
 	g->rc = rc;
 	g->status = resp->status;
+	g->retry_after_ms = resp->retry_after_ms;
 	snprintf(g->path, sizeof(g->path), "%s", p ? p : "");
+	snprintf(g->method, sizeof(g->method), "%s", m ? m : "");
 }
 
 static void start(struct fix *f, const char *method, const char *path,
@@ -304,11 +321,104 @@ static void test_free_in_flight(void **state)
 	kube_async_free(NULL);
 }
 
+static int hits(void)
+{
+	int n;
+
+	pthread_mutex_lock(&mu);
+	n = busy_hits;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+static void test_429_retried_after_retry_after(void **state)
+{
+	struct fix *f = *state;
+	struct kube_client_stats cs;
+	struct kube_async_stats st;
+	struct got g = {0};
+
+	start(f, "POST", "/busy/1/1", "{\"a\":1}", 20000, &g, NULL);
+	run_until(f, &g, 1);
+	assert_int_equal(g.rc, 0);
+	assert_int_equal(g.status, 200);
+	assert_string_equal(g.method, "POST"); /* the retry kept its body */
+	assert_int_equal(g.retry_after_ms, 0);
+	assert_int_equal(hits(), 2);
+	/* the server saw the retry no sooner than it asked */
+	assert_true(busy_at[1] - busy_at[0] >= 0.95);
+	kube_async_get_stats(f->a, &st);
+	assert_int_equal(st.retried, 1);
+	assert_int_equal(st.sent, 1);
+	assert_int_equal(st.failed, 0);
+	/* the client's shared limiter learned from it */
+	kube_client_get_stats(f->kc, &cs);
+	assert_int_equal(cs.overloaded, 1);
+	assert_true(cs.qps < 50);
+}
+
+static void test_429_without_retry_after_waits_1s(void **state)
+{
+	struct fix *f = *state;
+	struct got g = {0};
+
+	start(f, "GET", "/busy/-1/2", NULL, 20000, &g, NULL);
+	run_until(f, &g, 1);
+	assert_int_equal(g.rc, 0);
+	assert_int_equal(hits(), 3);
+	assert_true(busy_at[1] - busy_at[0] >= 0.95);
+	assert_true(busy_at[2] - busy_at[1] >= 0.95);
+}
+
+static void test_429_past_the_deadline_fails_at_once(void **state)
+{
+	struct fix *f = *state;
+	struct kube_async_stats st;
+	struct got g[2] = {{0}};
+
+	/* 2 s + 1 s for the retry itself do not fit in 2.5 s */
+	start(f, "PUT", "/busy/2/1", "{}", 2500, &g[0], NULL);
+	run_until(f, g, 1);
+	assert_int_equal(g[0].rc, -EIO);
+	assert_int_equal(g[0].status, 429);
+	assert_int_equal(g[0].retry_after_ms, 2000);
+	assert_int_equal(hits(), 1);
+	/* an hour is bounded to 30 s, still past a 20 s deadline */
+	start(f, "GET", "/busy/3600/2", NULL, 20000, &g[1], NULL);
+	run_until(f, &g[1], 1);
+	assert_int_equal(g[1].rc, -EIO);
+	assert_int_equal(g[1].retry_after_ms, 30000);
+	assert_int_equal(hits(), 2);
+	kube_async_get_stats(f->a, &st);
+	assert_int_equal(st.retried, 0);
+	assert_int_equal(st.failed, 2);
+}
+
+static void test_429_cancel_or_free_while_waiting(void **state)
+{
+	struct fix *f = *state;
+	struct kube_async_req *q = NULL;
+	struct got g[3] = {{0}};
+
+	start(f, "GET", "/busy/5/9", NULL, 20000, &g[0], &q);
+	start(f, "GET", "/busy/5/9", NULL, 20000, &g[1], NULL);
+	for (int spins = 0; spins < 600 && hits() < 2; spins++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(hits(), 2);
+	/* both wait out their Retry-After on a timer now; a request that
+	 * ends meanwhile proves the loop ran with them armed */
+	start(f, "GET", "/delay/10", NULL, 20000, &g[2], NULL);
+	run_until(f, &g[2], 1);
+	assert_int_equal(kube_async_pending(f->a), 2);
+	kube_async_cancel(q);
+	assert_int_equal(kube_async_pending(f->a), 1);
+	kube_async_free(f->a); /* frees the other one's timer */
+	f->a = NULL;
+	assert_int_equal(g[0].calls + g[1].calls, 0);
+}
+
 int main(void)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
-	pthread_t t;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
 						teardown),
@@ -321,16 +431,18 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_in_flight, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_429_retried_after_retry_after, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_429_without_retry_after_waits_1s, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_429_past_the_deadline_fails_at_once, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_429_cancel_or_free_while_waiting, setup, teardown),
 	};
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 64) < 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
+	if (httpd_fixture_start(serve, &port) < 0)
 		return 1;
-	port = ntohs(sa.sin_port);
-	pthread_create(&t, NULL, accept_main, NULL);
-	pthread_detach(t);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,6 +120,18 @@ static void test_ratelimit_adapts_to_429(void **state)
 	assert_int_equal(kube_rl_reserve(&rl), 0);
 }
 
+static void test_retry_fits_the_deadline(void **state)
+{
+	(void)state;
+	/* the wait and KUBE_RETRY_MIN_MS for the retry itself must fit */
+	assert_true(kube_retry_fits(0, 1000, 1000 + KUBE_RETRY_MIN_MS));
+	assert_false(kube_retry_fits(0, 1000, 999 + KUBE_RETRY_MIN_MS));
+	assert_true(kube_retry_fits(5000, 0, 5000 + KUBE_RETRY_MIN_MS));
+	assert_false(kube_retry_fits(5000, 2000, 7500));
+	/* already past the deadline */
+	assert_false(kube_retry_fits(9000, 0, 8000));
+}
+
 static void test_retry_after_bounds(void **state)
 {
 	(void)state;
@@ -337,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_ratelimit_adapts_to_429),
 		cmocka_unit_test(test_retry_after_bounds),
+		cmocka_unit_test(test_retry_fits_the_deadline),
 		cmocka_unit_test(test_lines_split),
 		cmocka_unit_test(test_lines_oversize),
 		cmocka_unit_test(test_lines_stop),

@@ -1,7 +1,8 @@
 /*
  * Informer + watch against a scripted in-process HTTP server: paging,
  * oversize events, bookmarks, ERROR 410 relist with a synthesised delete,
- * an idle (frozen) watch, resume from the last resourceVersion, and the
+ * an idle (frozen) watch, resume from the last resourceVersion, backoff
+ * of at least Retry-After after a 429 on a LIST or a WATCH, and the
  * sync client's error mapping and fence exemption for Events.
  */
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -42,6 +44,7 @@ struct fake {
 	char reqs[MAX_REQ][1024]; /* "METHOD PATH" */
 	char auth[MAX_REQ][128];  /* Authorization header */
 	char body[MAX_REQ][1024];
+	double at[MAX_REQ]; /* when each request arrived (monotonic s) */
 	int n;
 	const struct step *script;
 	int nscript;
@@ -94,14 +97,21 @@ static void read_request(int fd, char *line, size_t n, char *auth, size_t alen,
 
 static void serve_one(struct fake *f, int fd)
 {
-	char head[256];
+	char head[256], line[1024], auth[128], body[1024];
 	const struct step *s;
+	struct timespec ts;
 	int i;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* outside the lock: the client sends from the loop that polls it */
+	read_request(fd, line, sizeof(line), auth, sizeof(auth), body,
+		     sizeof(body));
 	pthread_mutex_lock(&f->mu);
 	i = f->n < MAX_REQ ? f->n++ : MAX_REQ - 1;
-	read_request(fd, f->reqs[i], sizeof(f->reqs[i]), f->auth[i],
-		     sizeof(f->auth[i]), f->body[i], sizeof(f->body[i]));
+	f->at[i] = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	memcpy(f->reqs[i], line, sizeof(line));
+	memcpy(f->auth[i], auth, sizeof(auth));
+	memcpy(f->body[i], body, sizeof(body));
 	s = &f->script[i < f->nscript ? i : f->nscript - 1];
 	pthread_mutex_unlock(&f->mu);
 	snprintf(head, sizeof(head),
@@ -174,9 +184,10 @@ static int fake_nreq(struct fake *f)
 	return n;
 }
 
-static struct kube_client *client_for(struct fake *f, char *kc, size_t n)
+static struct kube_client *client_timeout(struct fake *f, char *kc, size_t n,
+					  int64_t timeout_ms)
 {
-	struct kube_client_opts o = {.role = "test", .timeout_ms = 5000};
+	struct kube_client_opts o = {.role = "test", .timeout_ms = timeout_ms};
 	struct kube_client *c = NULL;
 	char err[256];
 	FILE *fp;
@@ -196,6 +207,11 @@ static struct kube_client *client_for(struct fake *f, char *kc, size_t n)
 	o.kubeconfig = kc;
 	assert_int_equal(kube_client_new(&o, &c, err, sizeof(err)), 0);
 	return c;
+}
+
+static struct kube_client *client_for(struct fake *f, char *kc, size_t n)
+{
+	return client_timeout(f, kc, n, 5000);
 }
 
 /* ---- informer scenario ---- */
@@ -411,6 +427,100 @@ static void test_informer(void **state)
 	assert_int_equal(st.idle_timeouts, 1);
 	assert_int_equal(st.lists, 2);
 	assert_true(st.reconnects >= 1);
+
+	kube_informer_free(r.inf);
+	kube_client_free(c);
+	event_base_free(base);
+	fake_stop(&f);
+	unlink(kc);
+}
+
+/* ---- 429 on a LIST and on a WATCH ---- */
+
+/* the status line carries the extra header */
+#define TOO_MANY(s) "429 Too Many Requests\r\nRetry-After: " #s
+#define STATUS_429  "{\"kind\":\"Status\",\"code\":429}"
+#define NODE_LIST                                                              \
+	"{\"kind\":\"NodeList\",\"metadata\":{\"resourceVersion\":\"10\"},"    \
+	"\"items\":[{\"metadata\":{\"name\":\"n1\",\"uid\":\"u1\","            \
+	"\"resourceVersion\":\"5\"}}]}"
+
+static const struct step overload_script[] = {
+	{TOO_MANY(2), STATUS_429, 0}, /* LIST: 2 s + 1 s > the 1.5 s timeout */
+	{"200 OK", NODE_LIST, 0},
+	{TOO_MANY(2), STATUS_429, 0}, /* WATCH */
+	{"200 OK", "", 1},
+};
+
+static void test_informer_backs_off_for_retry_after(void **state)
+{
+	struct kube_informer_opts o = {.watch_timeout_s = 300};
+	struct kube_informer_stats st;
+	struct event_base *base = event_base_new();
+	struct rec r = {0};
+	struct fake f;
+	struct kube_client *c;
+	char kc[128];
+
+	(void)state;
+	fake_start(&f, overload_script,
+		   (int)(sizeof(overload_script) / sizeof(overload_script[0])));
+	c = client_timeout(&f, kc, sizeof(kc), 1500);
+	assert_int_equal(kube_informer_new(c, base, "/api/v1/nodes", &o, &ops,
+					   &r, &r.inf),
+			 0);
+	run_until(base, &f, 4);
+	assert_null(strstr(f.reqs[1], "watch=1"));
+	assert_non_null(strstr(f.reqs[2], "watch=1"));
+	assert_non_null(strstr(f.reqs[3], "watch=1"));
+	/* not the usual 800 ms (jittered) but what the server asked */
+	assert_true(f.at[1] - f.at[0] >= 1.95);
+	assert_true(f.at[3] - f.at[2] >= 1.95);
+	assert_int_equal(r.synced, 1);
+	kube_informer_get_stats(r.inf, &st);
+	assert_int_equal(st.errors, 2);
+	assert_int_equal(st.overloaded, 2);
+	assert_int_equal(st.lists, 1);
+
+	kube_informer_free(r.inf);
+	kube_client_free(c);
+	event_base_free(base);
+	fake_stop(&f);
+	unlink(kc);
+}
+
+static const struct step page_retry_script[] = {
+	{TOO_MANY(1), STATUS_429, 0}, /* fits the 5 s timeout: retried */
+	{"200 OK", NODE_LIST, 0},
+	{"200 OK", "", 1},
+};
+
+static void test_informer_list_page_429_retried(void **state)
+{
+	struct kube_informer_opts o = {.watch_timeout_s = 300};
+	struct kube_informer_stats st;
+	struct event_base *base = event_base_new();
+	struct rec r = {0};
+	struct fake f;
+	struct kube_client *c;
+	char kc[128];
+
+	(void)state;
+	fake_start(&f, page_retry_script,
+		   (int)(sizeof(page_retry_script) /
+			 sizeof(page_retry_script[0])));
+	c = client_for(&f, kc, sizeof(kc));
+	assert_int_equal(kube_informer_new(c, base, "/api/v1/nodes", &o, &ops,
+					   &r, &r.inf),
+			 0);
+	run_until(base, &f, 3);
+	assert_true(f.at[1] - f.at[0] >= 0.95);
+	assert_non_null(strstr(f.reqs[2], "watch=1"));
+	kube_informer_get_stats(r.inf, &st);
+	/* the LIST itself succeeded; its page's 429 is still an error */
+	assert_int_equal(st.lists, 1);
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(st.overloaded, 1);
 
 	kube_informer_free(r.inf);
 	kube_client_free(c);
@@ -641,6 +751,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_informer),
+		cmocka_unit_test(test_informer_backs_off_for_retry_after),
+		cmocka_unit_test(test_informer_list_page_429_retried),
 		cmocka_unit_test(test_sync_mapping_and_fence),
 		cmocka_unit_test(test_event_recorder),
 		cmocka_unit_test(test_event_queue),

@@ -4,9 +4,12 @@
  * saw, so a sync needs no extra cloud call), how many Services share the
  * nodes, and which nodes one Service gets (slb_subset does the choosing).
  *
- * The worker syncs one Service at a time, so each plan sees the ones
- * before it; when the common subset size changes, or a sync frees
- * attachments another Service was short of, those Services are queued.
+ * Syncs run concurrently, so a plan must also see the members other
+ * running syncs chose but have not attached yet: each sync reserves its
+ * choice until it ends, and others count reservations like attachments
+ * (an instance once per CLB). When the common subset size changes, or a
+ * sync frees attachments another Service was short of, those Services
+ * are queued.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -46,11 +49,16 @@ static int id_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Appends the distinct ECS instances of one CLB; returns how many. */
-static int clb_instances(const struct slb_cloud *cl, struct ids *out)
+/* Appends the distinct ECS instances of one CLB and of a reservation
+ * (res: n_res instance ids); returns how many. */
+static int clb_instances(const struct slb_cloud *cl, char *const *res,
+			 size_t n_res, struct ids *out)
 {
 	size_t start = out->n, i, j, k;
 
+	for (i = 0; i < n_res; i++)
+		if (ids_push(out, res[i]) < 0)
+			return -ENOMEM;
 	for (i = 0; cl->exists && i < cl->n_gs; i++)
 		for (j = 0; j < cl->gs[i].be.n; j++) {
 			const struct slb_backend *b = &cl->gs[i].be.v[j];
@@ -115,7 +123,7 @@ static int others(struct slb_ctl *c, const struct slb_entry *self,
 
 		if (e == self)
 			continue;
-		n = clb_instances(&e->cloud, out);
+		n = clb_instances(&e->cloud, e->reserved, e->n_reserved, out);
 		if (n < 0)
 			return n;
 		it = kube_informer_get(c->svcs, e->ns, e->name);
@@ -199,6 +207,39 @@ static void size_changed(struct slb_ctl *c, const struct slb_entry *self)
 	}
 }
 
+void slb_subset_release(struct slb_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_reserved; i++)
+		free(e->reserved[i]);
+	free(e->reserved);
+	e->reserved = NULL;
+	e->n_reserved = 0;
+}
+
+static int reserve(struct slb_entry *e, struct wk_node *const *nodes,
+		   const struct subset_work *w, size_t n_elig)
+{
+	size_t k;
+
+	slb_subset_release(e);
+	/* pointer array: NOLINTNEXTLINE(bugprone-sizeof-expression) */
+	e->reserved = calloc(n_elig + 1, sizeof(*e->reserved));
+	if (!e->reserved)
+		return -ENOMEM;
+	for (k = 0; k < n_elig; k++) {
+		if (!w->chosen[k])
+			continue;
+		e->reserved[e->n_reserved] =
+			strdup(nodes[w->idx[k]]->instance_id);
+		if (!e->reserved[e->n_reserved])
+			return -ENOMEM;
+		e->n_reserved++;
+	}
+	return 0;
+}
+
 int slb_subset_nodes(struct slb_ctl *c, struct slb_entry *e,
 		     const struct slb_svc *svc, const struct slb_annot *a,
 		     struct wk_node *const *nodes, size_t n,
@@ -220,7 +261,8 @@ int slb_subset_nodes(struct slb_ctl *c, struct slb_entry *e,
 	if (r == 0)
 		r = others(c, e, &w.other, &in.fixed);
 	if (r == 0)
-		r = clb_instances(&e->cloud, &w.mine) < 0 ? -ENOMEM : 0;
+		r = clb_instances(&e->cloud, NULL, 0, &w.mine) < 0 ? -ENOMEM
+								   : 0;
 	if (r == 0)
 		r = describe_nodes(c, a, nodes, n, &w, &n_elig);
 	if (r < 0)
@@ -239,6 +281,9 @@ int slb_subset_nodes(struct slb_ctl *c, struct slb_entry *e,
 		goto out;
 	res->picked = r;
 	e->sub_short = r < res->size;
+	r = reserve(e, nodes, &w, n_elig);
+	if (r < 0)
+		goto out;
 	/* every node that is not an eligible non-member passes through:
 	 * virtual nodes carry ENI backends, ineligible ones are ignored */
 	for (i = 0, k = 0, *n_out = 0; i < n; i++) {

@@ -14,10 +14,16 @@
  * Every Service the worker has touched has a struct slb_entry holding the
  * CLB state it last saw (struct slb_cloud); a sync diffs against it and
  * describes the CLB again only when it is stale (first sync, resync
- * period, any failed call). One sync runs per loop turn; it is a run of
- * bounded calls, before each of which it calls wk_heartbeat, so a slow
- * cloud stretching it past the supervisor's heartbeat deadline (10 s)
- * neither gets the worker killed nor leaves its fence window unread.
+ * period, any failed call). Up to --concurrent-service-syncs syncs run at
+ * once, each in a fiber (workers/wk_fiber.h) whose cloud calls yield to
+ * the loop while they wait; a Service is never synced twice at once, and
+ * Services naming the same existing CLB (loadbalancer-id) are synced one
+ * after the other, so their changes to that CLB never interleave. Shared
+ * state changes only while a sync waits: what a sync reads from the
+ * informers stays valid until it ends (objects are retired, lib/retire).
+ * Before each call a sync calls wk_heartbeat, so a slow cloud stretching
+ * it past the supervisor's heartbeat deadline (10 s) neither gets the
+ * worker killed nor leaves its fence window unread.
  *
  * Ownership: struct slb_ctl is owned by the controller (init/done) and
  * owns its entries.
@@ -39,6 +45,8 @@ struct event;
 struct kube_client;
 struct kube_informer;
 struct kube_recorder;
+struct retire;
+struct wk_fibers;
 struct wk_rt;
 
 #define SLB_BACKOFF_BASE_MS 5000
@@ -56,15 +64,22 @@ struct slb_entry {
 	int resync;   /* this sync was started by the resync timer */
 	int failures; /* consecutive failed syncs */
 	struct backoff bo;
-	int64_t due_ms;	     /* 0: not queued */
-	int64_t hold_ms;     /* backoff: node/endpoint hints wait until */
-	int64_t resync_ms;   /* 0: no CLB to resync */
-	char token_salt[48]; /* keeps one ClientToken per CLB incarnation */
-	int unavailable;     /* last sync found a port without backends */
-	char warn_rv[32];    /* Service version the input warnings were for */
-	char *tag_keys;	     /* additional tags we set (slb_attrs.h) */
-	int sub_short;	     /* got fewer subset members than its size */
-	int sub_noted[2];    /* subset size and full size last announced */
+	int64_t due_ms;	       /* 0: not queued */
+	int64_t hold_ms;       /* backoff: node/endpoint hints wait until */
+	int64_t resync_ms;     /* 0: no CLB to resync */
+	char token_salt[48];   /* keeps one ClientToken per CLB incarnation */
+	int unavailable;       /* last sync found a port without backends */
+	char warn_rv[32];      /* Service version the input warnings were for */
+	char *tag_keys;	       /* additional tags we set (slb_attrs.h) */
+	int sub_short;	       /* got fewer subset members than its size */
+	int sub_noted[2];      /* subset size and full size last announced */
+	int busy;	       /* a sync of it is running */
+	int dropped;	       /* dropped while busy: freed when it ends */
+	char lock[SLB_ID_LEN]; /* the existing CLB its running sync holds */
+	/* instances its running sync chose as subset members: counted as
+	 * attached by other syncs until it ends and its CLB shows them */
+	char **reserved;
+	size_t n_reserved;
 };
 
 /* An EndpointSlice as the informer keeps it. */
@@ -85,7 +100,10 @@ struct slb_ctl {
 	int64_t armed_ms; /* when ev_queue fires, 0: not armed */
 	struct slb_entry **ents;
 	size_t n_ents, cap_ents;
-	int synced;   /* all informers listed */
+	struct wk_fibers *fibers; /* the running syncs */
+	struct retire *retire;	  /* informer objects syncs may still read */
+	int synced;		  /* all informers listed */
+	int stopping;		  /* the controller is being freed */
 	int reported; /* wk_reconciled sent since the queue drained */
 	int sub_size; /* the subset size of the last subsetted sync */
 	unsigned seed;
@@ -155,6 +173,9 @@ int slb_subset_nodes(struct slb_ctl *c, struct slb_entry *e,
  * of members, attachments may have been freed. */
 void slb_subset_after(struct slb_ctl *c, const struct slb_entry *self,
 		      int changed);
+/* The sync of e ended: its reservation goes (its CLB state now holds
+ * whatever it attached). */
+void slb_subset_release(struct slb_entry *e);
 
 /* slb_main.c */
 int slb_svc_is_eni(const struct slb_ctl *c, const struct slb_svc *s);

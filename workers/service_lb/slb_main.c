@@ -18,10 +18,12 @@
 #include "kube/kube_event.h"
 #include "kube/kube_informer.h"
 #include "lib/log.h"
+#include "lib/retire.h"
 #include "workers/service_lb/slb_annot.h"
 #include "workers/service_lb/slb_ctl.h"
 #include "workers/service_lb/slb_endpoints.h"
 #include "workers/service_lb/slb_svc.h"
+#include "workers/wk_fiber.h"
 #include "workers/wk_runtime.h"
 
 #define COMPONENT  "service-controller"
@@ -58,6 +60,21 @@ static void free_svc(void *ctx, void *obj)
 {
 	(void)ctx;
 	slb_svc_free(obj);
+}
+
+/* A running sync may still read what the informers replace or delete. */
+static void retire_svc(void *ctx, void *obj)
+{
+	struct slb_ctl *c = ctx;
+
+	retire_obj(c->retire, free_svc, c, obj);
+}
+
+static void retire_node(void *ctx, void *obj)
+{
+	struct slb_ctl *c = ctx;
+
+	retire_obj(c->retire, wk_node_release, c, obj);
 }
 
 static int same_annots(const struct slb_svc *a, const struct slb_svc *b)
@@ -388,9 +405,9 @@ static int new_informers(struct slb_ctl *c)
 	static const struct kube_informer_ops eps_ops = {eps_add, eps_update,
 							 eps_delete, on_synced};
 	struct kube_informer_opts so = {.extract = extract_svc,
-					.free_obj = free_svc};
+					.free_obj = retire_svc};
 	struct kube_informer_opts no = {.extract = wk_node_extract,
-					.free_obj = wk_node_release};
+					.free_obj = retire_node};
 	struct kube_informer_opts eo = {.extract = extract_eps,
 					.free_obj = free_eps};
 	int slices = slices_usable(c);
@@ -436,8 +453,16 @@ static int slb_init(struct wk_rt *rt, void **state)
 	c->seed = (unsigned)getpid();
 	r = wk_cloud_client_new(rt, &c->ali);
 	if (r == 0)
+		r = retire_new(&c->retire);
+	if (r == 0)
+		r = wk_fibers_new(wk_base(rt), &c->fibers);
+	if (r == 0) {
+		struct ali_client_io io = wk_fibers_io(c->fibers);
+
+		ali_client_set_io(c->ali, &io);
 		r = kube_recorder_new(c->kube, COMPONENT, wk_identity(rt),
 				      &c->rec);
+	}
 	if (r == 0) {
 		c->ev_queue = evtimer_new(wk_base(rt), on_queue, c);
 		r = c->ev_queue ? 0 : -ENOMEM;
@@ -467,12 +492,16 @@ static void slb_done(void *state)
 
 	if (!c)
 		return;
+	/* running syncs unwind first: they hold entries and cache objects */
+	c->stopping = 1;
+	wk_fibers_free(c->fibers);
 	kube_informer_free(c->svcs);
 	kube_informer_free(c->nodes);
 	kube_informer_free(c->eps);
 	while (c->n_ents)
 		slb_entry_drop(c, c->ents[0]);
 	free(c->ents);
+	retire_free(c->retire);
 	if (c->ev_queue)
 		event_free(c->ev_queue);
 	kube_recorder_free(c->rec);

@@ -1,6 +1,7 @@
 /*
  * slb_queue - per-Service entries, the coalescing work queue and the
- * cloud resync schedule, driven by one timer on the loop.
+ * cloud resync schedule, driven by one timer on the loop; it starts each
+ * due sync in a fiber, up to --concurrent-service-syncs at once.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -12,6 +13,10 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/retire.h"
+#include "kube/kube_informer.h"
+#include "workers/service_lb/slb_annot.h"
+#include "workers/wk_fiber.h"
 #include "workers/service_lb/slb_ctl.h"
 #include "workers/wk_runtime.h"
 
@@ -50,6 +55,14 @@ struct slb_entry *slb_entry_get(struct slb_ctl *c, const char *ns,
 	return e;
 }
 
+static void entry_free(struct slb_entry *e)
+{
+	slb_subset_release(e);
+	slb_cloud_clear(&e->cloud);
+	free(e->tag_keys);
+	free(e);
+}
+
 void slb_entry_drop(struct slb_ctl *c, struct slb_entry *e)
 {
 	size_t i;
@@ -59,9 +72,11 @@ void slb_entry_drop(struct slb_ctl *c, struct slb_entry *e)
 			c->ents[i] = c->ents[--c->n_ents];
 			break;
 		}
-	slb_cloud_clear(&e->cloud);
-	free(e->tag_keys);
-	free(e);
+	/* its own running sync drops it: freed when that sync ends */
+	if (e->busy)
+		e->dropped = 1;
+	else
+		entry_free(e);
 }
 
 int64_t slb_resync_at(int64_t now, int64_t period, unsigned *seed)
@@ -74,6 +89,35 @@ int64_t slb_resync_at(int64_t now, int64_t period, unsigned *seed)
 	return now + period - period / 10 + j;
 }
 
+/* The existing CLB a sync of e would change: one the Service names
+ * (several Services may name one); "" for a CLB of its own. */
+static const char *lock_key(const struct slb_ctl *c, const struct slb_entry *e)
+{
+	const struct kube_item *it = kube_informer_get(c->svcs, e->ns, e->name);
+	const char *id = it && it->obj
+				 ? slb_annot_get(it->obj, "loadbalancer-id")
+				 : NULL;
+
+	return id ? id : "";
+}
+
+/* A sync of e may start now: none of it runs, none holds its CLB. */
+static int startable(const struct slb_ctl *c, const struct slb_entry *e)
+{
+	const char *key;
+	size_t i;
+
+	if (e->busy)
+		return 0;
+	key = lock_key(c, e);
+	if (!key[0])
+		return 1;
+	for (i = 0; i < c->n_ents; i++)
+		if (c->ents[i]->busy && !strcmp(c->ents[i]->lock, key))
+			return 0;
+	return 1;
+}
+
 static int64_t next_due(const struct slb_ctl *c)
 {
 	int64_t best = 0;
@@ -81,21 +125,28 @@ static int64_t next_due(const struct slb_ctl *c)
 
 	for (i = 0; i < c->n_ents; i++) {
 		const struct slb_entry *e = c->ents[i];
+		int64_t at = e->due_ms;
 
-		if (e->due_ms && (!best || e->due_ms < best))
-			best = e->due_ms;
-		if (e->resync_ms && (!best || e->resync_ms < best))
-			best = e->resync_ms;
+		if (e->resync_ms && (!at || e->resync_ms < at))
+			at = e->resync_ms;
+		/* a running or blocked one is looked at again when a sync
+		 * ends, not by spinning the timer */
+		if (at && (!best || at < best) && startable(c, e))
+			best = at;
 	}
 	return best;
 }
 
 void slb_queue_kick(struct slb_ctl *c)
 {
-	int64_t due = next_due(c), now = clock_mono_ms(), d;
+	int64_t due, now = clock_mono_ms(), d;
 	struct timeval tv;
 
-	if (!due || !c->synced)
+	if (!c->synced || wk_fibers_running(c->fibers) >=
+				  (size_t)c->cfg->concurrent_service_syncs)
+		return;
+	due = next_due(c);
+	if (!due)
 		return;
 	if (c->armed_ms && c->armed_ms <= due)
 		return;
@@ -168,7 +219,7 @@ static struct slb_entry *pick(struct slb_ctl *c, int64_t now)
 				e->due_ms = now;
 		}
 		if (e->due_ms && e->due_ms <= now &&
-		    (!best || e->due_ms < best->due_ms))
+		    (!best || e->due_ms < best->due_ms) && startable(c, e))
 			best = e;
 	}
 	return best;
@@ -196,22 +247,100 @@ static void release_scratch(void)
 #endif
 }
 
+struct job {
+	struct slb_ctl *c;
+	struct slb_entry *e;
+	uint64_t ticket;
+};
+
+static void job_run(void *arg)
+{
+	struct job *j = arg;
+
+	slb_sync(j->c, j->e); /* may drop e */
+}
+
+static void report_pass(struct slb_ctl *c)
+{
+	if (wk_fibers_running(c->fibers) || c->reported ||
+	    !queue_idle(c, clock_mono_ms()))
+		return;
+	/* a full pass: every queued Service synced once */
+	c->reported = 1;
+	wk_reconciled(c->rt);
+	release_scratch();
+}
+
+static void job_done(void *arg)
+{
+	struct job *j = arg;
+	struct slb_ctl *c = j->c;
+
+	retire_leave(c->retire, j->ticket);
+	slb_subset_release(j->e);
+	if (c->stopping) {
+		/* the controller frees its entries next */
+		j->e->busy = 0;
+		if (j->e->dropped)
+			entry_free(j->e);
+		free(j);
+		return;
+	}
+	if (j->e->dropped) {
+		entry_free(j->e);
+	} else {
+		j->e->busy = 0;
+		j->e->lock[0] = '\0';
+	}
+	free(j);
+	report_pass(c);
+	slb_queue_kick(c);
+}
+
+static int start(struct slb_ctl *c, struct slb_entry *e)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return -ENOMEM;
+	j->c = c;
+	j->e = e;
+	r = retire_enter(c->retire, &j->ticket);
+	if (r < 0) {
+		free(j);
+		return r;
+	}
+	e->due_ms = 0;
+	e->busy = 1;
+	slb_strcpy(e->lock, sizeof(e->lock), lock_key(c, e));
+	r = wk_fibers_spawn(c->fibers, job_run, job_done, j);
+	if (r < 0) {
+		e->busy = 0;
+		e->lock[0] = '\0';
+		retire_leave(c->retire, j->ticket);
+		free(j);
+	}
+	return r;
+}
+
 void slb_queue_on_timer(struct slb_ctl *c)
 {
-	int64_t now = clock_mono_ms();
+	size_t max = (size_t)c->cfg->concurrent_service_syncs;
 	struct slb_entry *e;
+	int r;
 
 	c->armed_ms = 0;
-	e = pick(c, now);
-	if (e) {
-		e->due_ms = 0;
-		slb_sync(c, e); /* may drop e */
+	while (wk_fibers_running(c->fibers) < max &&
+	       (e = pick(c, clock_mono_ms()))) {
+		r = start(c, e);
+		if (r < 0) {
+			log_error("service %s/%s: cannot start its sync: %s",
+				  e->ns, e->name, strerror(-r));
+			slb_entry_failed(c, e, 0);
+			break;
+		}
 	}
-	if (queue_idle(c, clock_mono_ms()) && !c->reported) {
-		/* a full pass: every queued Service synced once */
-		c->reported = 1;
-		wk_reconciled(c->rt);
-		release_scratch();
-	}
+	report_pass(c);
 	slb_queue_kick(c);
 }

@@ -57,9 +57,12 @@ static void heartbeat(void *arg)
 	wk_heartbeat(arg);
 }
 
+/* Not sent for want of a lease, or given up because the worker stops:
+ * retried soon, no Event, not a failure. */
 static int fenced(int r, const struct ali_error *err)
 {
-	return r == -ETIMEDOUT && (!err || ali_error_is(err, "Fenced"));
+	return (r == -ETIMEDOUT && (!err || ali_error_is(err, "Fenced"))) ||
+	       r == -ECANCELED;
 }
 
 static int batch_size(const struct slb_ctl *c)
