@@ -185,4 +185,7 @@ fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS)) \
 clean:
 	rm -rf build bin
 
--include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_FIX_OBJS:.o=.d)
+# main.o is outside REL_OBJS/SAN_OBJS but includes config/cfg.h: without
+# its .d a changed struct cfg left a stale main.o linked in.
+-include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_FIX_OBJS:.o=.d) \
+	$(B)/rel/$(MAIN_SRC:.c=.d) $(B)/san/$(MAIN_SRC:.c=.d)
