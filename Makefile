@@ -188,5 +188,8 @@ fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS)) \
 clean:
 	rm -rf build bin
 
+# main.o is outside REL_OBJS/SAN_OBJS but includes config/cfg.h: without
+# its .d a changed struct cfg left a stale main.o linked in.
 -include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_FIX_OBJS:.o=.d) \
-	$(BENCH_FIX_OBJS:.o=.d)
+	$(BENCH_FIX_OBJS:.o=.d) $(B)/rel/$(MAIN_SRC:.c=.d) \
+	$(B)/san/$(MAIN_SRC:.c=.d)

@@ -9,7 +9,12 @@ cloud simulator, on loopback only.
 Phases (each bounded by its own timeout; a phase that does not finish is
 reported as such and the next one still runs):
   a) NODES nodes with pod CIDRs and providerIDs of simulator instances,
-     created while the CCM runs -> time until every route exists, cloud calls
+     created while the CCM runs -> time until every route exists, cloud
+     calls; time until every Node is done (initialized, NetworkUnavailable
+     False, routed) over its floor: the larger of the busiest CCM
+     process's Kubernetes requests (watches aside, from the audit log by
+     user-agent role) beyond --kube-api-burst at --kube-api-qps, and the
+     cloud floor below
   b) SERVICES LoadBalancer Services x 2 TCP ports with Endpoints -> time to
      every ingress IP and to every backend attached, calls per Service
   c) one node added -> calls made until routes and backends follow
@@ -351,16 +356,40 @@ def cpu_of(pid):
     return s[0] if s else 0.0
 
 
+def audit_time(ev):
+    """requestReceivedTimestamp of an audit event as epoch seconds (0 when
+    absent or unreadable)."""
+    ts = ev.get("requestReceivedTimestamp", "")
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.datetime.strptime(ts, fmt).replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+        except ValueError:
+            continue
+    return 0.0
+
+
+def ua_role(ua):
+    """The process role in "cloud-controller-manager/<ver> (<role>;
+    identity=<id>)": supervisor, service-lb, route, node-init."""
+    if "(" not in ua:
+        return "?"
+    return ua.split("(", 1)[1].split(";", 1)[0].split(")", 1)[0].strip()
+
+
 class AuditCounter:
     """Kubernetes requests of the CCM from the audit log (user agent
     cloud-controller-manager/...), read incrementally: (reads, writes,
-    events); watches count once, when they end."""
+    events); watches count once, when they end. Every request but the
+    lease ones is also kept in `recs` as (received at, role, kind), kind
+    one of read, write, event, watch, for floors by process."""
 
     def __init__(self, path):
         self.path = path
         self.off = 0
         self.acc = [0, 0, 0]
         self.lease = 0  # leader-election renewals, counted apart
+        self.recs = []
 
     def take(self):
         """Counts since the last take()."""
@@ -390,14 +419,21 @@ class AuditCounter:
                     "cloud-controller-manager"):
                 continue
             res = ev.get("objectRef", {}).get("resource")
+            verb = ev.get("verb")
             if res == "leases":
                 self.lease += 1
-            elif res == "events":
+                continue
+            if res == "events":
                 self.acc[2] += 1
-            elif ev.get("verb") in ("create", "update", "patch", "delete"):
+                kind = "event"
+            elif verb in ("create", "update", "patch", "delete"):
                 self.acc[1] += 1
+                kind = "write"
             else:
                 self.acc[0] += 1
+                kind = "watch" if verb == "watch" else "read"
+            self.recs.append((audit_time(ev), ua_role(ev["userAgent"]),
+                              kind))
         return self.acc[1] + self.acc[2] - before
 
 
@@ -480,6 +516,7 @@ class Bench:
         self.stats = {}  # (phase, metric) -> (number, unit) for --repeat
         self.calls = self.audit = None
         self.fp = {}  # label -> footprint()
+        self.nodes_total = 0  # Nodes bench-0.. created so far
 
     def row(self, phase, metric, value, note=""):
         self.rows.append((phase, metric, value, note))
@@ -563,7 +600,7 @@ class Bench:
         self.audit.take()
         return {"seq": self.calls.last_seq(), "t": time.monotonic(),
                 "wall": time.time(),
-                "lease": self.audit.lease,
+                "lease": self.audit.lease, "arec": len(self.audit.recs),
                 "cpu": self.procs.cpu(), "sim": cpu_of(self.sim.proc.pid),
                 "api": cpu_of(self.cluster.apiserver_pid)}
 
@@ -606,24 +643,24 @@ class Bench:
             self.row(phase, metric, "TIMEOUT", str(e))
             return None
 
-    def floor_rows(self, phase, what, t, m, chain=False):
-        """Time to `what` against the floor the limits allow: the
-        simulator's rate per action, the CCM's own ceilings and, with
-        `chain` and --sim-latency, the longest run of calls on one CLB
-        (which the CCM must not overlap) at the simulator's latency."""
-        lat = self.a.sim_latency if chain else 0
-        if t is None or not (self.a.sim_rate or lat):
-            return
-        calls = [c for c in self.calls.since(m["seq"])
-                 if c["time"] <= m["wall"] + t and c["action"] != "Metadata"]
+    def calls_until(self, m, t):
+        """The phase's cloud calls up to t seconds after it began."""
+        return [c for c in self.calls.since(m["seq"])
+                if c["time"] <= m["wall"] + t and c["action"] != "Metadata"]
+
+    def cloud_floor(self, calls, lat=0):
+        """(seconds, why) the cloud's limits need at least for the
+        successful `calls`: per action at the simulator's rate (the
+        slowest action sets it), per product at the CCM's own
+        --*-api-qps and, with `lat`, the most calls on one CLB one at a
+        time at lat ms each. (0.0, "no limit binds") when none does."""
         ok = {}
         for c in calls:
             if c.get("status") == 200:
                 ok[c["action"]] = ok.get(c["action"], 0) + 1
-        throttled = sum(c.get("code") == "Throttling.User" for c in calls)
-        if not ok:
-            return
         floor, why = 0.0, "no limit binds"
+        if not ok:
+            return floor, why
         if self.a.sim_rate:
             rate = self.a.sim_rate
             burst = self.a.sim_burst or max(1.0, rate)
@@ -651,6 +688,21 @@ class Bench:
                 floor = most * lat / 1000.0
                 why = (f"{most} calls on one CLB, one at a time, "
                        f"{lat:g} ms each")
+        return floor, why
+
+    def floor_rows(self, phase, what, t, m, chain=False):
+        """Time to `what` against the floor the limits allow: the
+        simulator's rate per action, the CCM's own ceilings and, with
+        `chain` and --sim-latency, the longest run of calls on one CLB
+        (which the CCM must not overlap) at the simulator's latency."""
+        lat = self.a.sim_latency if chain else 0
+        if t is None or not (self.a.sim_rate or lat):
+            return
+        calls = self.calls_until(m, t)
+        if not any(c.get("status") == 200 for c in calls):
+            return
+        throttled = sum(c.get("code") == "Throttling.User" for c in calls)
+        floor, why = self.cloud_floor(calls, lat)
         self.row(phase, f"{what} / floor",
                  f"{t / floor:.2f}x" if floor > 0 else "floor 0",
                  f"floor {floor:.1f} s: {why}")
@@ -661,6 +713,66 @@ class Bench:
             self.stat(phase, f"{what} / floor", t / floor, "x")
         self.stat(phase, "throttled calls", 100.0 * throttled / len(calls),
                   "%")
+
+    def kube_floor(self, m, t):
+        """(seconds, why, {role: {kind: n}}) for the Kubernetes requests
+        each CCM process sent until t: every request but a watch passes
+        its process's own client limiter (kube/kube_ratelimit.c: a token
+        bucket of --kube-api-burst tokens, full after the idle spell
+        before the phase, refilled at --kube-api-qps), so a process needs
+        at least (requests - burst) / qps; the busiest process sets it."""
+        self.audit.poll()
+        end = m["wall"] + t
+        by = {}
+        for at, role, kind in self.audit.recs[m["arec"]:]:
+            if at <= end and kind != "watch":
+                k = by.setdefault(role, {"write": 0, "event": 0, "read": 0})
+                k[kind] += 1
+        qps = ccm_flag(self.a.ccm_arg, "--kube-api-qps", 20.0)
+        burst = max(1.0, ccm_flag(self.a.ccm_arg, "--kube-api-burst", 30.0))
+        floor, why = 0.0, "no limit binds"
+        for role in sorted(by):
+            n = sum(by[role].values())
+            kf = max(0.0, n - burst) / qps if qps > 0 else 0.0
+            if kf > floor:
+                floor, why = kf, (f"{n} {role} kube requests at "
+                                  f"--kube-api-qps={qps:g}, burst {burst:g}")
+        return floor, why, by
+
+    def node_floor_rows(self, phase, what, t, m):
+        """Time to every Node done against the larger of the Kubernetes
+        floor (per process, its requests at --kube-api-qps) and the cloud
+        floor (as floor_rows, without the CLB chain); says which binds."""
+        if t is None:
+            return
+        kf, kwhy, by = self.kube_floor(m, t)
+        self.row(phase, f"kube requests until {what}",
+                 sum(sum(k.values()) for k in by.values()),
+                 "; ".join(f"{r} {sum(k.values())} (writes {k['write']}, "
+                           f"Events {k['event']}, reads {k['read']})"
+                           for r, k in sorted(by.items())) or "none")
+        calls = self.calls_until(m, t)
+        cf, cwhy = self.cloud_floor(calls)
+        if kf >= cf:
+            floor, why = kf, (f"kube: {kwhy} (cloud floor {cf:.1f} s: "
+                              f"{cwhy})")
+        else:
+            floor, why = cf, (f"cloud: {cwhy} (kube floor {kf:.1f} s: "
+                              f"{kwhy})")
+        self.row(phase, f"{what} / floor",
+                 f"{t / floor:.2f}x" if floor > 0 else "floor 0",
+                 f"floor {floor:.1f} s: {why}")
+        if floor > 0:
+            self.stat(phase, f"{what} / floor", t / floor, "x")
+            self.stat(phase, f"{what}: floor", floor, "s")
+        if calls:
+            throttled = sum(c.get("code") == "Throttling.User"
+                            for c in calls)
+            self.row(phase, f"throttled calls until {what}",
+                     f"{100.0 * throttled / len(calls):.1f} %",
+                     f"{throttled} of {len(calls)}")
+            self.stat(phase, f"throttled calls until {what}",
+                      100.0 * throttled / len(calls), "%")
 
     # -- conditions ---------------------------------------------------
     def routes(self):
@@ -686,6 +798,48 @@ class Bench:
                        c["status"] == "False" for c in conds):
                 return False
         return True
+
+    def nodes_pending(self, n):
+        """How many of Nodes 0..n-1 are not done joining: initialized
+        (with --uninitialized: the taint gone, providerID and the cloud's
+        zone and instance-type labels set, its ENI's SourceDestCheck off:
+        what node-init does; without, the bench registers Nodes already
+        initialized), NetworkUnavailable False, pod CIDR routed
+        (Available)."""
+        uninit = self.a.uninitialized
+        st, obj = self.cluster.api("GET", "/api/v1/nodes")
+        items = {nd["metadata"]["name"]: nd
+                 for nd in (obj.get("items", []) if st == 200 else [])}
+        state = self.sim.client.state()
+        routes = {e["cidr"]: e for t in state["route_tables"]
+                  if t["id"] == TABLE for e in t["entries"]}
+        sdc = {e["id"]: e.get("source_dest_check", True)
+               for e in state["enis"]}
+
+        def done(i):
+            nd = items.get(f"bench-{i}")
+            if not nd:
+                return False
+            conds = nd.get("status", {}).get("conditions") or []
+            if not any(c["type"] == "NetworkUnavailable" and
+                       c["status"] == "False" for c in conds):
+                return False
+            r = routes.get(pod_cidr(i))
+            if not r or r.get("status", "Available") != "Available":
+                return False
+            if not uninit:
+                return True
+            spec, lab = nd["spec"], nd["metadata"].get("labels") or {}
+            return not (any(x["key"] == UNINIT_TAINT["key"]
+                            for x in spec.get("taints") or [])
+                        or not spec.get("providerID")
+                        or "topology.kubernetes.io/zone" not in lab
+                        or "node.kubernetes.io/instance-type" not in lab
+                        or sdc.get(f"eni-bench{i:04d}", True))
+        return sum(not done(i) for i in range(n))
+
+    def nodes_done(self, n):
+        return lambda: self.nodes_pending(n) == 0
 
     def ingress_all(self, t0, first):
         def ok():
@@ -715,8 +869,17 @@ class Bench:
 
     def want_backends(self, n):
         """Distinct servers per vServer group when all are attached:
-        every worker (Cluster) or the 2 endpoint nodes (Local)."""
-        return n - 1 if self.a.policy == "Cluster" else min(2, n - 1)
+        every worker (Cluster) or the 2 endpoint nodes (Local). Past the
+        CLBs-per-instance quota (50 by default, so above 50 Cluster
+        Services) a Cluster Service gets a subset of the workers, of the
+        size workers/slb_subset.c computes: workers * 50 / Services, not
+        below 3."""
+        if self.a.policy != "Cluster":
+            return min(2, n - 1)
+        full, cap = min(n - 1, 200), (n - 1) * 50
+        if self.a.services * full <= cap:
+            return full
+        return min(full, max(3, cap // self.a.services))
 
     def footprint(self, label):
         """PSS per process now (smaps_rollup), split private/shared."""
@@ -782,6 +945,7 @@ class Bench:
                                          master=(i == 0),
                                          uninit=self.a.uninitialized),
                    range(n))
+        self.nodes_total = n
         self.row("a", "nodes created", n,
                  f"in {time.monotonic() - m['t']:.1f} s (1 master)")
         t = self.timed("a", "time to all routes", self.routes_ok(n), 300,
@@ -789,6 +953,9 @@ class Bench:
         self.floor_rows("a", "time to all routes", t, m)
         self.timed("a", "time to NetworkUnavailable=False on all",
                    self.nodes_route_ok, 120, 1.0, m["t"])
+        t = self.timed("a", "time to every Node done", self.nodes_done(n),
+                       300, 1.0, m["t"])
+        self.node_floor_rows("a", "time to every Node done", t, m)
         self.end("a", m)
 
     def phase_b(self):
@@ -848,11 +1015,16 @@ class Bench:
         inst = f"i-bench{n:04d}"
         m = self.begin()
         create_node(self.cluster, n, inst, uninit=self.a.uninitialized)
+        self.nodes_total = n + 1
         self.timed("c", "time to route of the new node",
                    self.routes_ok(n + 1), 120, 0.5, m["t"])
-        if self.a.policy == "Cluster":
+        if self.a.policy == "Cluster" and self.want_backends(n + 1) == n:
             self.timed("c", "time to new node in every group",
                        self.backends_all(n), 180, 1.0, m["t"])
+        elif self.a.policy == "Cluster":
+            self.row("c", "time to new node in every group", "SKIPPED",
+                     f"subsets of {self.want_backends(n + 1)} of {n} "
+                     "workers: not every group takes it")
         calls = [c for c in self.end("c", m, settle=5.0)
                  if c.get("version") == SLB]
         mut = sum(is_mutating(c) for c in calls)
@@ -888,6 +1060,10 @@ class Bench:
             text = self.ccm.log()
         except OSError:
             text = ""
+        if self.nodes_total:
+            self.row("end", "Nodes not done", self.nodes_pending(
+                self.nodes_total), f"of {self.nodes_total}: not initialized, "
+                "NetworkUnavailable not False or not routed")
         self.row("end", "CCM log lines with 'timed out'",
                  sum("timed out" in ln for ln in text.splitlines()),
                  "failed or fenced requests")

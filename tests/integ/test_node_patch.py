@@ -172,3 +172,40 @@ def test_periodic_sync_and_restart_patch_nothing(cluster, sim, ccm,
         assert node["metadata"]["labels"]["topology.kubernetes.io/region"]
         assert any(a["type"] == "InternalIP"
                    for a in node["status"]["addresses"])
+
+
+def node_init_writes(cluster, names):
+    """(uri, response code) of node-init's writes and reads of the named
+    Nodes, in order (the marker request of node_writes first, so every
+    request received before it is in the log)."""
+    node_writes(cluster, names)
+    out = []
+    for e in cluster.audit_events():
+        ref = e.get("objectRef") or {}
+        if (ref.get("resource") == "nodes" and ref.get("name") in names
+                and e.get("stage") in (None, "ResponseComplete")
+                and "(node-init;" in e.get("userAgent", "")
+                and e.get("verb") in ("get", "patch")):
+            out.append((e["verb"], e["requestURI"],
+                        (e.get("responseStatus") or {}).get("code")))
+    return out
+
+
+def test_initialization_is_one_status_and_one_spec_patch(cluster, sim, ccm,
+                                                         clean_nodes):
+    """The spec PATCH carries a resourceVersion; built from the cached
+    Node it would name the version the status PATCH just replaced and
+    cost a 409, a GET and a second PATCH per Node. With node-init the only
+    writer, each joining Node gets exactly one PATCH of each."""
+    p = ccm()
+    # registered without status: the initialization writes the addresses
+    names = initialized_nodes(cluster, sim, p, clean_nodes, 3, bare=True)
+    got = node_init_writes(cluster, names)
+    for n in names:
+        mine = [(v, uri.split("?")[0], code) for v, uri, code in got
+                if uri.split("?")[0] in (f"/api/v1/nodes/{n}",
+                                         f"/api/v1/nodes/{n}/status")]
+        assert mine == [("patch", f"/api/v1/nodes/{n}/status", 200),
+                        ("patch", f"/api/v1/nodes/{n}", 200)], got
+    for n in names:
+        assert UNINIT not in taint_keys(get_node(cluster, n))

@@ -50,9 +50,12 @@ static void now_rfc3339(char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* *after (when given) receives the Node the server answered with, or
+ * stays NULL. */
 static int send_patch(struct ni_ctl *c, const struct ni_node *n,
 		      const char *suffix, enum kube_patch_type t,
-		      const char *body, char *err, size_t errlen)
+		      const char *body, struct ni_node **after, char *err,
+		      size_t errlen)
 {
 	char path[512];
 	struct kube_resp r;
@@ -61,6 +64,8 @@ static int send_patch(struct ni_ctl *c, const struct ni_node *n,
 	snprintf(path, sizeof(path), "/api/v1/nodes/%s%s", n->wk->name, suffix);
 	kube_resp_init(&r);
 	rc = kube_patch(c->kube, path, t, body, &r);
+	if (rc == 0 && after && r.obj && ni_node_from_json(r.obj, after) < 0)
+		*after = NULL;
 	if (rc == -EPERM) {
 		log_info("dry-run: would patch node%s %s: %s", suffix,
 			 n->wk->name, body);
@@ -91,9 +96,11 @@ static int reread(struct ni_ctl *c, const char *name, struct ni_node **out)
 	return rc;
 }
 
+/* *after: the Node as the status patch left it (NULL when none was sent
+ * or its answer could not be read). */
 static int apply_status(struct ni_ctl *c, const struct ni_node *n,
 			const struct ni_instance *inst, const struct ni_want *w,
-			char *err, size_t errlen)
+			struct ni_node **after, char *err, size_t errlen)
 {
 	char now[40];
 	struct buf b;
@@ -104,7 +111,7 @@ static int apply_status(struct ni_ctl *c, const struct ni_node *n,
 	rc = ni_status_patch(n, inst, w, now, &b, err, errlen);
 	if (rc > 0)
 		rc = send_patch(c, n, "/status", KUBE_PATCH_STRATEGIC, b.data,
-				err, errlen);
+				after, err, errlen);
 	buf_done(&b);
 	return rc;
 }
@@ -122,7 +129,8 @@ static int apply_spec(struct ni_ctl *c, const struct ni_node *n,
 		rc = ni_spec_patch(fresh ? fresh : n, inst, w, &b);
 		if (rc > 0)
 			rc = send_patch(c, fresh ? fresh : n, "",
-					KUBE_PATCH_MERGE, b.data, err, errlen);
+					KUBE_PATCH_MERGE, b.data, NULL, err,
+					errlen);
 		if (rc != -EAGAIN)
 			break;
 		/* 409: another writer; rebuild from the current Node. */
@@ -144,6 +152,7 @@ int ni_apply(struct ni_ctl *c, const char *name, const struct ni_instance *inst,
 	     const struct ni_want *w, char *err, size_t errlen)
 {
 	const struct ni_node *n = ni_ctl_node(c, name);
+	struct ni_node *after = NULL;
 	int rc, dry = 0;
 
 	if (!n) {
@@ -151,11 +160,15 @@ int ni_apply(struct ni_ctl *c, const char *name, const struct ni_instance *inst,
 		return -ENOENT;
 	}
 	/* Status first: NetworkUnavailable before the taint goes. */
-	rc = apply_status(c, n, inst, w, err, errlen);
+	rc = apply_status(c, n, inst, w, &after, err, errlen);
 	dry = rc == -EPERM;
 	if (rc < 0 && !dry)
 		return rc;
-	rc = apply_spec(c, n, inst, w, err, errlen);
+	/* The spec patch carries a resourceVersion: the cached one is what
+	 * the status patch just replaced (a certain 409, a GET and a second
+	 * PATCH per Node), so it starts from the status patch's answer. */
+	rc = apply_spec(c, after ? after : n, inst, w, err, errlen);
+	ni_node_free(after);
 	if (rc == -EPERM)
 		dry = 1;
 	else if (rc < 0)
