@@ -64,7 +64,8 @@ static int send_patch(struct ni_ctl *c, const struct ni_node *n,
 	snprintf(path, sizeof(path), "/api/v1/nodes/%s%s", n->wk->name, suffix);
 	kube_resp_init(&r);
 	rc = kube_patch(c->kube, path, t, body, &r);
-	if (rc == 0 && after && r.obj && ni_node_from_json(r.obj, after) < 0)
+	if (rc == 0 && after && r.obj &&
+	    ni_node_from_json(r.obj, &c->nopts, after) < 0)
 		*after = NULL;
 	if (rc == -EPERM) {
 		log_info("dry-run: would patch node%s %s: %s", suffix,
