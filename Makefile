@@ -47,6 +47,9 @@ UNIT_FIX_OBJS := $(patsubst %.c,$(B)/san/%.o,$(UNIT_FIX_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(B)/rel/bench/%,$(BENCH_SRCS))
+# Shared by the benchmarks (the NodeList generator); not a benchmark itself.
+BENCH_FIX_OBJS := $(B)/rel/bench/nodelist_gen.o
+.SECONDARY: $(BENCH_FIX_OBJS)
 # Small C drivers that integration tests run against the real API server.
 PROG_SRCS := $(wildcard tests/integ/prog_*.c)
 PROG_BINS := $(patsubst tests/integ/%.c,$(B)/san/tests/integ/%,$(PROG_SRCS))
@@ -89,7 +92,7 @@ $(B)/san/tests/integ/%: tests/integ/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/rel/bench/%: bench/%.c $(REL_OBJS)
+$(B)/rel/bench/%: bench/%.c $(REL_OBJS) $(BENCH_FIX_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -188,4 +191,5 @@ clean:
 # main.o is outside REL_OBJS/SAN_OBJS but includes config/cfg.h: without
 # its .d a changed struct cfg left a stale main.o linked in.
 -include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_FIX_OBJS:.o=.d) \
+	$(BENCH_FIX_OBJS:.o=.d) \
 	$(B)/rel/$(MAIN_SRC:.c=.d) $(B)/san/$(MAIN_SRC:.c=.d)

@@ -217,11 +217,21 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         if rid:
             self.send_header("x-acs-request-id", rid)
+        # the request stops counting as in flight once its answer is
+        # ready: after the write, the client may already have sent its
+        # next request on that CLB while this thread is still here
+        self.leave_inflight()
         # headers and body in one write: no Nagle/delayed-ACK stall
         self._headers_buffer.append(b"\r\n")
         self._headers_buffer.append(data)
         self.wfile.write(b"".join(self._headers_buffer))
         self._headers_buffer = []
+
+    def leave_inflight(self):
+        """Once per RPC request: it no longer counts as in flight."""
+        leave, self.inflight_exit = getattr(self, "inflight_exit", None), None
+        if leave:
+            leave()
 
     def reply_json(self, status, obj, rid=None):
         self.reply(status, json.dumps(obj, separators=(",", ":")), rid=rid)
@@ -289,13 +299,14 @@ class Handler(BaseHTTPRequestHandler):
         with world.lock:
             lb = lb_of(world, params)
         tracker.enter(lb)
+        self.inflight_exit = lambda: tracker.leave(lb)
         try:
             self.rpc_answer(method, params, rec, rid)
         except OSError:
             rec["reply_failed"] = True
             self.close_connection = True
         finally:
-            tracker.leave(lb)
+            self.leave_inflight()
             if not self.logged:
                 self.sim.calls.add(rec)
 

@@ -1,7 +1,7 @@
 """In-flight accounting of RPC requests (/_sim/inflight).
 
 Counts the requests being handled at once, globally and per CLB, from
-arrival to the answer (injected latency included: the latency is what makes
+arrival until the answer is ready to be written (injected latency included: the latency is what makes
 overlapping requests visible), and keeps the largest of each seen since the
 last reset. A benchmark reads how much concurrency a client reached and
 whether calls on one CLB ever overlapped (a client that serializes per CLB

@@ -26,12 +26,22 @@ static struct json *parse(const char *s)
 	return j;
 }
 
+/* What the node-init worker's cache keeps, with the default
+ * nonECSNodeSelector. */
+static const struct ni_node_opts *ni_opts(void)
+{
+	static struct ni_node_opts o;
+
+	ni_node_opts_init(&o, "type=virtual-kubelet");
+	return &o;
+}
+
 static struct ni_node *node(const char *s)
 {
 	struct json *j = parse(s);
 	struct ni_node *n = NULL;
 
-	assert_int_equal(ni_node_from_json(j, &n), 0);
+	assert_int_equal(ni_node_from_json(j, ni_opts(), &n), 0);
 	json_free(j);
 	return n;
 }
@@ -549,8 +559,62 @@ static void overlong_address_refused(void **st)
 		 "{\"type\":\"Hostname\",\"address\":\"%s\"}]}}",
 		 big);
 	j = parse(js);
-	assert_int_equal(ni_node_from_json(j, &n), -E2BIG);
+	assert_int_equal(ni_node_from_json(j, ni_opts(), &n), -E2BIG);
 	assert_null(n);
+	json_free(j);
+}
+
+/* node-init keeps its cloud labels, the hostname, the nonECSNodeSelector's
+ * keys and the predicates' labels of a 30-label Node; of the taints the
+ * two it manages (ni_taint keeps all of them for the rewrite). */
+static void cache_keeps_what_node_init_reads(void **state)
+{
+	static struct ni_node_opts o;
+	char labels[2048] = "", js[4096];
+	struct ni_node *n = NULL;
+	struct json *j;
+	size_t off = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 24; i++)
+		off += (size_t)snprintf(labels + off, sizeof(labels) - off,
+					"\"k%d\":\"v%d\",", i, i);
+	snprintf(js, sizeof(js),
+		 "{\"metadata\":{\"name\":\"n1\",\"resourceVersion\":\"4\","
+		 "\"labels\":{%s\"kubernetes.io/hostname\":\"i-abc\","
+		 "\"topology.kubernetes.io/zone\":\"cn-hangzhou-h\","
+		 "\"pool\":\"idc\",\"rack\":\"r1\",\"type\":\"x\","
+		 "\"node-role.kubernetes.io/master\":\"\"}},\"spec\":{"
+		 "\"taints\":[{\"key\":\"" WK_TAINT_UNINITIALIZED "\","
+		 "\"effect\":\"NoSchedule\"},{\"key\":\"" WK_TAINT_SHUTDOWN
+		 "\",\"effect\":\"NoSchedule\"},{\"key\":\"dedicated\","
+		 "\"effect\":\"NoSchedule\"}]}}",
+		 labels);
+	j = parse(js);
+	ni_node_opts_init(&o, "pool=idc,rack=r1");
+	assert_int_equal(ni_node_from_json(j, &o, &n), 0);
+	assert_int_equal(n->wk->n_labels, 6);
+	assert_null(wk_node_label(n->wk, "k0"));
+	assert_string_equal(n->hostname_label, "i-abc");
+	assert_string_equal(wk_node_label(n->wk, "topology.kubernetes.io/zone"),
+			    "cn-hangzhou-h");
+	assert_string_equal(wk_node_label(n->wk, "pool"), "idc");
+	assert_string_equal(wk_node_label(n->wk, "rack"), "r1");
+	assert_string_equal(wk_node_label(n->wk, "type"), "x");
+	assert_true(wk_node_is_master(n->wk));
+	assert_string_equal(n->wk->resource_version, "4");
+	assert_int_equal(n->wk->n_taints, 2);
+	assert_true(wk_node_has_taint(n->wk, WK_TAINT_UNINITIALIZED));
+	assert_true(wk_node_has_taint(n->wk, WK_TAINT_SHUTDOWN));
+	assert_int_equal(n->n_taints, 3);
+	ni_node_free(n);
+
+	/* a selector with more keys than kept apart: every label stays */
+	ni_node_opts_init(&o, "a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1");
+	assert_int_equal(ni_node_from_json(j, &o, &n), 0);
+	assert_int_equal(n->wk->n_labels, 30);
+	ni_node_free(n);
 	json_free(j);
 }
 
@@ -570,6 +634,7 @@ int main(void)
 		cmocka_unit_test(provided_ip),
 		cmocka_unit_test(addrs_compared_by_type_order),
 		cmocka_unit_test(status_patch_settles),
+		cmocka_unit_test(cache_keeps_what_node_init_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

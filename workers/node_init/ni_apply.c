@@ -64,7 +64,8 @@ static int send_patch(struct ni_ctl *c, const struct ni_node *n,
 	snprintf(path, sizeof(path), "/api/v1/nodes/%s%s", n->wk->name, suffix);
 	kube_resp_init(&r);
 	rc = kube_patch(c->kube, path, t, body, &r);
-	if (rc == 0 && after && r.obj && ni_node_from_json(r.obj, after) < 0)
+	if (rc == 0 && after && r.obj &&
+	    ni_node_from_json(r.obj, &c->nopts, after) < 0)
 		*after = NULL;
 	if (rc == -EPERM) {
 		log_info("dry-run: would patch node%s %s: %s", suffix,
@@ -91,7 +92,7 @@ static int reread(struct ni_ctl *c, const char *name, struct ni_node **out)
 	kube_resp_init(&r);
 	rc = kube_get(c->kube, path, &r);
 	if (rc == 0)
-		rc = r.obj ? ni_node_from_json(r.obj, out) : -EPROTO;
+		rc = r.obj ? ni_node_from_json(r.obj, &c->nopts, out) : -EPROTO;
 	kube_resp_done(&r);
 	return rc;
 }
@@ -249,17 +250,9 @@ int ni_delete_node(struct ni_ctl *c, const struct ni_node *n, const char *why)
 int ni_wants_network_unavailable(struct ni_ctl *c, const struct ni_node *n,
 				 const struct ni_instance *inst)
 {
-	struct wk_node tmp;
-
 	if (!(c->cfg->controllers & CFG_CTL_ROUTE) ||
 	    !c->cfg->configure_cloud_routes)
 		return 0;
 	/* The predicate needs the providerID we are about to write. */
-	tmp = *n->wk;
-	if (!tmp.instance_id[0] && inst) {
-		snprintf(tmp.instance_id, sizeof(tmp.instance_id), "%s",
-			 inst->id);
-		snprintf(tmp.region, sizeof(tmp.region), "%s", inst->region);
-	}
-	return wk_node_route_eligible(&tmp);
+	return wk_node_route_eligible_as(n->wk, inst ? inst->id : NULL);
 }

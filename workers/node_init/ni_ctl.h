@@ -41,6 +41,7 @@ struct ni_ctl {
 	struct kube_client *kube;
 	struct ali_client *ali;
 	struct kube_informer *inf;
+	struct ni_node_opts nopts; /* what the node cache keeps */
 	struct kube_recorder *rec;
 	struct ni_lc *lc;
 	struct event *ev_batch, *ev_sync, *ev_tick;

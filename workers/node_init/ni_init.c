@@ -7,7 +7,7 @@
 
 #include "lib/json.h"
 
-static const char *const label_keys[] = {
+const char *const ni_cloud_label_keys[] = {
 	"topology.kubernetes.io/region",
 	"failure-domain.beta.kubernetes.io/region",
 	"topology.kubernetes.io/zone",
@@ -15,9 +15,8 @@ static const char *const label_keys[] = {
 	"node.kubernetes.io/instance-type",
 	"beta.kubernetes.io/instance-type",
 	"node.alibabacloud.com/instance-charge-type",
+	NULL,
 };
-
-#define N_LABELS (sizeof(label_keys) / sizeof(label_keys[0]))
 
 const char *ni_cloud_label(const struct ni_instance *inst, const char *key)
 {
@@ -39,14 +38,15 @@ static int labels_diff(const struct ni_node *n, const struct ni_instance *in,
 	size_t i;
 	int cnt = 0;
 
-	for (i = 0; i < N_LABELS; i++) {
-		const char *want = ni_cloud_label(in, label_keys[i]);
-		const char *have = wk_node_label(n->wk, label_keys[i]);
+	for (i = 0; ni_cloud_label_keys[i]; i++) {
+		const char *key = ni_cloud_label_keys[i];
+		const char *want = ni_cloud_label(in, key);
+		const char *have = wk_node_label(n->wk, key);
 
 		if (!*want || (have && strcmp(have, want) == 0))
 			continue;
 		buf_puts(b, cnt++ ? "," : "");
-		json_buf_str(b, label_keys[i]);
+		json_buf_str(b, key);
 		buf_puts(b, ":");
 		json_buf_str(b, want);
 	}
@@ -162,8 +162,8 @@ out:
 static void add_addr(struct ni_addr *out, size_t *n, const char *type,
 		     const char *addr)
 {
-	snprintf(out[*n].type, sizeof(out[*n].type), "%s", type);
-	snprintf(out[*n].address, sizeof(out[*n].address), "%s", addr);
+	out[*n].type = type;
+	out[*n].address = addr;
 	(*n)++;
 }
 

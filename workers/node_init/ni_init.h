@@ -19,7 +19,8 @@
  *
  * Both return 1 when the patch changes something, 0 when the Node already
  * matches (out is then empty) or a negative errno. ni_addresses returns
- * the whole wanted list in *out (free()), -EINVAL when
+ * the whole wanted list in *out (free(); its strings are borrowed from n
+ * and inst, valid while they are), -EINVAL when
  * alpha.kubernetes.io/provided-node-ip is not one of the cloud's addresses,
  * -E2BIG when the instance's IP lists could not be read whole; err then
  * says why.
@@ -59,6 +60,8 @@ int ni_addrs_same(const struct ni_addr *have, size_t nh,
 int ni_status_patch(const struct ni_node *n, const struct ni_instance *inst,
 		    const struct ni_want *w, const char *now, struct buf *out,
 		    char *err, size_t errlen);
+/* The labels the worker owns (NULL-terminated). */
+extern const char *const ni_cloud_label_keys[];
 /* The label the worker owns for key, from inst ("" when none). */
 const char *ni_cloud_label(const struct ni_instance *inst, const char *key);
 

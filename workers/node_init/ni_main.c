@@ -269,11 +269,11 @@ static void on_bus(void *state, const struct ipc_bus_msg *m)
 
 static int extract(void *ctx, const struct json *obj, void **out)
 {
+	const struct ni_ctl *c = ctx;
 	struct ni_node *n = NULL;
 	int r;
 
-	(void)ctx;
-	r = ni_node_from_json(obj, &n);
+	r = ni_node_from_json(obj, &c->nopts, &n);
 	*out = n;
 	return r;
 }
@@ -303,6 +303,7 @@ static int make_informer(struct ni_ctl *c)
 		.on_synced = on_synced,
 	};
 
+	ni_node_opts_init(&c->nopts, c->cfg->cloud.non_ecs_node_selector);
 	memset(&o, 0, sizeof(o));
 	o.extract = extract;
 	o.free_obj = free_obj;

@@ -6,86 +6,196 @@
 #include <string.h>
 
 #include "alicloud/ali_json.h"
+#include "workers/node_init/ni_init.h"
+
+#define NI_LABEL_HOSTNAME "kubernetes.io/hostname"
 
 static void cpy(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
-static int read_addrs(const struct json *addrs, struct ni_node *n)
-{
-	size_t i, cnt = json_len(addrs);
+/* Where the node's own lists come from and what they take. */
+struct ni_src {
+	const struct json *addrs, *taints;
+	size_t n_addrs, n_taints, bytes;
+};
 
-	if (!cnt)
-		return 0;
-	n->addrs_listed = 1;
-	n->addrs = calloc(cnt, sizeof(*n->addrs));
-	if (!n->addrs)
-		return -ENOMEM;
-	for (i = 0; i < cnt; i++) {
-		const struct json *a = json_at(addrs, i);
+static size_t str_bytes(const char *v)
+{
+	return v && *v ? strlen(v) + 1 : 0;
+}
+
+/* Copies v to *at (advancing it); NULL and "" read "". */
+static const char *put(char **at, const char *v)
+{
+	size_t len;
+	char *r;
+
+	if (!v || !*v)
+		return "";
+	len = strlen(v) + 1;
+	r = memcpy(*at, v, len);
+	*at += len;
+	return r;
+}
+
+static int measure_addrs(struct ni_src *s)
+{
+	size_t i;
+
+	for (i = 0; i < json_len(s->addrs); i++) {
+		const struct json *a = json_at(s->addrs, i);
 		const char *t = json_path_str(a, "type");
 		const char *v = json_path_str(a, "address");
 
 		if (!t || !v)
 			continue; /* not an address at all */
-		if (strlen(t) >= sizeof(n->addrs[0].type) ||
-		    strlen(v) >= sizeof(n->addrs[0].address))
+		if (strlen(t) > NI_ADDR_TYPE_MAX || strlen(v) > NI_ADDR_MAX)
 			return -E2BIG;
-		cpy(n->addrs[n->n_addrs].type, sizeof(n->addrs[0].type), t);
-		cpy(n->addrs[n->n_addrs].address, sizeof(n->addrs[0].address),
-		    v);
-		n->n_addrs++;
+		s->n_addrs++;
+		s->bytes += str_bytes(t) + str_bytes(v);
 	}
 	return 0;
 }
 
-static int read_taints(const struct json *taints, struct ni_node *n)
+static int measure_taints(struct ni_src *s)
 {
-	size_t i, cnt = json_len(taints);
+	size_t i;
 
-	if (!cnt || taints->type != JSON_ARRAY)
+	if (!s->taints || s->taints->type != JSON_ARRAY)
 		return 0;
-	n->taints = calloc(cnt, sizeof(*n->taints));
-	if (!n->taints)
-		return -ENOMEM;
-	for (i = 0; i < cnt; i++) {
-		const struct json *t = json_at(taints, i);
-		struct ni_taint *o = &n->taints[n->n_taints];
+	for (i = 0; i < json_len(s->taints); i++) {
+		const struct json *t = json_at(s->taints, i);
 		const char *k = json_path_str(t, "key");
 
 		/* An over-long taint cannot be written back faithfully. */
-		if (!k || strlen(k) >= sizeof(o->key))
+		if (!k || strlen(k) > NI_TAINT_KEY_MAX)
 			return -E2BIG;
-		cpy(o->key, sizeof(o->key), k);
-		cpy(o->value, sizeof(o->value), json_path_str(t, "value"));
-		cpy(o->effect, sizeof(o->effect), json_path_str(t, "effect"));
-		cpy(o->time_added, sizeof(o->time_added),
-		    json_path_str(t, "timeAdded"));
-		n->n_taints++;
+		s->n_taints++;
+		s->bytes += str_bytes(k) +
+			    str_bytes(json_path_str(t, "value")) +
+			    str_bytes(json_path_str(t, "effect")) +
+			    str_bytes(json_path_str(t, "timeAdded"));
 	}
 	return 0;
 }
 
-int ni_node_from_json(const struct json *obj, struct ni_node **ret)
+static void fill(const struct ni_src *s, struct ni_node *n, char *at)
 {
-	struct ni_node *n = calloc(1, sizeof(*n));
-	const char *h;
-	int r;
+	size_t i;
 
+	for (i = 0; i < json_len(s->addrs); i++) {
+		const struct json *a = json_at(s->addrs, i);
+		const char *t = json_path_str(a, "type");
+		const char *v = json_path_str(a, "address");
+
+		if (!t || !v)
+			continue;
+		n->addrs[n->n_addrs].type = put(&at, t);
+		n->addrs[n->n_addrs].address = put(&at, v);
+		n->n_addrs++;
+	}
+	for (i = 0; i < s->n_taints; i++) {
+		const struct json *t = json_at(s->taints, i);
+		struct ni_taint *o = &n->taints[n->n_taints++];
+
+		o->key = put(&at, json_path_str(t, "key"));
+		o->value = put(&at, json_path_str(t, "value"));
+		o->effect = put(&at, json_path_str(t, "effect"));
+		o->time_added = put(&at, json_path_str(t, "timeAdded"));
+	}
+}
+
+/* One block: the node, its address and taint arrays, then the strings. */
+static int read_node(const struct json *obj, struct ni_node **ret)
+{
+	struct ni_src s = {.addrs = json_path(obj, "status.addresses"),
+			   .taints = json_path(obj, "spec.taints")};
+	struct ni_node *n;
+	size_t arrays;
+	int r = measure_addrs(&s);
+
+	if (r == 0)
+		r = measure_taints(&s);
+	if (r < 0)
+		return r;
+	arrays = s.n_addrs * sizeof(struct ni_addr) +
+		 s.n_taints * sizeof(struct ni_taint);
+	n = calloc(1, sizeof(*n) + arrays + s.bytes);
 	if (!n)
 		return -ENOMEM;
-	r = wk_node_from_json(obj, &n->wk);
+	n->addrs_listed = json_len(s.addrs) > 0;
+	n->addrs = (struct ni_addr *)(n + 1);
+	n->taints = (struct ni_taint *)(n->addrs + s.n_addrs);
+	fill(&s, n, (char *)(n->taints + s.n_taints));
+	*ret = n;
+	return 0;
+}
+
+static const char *const ni_taint_keys[] = {
+	WK_TAINT_UNINITIALIZED,
+	WK_TAINT_SHUTDOWN,
+	NULL,
+};
+
+/* Appends the selector's keys to o->labels; 0, or -E2BIG when they do not
+ * fit (the caller then keeps every label). */
+static int selector_keys(struct ni_node_opts *o, size_t *k, const char *sel)
+{
+	char *save = NULL, *tok;
+	size_t added = 0;
+
+	if (strlen(sel) >= sizeof(o->sel))
+		return -E2BIG;
+	memcpy(o->sel, sel, strlen(sel) + 1);
+	for (tok = strtok_r(o->sel, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			continue; /* matches no node (ni_classify) */
+		if (added++ == NI_SELECTOR_KEYS)
+			return -E2BIG;
+		*eq = '\0';
+		o->labels[(*k)++] = tok;
+	}
+	return 0;
+}
+
+void ni_node_opts_init(struct ni_node_opts *o, const char *non_ecs_selector)
+{
+	size_t i, k = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->wk.keep = WK_NODE_KEEP_UID | WK_NODE_KEEP_RV |
+		     WK_NODE_KEEP_PROVIDER_ID | WK_NODE_KEEP_REGION |
+		     WK_NODE_KEEP_POD_CIDR | WK_NODE_KEEP_ADDRS;
+	o->wk.taint_keys = ni_taint_keys;
+	o->wk.label_keys = o->labels;
+	for (i = 0; ni_cloud_label_keys[i]; i++)
+		o->labels[k++] = ni_cloud_label_keys[i];
+	o->labels[k++] = NI_LABEL_HOSTNAME;
+	if (selector_keys(o, &k, non_ecs_selector ? non_ecs_selector : "") < 0)
+		o->wk.keep |= WK_NODE_KEEP_ALL_LABELS;
+}
+
+int ni_node_from_json(const struct json *obj, const struct ni_node_opts *opts,
+		      struct ni_node **ret)
+{
+	struct ni_node *n = NULL;
+	const char *h;
+	int r = read_node(obj, &n);
+
 	if (r == 0)
-		r = read_taints(json_path(obj, "spec.taints"), n);
-	if (r == 0)
-		r = read_addrs(json_path(obj, "status.addresses"), n);
+		r = wk_node_from_json_opts(obj, opts ? &opts->wk : NULL,
+					   &n->wk);
 	if (r < 0) {
 		ni_node_free(n);
 		return r;
 	}
-	h = wk_node_label(n->wk, "kubernetes.io/hostname");
-	cpy(n->hostname_label, sizeof(n->hostname_label), h);
+	h = wk_node_label(n->wk, NI_LABEL_HOSTNAME);
+	n->hostname_label = h ? h : "";
 	*ret = n;
 	return 0;
 }
@@ -95,8 +205,6 @@ void ni_node_free(struct ni_node *n)
 	if (!n)
 		return;
 	wk_node_free(n->wk);
-	free(n->taints);
-	free(n->addrs);
 	free(n);
 }
 

@@ -13,8 +13,13 @@
  * growable array.
  *
  * Nothing is cut: a Node whose address list cannot be held whole (an
- * entry longer than struct ni_addr keeps) fails ni_node_from_json with
+ * entry longer than NI_ADDR_MAX) fails ni_node_from_json with
  * -E2BIG, since the worker rewrites that list whole.
+ *
+ * The wk_node inside keeps what node-init reads (struct ni_node_opts): the
+ * strings it patches or compares, its cloud labels, kubernetes.io/hostname,
+ * the keys of the cloud config's nonECSNodeSelector and the uninitialized
+ * and shutdown taints.
  *
  * Ownership: ni_node_from_json returns a node freed by ni_node_free (NULL
  * is a no-op); ni_instances_parse grows *v, which the caller free()s.
@@ -33,16 +38,24 @@
 #define NI_MAX_IPS 64
 #define NI_IP_LEN  64
 
+/* Longest values a Node may hold here: an address or taint past them fails
+ * ni_node_from_json with -E2BIG (the worker rewrites these lists whole, so
+ * it never writes back what it could not read). */
+#define NI_ADDR_TYPE_MAX 15
+#define NI_ADDR_MAX	 255
+#define NI_TAINT_KEY_MAX 319
+
+/* Strings borrowed from the node or instance the entry was read from. */
 struct ni_addr {
-	char type[16]; /* InternalIP, ExternalIP, Hostname, ... */
-	char address[256];
+	const char *type; /* InternalIP, ExternalIP, Hostname, ... */
+	const char *address;
 };
 
 struct ni_taint {
-	char key[320];
-	char value[64];
-	char effect[32];
-	char time_added[40];
+	const char *key;
+	const char *value; /* "" when absent, as effect and time_added */
+	const char *effect;
+	const char *time_added;
 };
 
 struct ni_node {
@@ -54,7 +67,17 @@ struct ni_node {
 	int addrs_listed;
 	struct ni_taint *taints;
 	size_t n_taints;
-	char hostname_label[256]; /* kubernetes.io/hostname */
+	const char *hostname_label; /* kubernetes.io/hostname, "" if none */
+};
+
+/* Keys of the cloud config's nonECSNodeSelector ("k=v,k2=v2") kept; a
+ * selector with more keeps every label. */
+#define NI_SELECTOR_KEYS 8
+
+struct ni_node_opts {
+	struct wk_node_opts wk;
+	const char *labels[NI_SELECTOR_KEYS + 16]; /* wk.label_keys */
+	char sel[256];				   /* the selector's keys */
 };
 
 struct ni_instance {
@@ -74,7 +97,11 @@ struct ni_instance {
 	int ips_overflow; /* more IPs than NI_MAX_IPS: lists incomplete */
 };
 
-int ni_node_from_json(const struct json *obj, struct ni_node **ret);
+/* o for the node-init worker's cache, from its nonECSNodeSelector. */
+void ni_node_opts_init(struct ni_node_opts *o, const char *non_ecs_selector);
+/* opts NULL: everything (wk_node_opts_all). */
+int ni_node_from_json(const struct json *obj, const struct ni_node_opts *opts,
+		      struct ni_node **ret);
 void ni_node_free(struct ni_node *n);
 /* The IP discovery looks for: provided-node-ip, else the first InternalIP,
  * "" when none. */

@@ -45,6 +45,9 @@ int rt_cond_body(char *out, size_t n, int cond_true, int64_t wall_ms)
 	return len < 0 || (size_t)len >= n ? -E2BIG : 0;
 }
 
+/* Queue slots kept once drained (the first allocation's size). */
+#define RT_JOBS_KEEP 64
+
 static struct rt_job *push_job(struct rt_ctl *c, const struct rt_snode *n)
 {
 	struct rt_job *j;
@@ -52,7 +55,7 @@ static struct rt_job *push_job(struct rt_ctl *c, const struct rt_snode *n)
 	if (c->job_head == c->n_jobs)
 		c->job_head = c->n_jobs = 0;
 	if (c->n_jobs == c->cap_jobs) {
-		size_t ncap = c->cap_jobs ? c->cap_jobs * 2 : 64;
+		size_t ncap = c->cap_jobs ? c->cap_jobs * 2 : RT_JOBS_KEEP;
 		struct rt_job *v = realloc(c->jobs, ncap * sizeof(*v));
 
 		if (!v)
@@ -173,5 +176,11 @@ void rt_jobs_run(struct rt_ctl *c)
 		struct timeval now = {0, 0};
 
 		evtimer_add(c->ev_jobs, &now);
+	} else if (c->cap_jobs > RT_JOBS_KEEP) {
+		/* A burst (every Node's condition at start, ~900 B a job) would
+		 * otherwise stay allocated for the worker's life. */
+		free(c->jobs);
+		c->jobs = NULL;
+		c->cap_jobs = c->job_head = c->n_jobs = 0;
 	}
 }

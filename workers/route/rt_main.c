@@ -186,7 +186,7 @@ static int new_informer(struct rt_ctl *c)
 		.on_delete = on_delete,
 		.on_synced = on_synced,
 	};
-	struct kube_informer_opts o = {.extract = wk_node_extract,
+	struct kube_informer_opts o = {.extract = wk_node_extract_route,
 				       .free_obj = wk_node_release};
 
 	return wk_informer_new(c->rt, "/api/v1/nodes", &o, &ops, c, &c->inf);

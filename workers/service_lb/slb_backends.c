@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TAINT_CA_DELETE "ToBeDeletedByClusterAutoscaler"
-
 static int labels_match(const struct wk_node *n, const struct slb_annot *a)
 {
 	size_t i;
@@ -25,7 +23,7 @@ int slb_node_eligible(const struct wk_node *n, const struct slb_annot *a)
 	if (!wk_node_is_ecs(n) || wk_node_is_virtual(n) ||
 	    wk_node_excluded_from_lb(n) || wk_node_is_master(n))
 		return 0;
-	if (wk_node_has_taint(n, TAINT_CA_DELETE) || !labels_match(n, a))
+	if (wk_node_has_taint(n, WK_TAINT_CA_DELETE) || !labels_match(n, a))
 		return 0;
 	if (a->remove_unscheduled && n->unschedulable)
 		return 0;

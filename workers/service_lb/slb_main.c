@@ -406,7 +406,7 @@ static int new_informers(struct slb_ctl *c)
 							 eps_delete, on_synced};
 	struct kube_informer_opts so = {.extract = extract_svc,
 					.free_obj = retire_svc};
-	struct kube_informer_opts no = {.extract = wk_node_extract,
+	struct kube_informer_opts no = {.extract = wk_node_extract_lb,
 					.free_obj = retire_node};
 	struct kube_informer_opts eo = {.extract = extract_eps,
 					.free_obj = free_eps};
