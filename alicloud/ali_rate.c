@@ -179,7 +179,7 @@ void ali_rate_throttled(struct ali_rate *r, const char *action, int64_t now_ms)
 	a->last_cut_ms = now_ms;
 	a->takes_at_cut = a->takes;
 	a->cut_at = a->b.rate;
-	next = a->b.rate * ALI_RATE_CUT;
+	next = a->b.rate / 2;
 	if (next < ALI_RATE_FLOOR)
 		next = ALI_RATE_FLOOR;
 	ali_bucket_set_rate(&a->b, next > r->ceiling ? r->ceiling : next,

@@ -9,14 +9,12 @@
  *  - each successful call adds a fixed step: 1/ALI_RATE_AI_DIV of the rate
  *    at which the action was last throttled (of the ceiling before that).
  *    Scaling the step to the limit found makes the cost of probing the same
- *    at 0.5 and at 50 calls/s: after a cut to ALI_RATE_CUT,
- *    ALI_RATE_AI_DIV * (1 - ALI_RATE_CUT) = 20 successes climb back to the
- *    old limit, so about one call in 20 is throttled at steady state
- *    (~5 %). Above that old limit the step grows with the rate, so a
- *    budget that was freed elsewhere in the account is found again;
- *  - a Throttling* answer cuts it to ALI_RATE_CUT of itself (a cut to half
- *    averaged 75 % of the limit it kept finding; 3/4 averages 87.5 % at the
- *    same share of refused calls), never below ALI_RATE_FLOOR (nor the
+ *    at 0.5 and at 50 calls/s: after a cut to half, ALI_RATE_AI_DIV / 2
+ *    successes climb back to the old limit, so about one call in
+ *    ALI_RATE_AI_DIV / 2 is throttled at steady state (~5 %). Above that
+ *    old limit the step grows with the rate, so a budget that was freed
+ *    elsewhere in the account is found again;
+ *  - a Throttling* answer halves it, never below ALI_RATE_FLOOR (nor the
  *    ceiling, when that is lower): a call is tried up to 5 times, and at a
  *    slower pace its retries would hold the worker for half a minute
  *    while the cloud's per-API limits are well above it (the Quota Center
@@ -39,8 +37,7 @@
 #include <stdint.h>
 
 #define ALI_RATE_START_FRAC  0.5
-#define ALI_RATE_AI_DIV	     80
-#define ALI_RATE_CUT	     0.75
+#define ALI_RATE_AI_DIV	     40
 #define ALI_RATE_FLOOR	     1.0
 #define ALI_RATE_HOLD_MS     200
 #define ALI_RATE_MAX_ACTIONS 48

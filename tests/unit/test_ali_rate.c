@@ -86,13 +86,13 @@ static void test_multiplicative_decrease_and_floor(void **state)
 	assert_int_equal(ali_rate_take(&r, "A", t), 0);
 	assert_int_equal(ali_rate_take(&r, "A", t), 0);
 	ali_rate_throttled(&r, "A", t);
-	assert_true(ali_rate_of(&r, "A") == 10 * ALI_RATE_CUT);
+	assert_true(ali_rate_of(&r, "A") == 5);
 	ali_rate_throttled(&r, "A", t + ALI_RATE_HOLD_MS);
-	assert_true(ali_rate_of(&r, "A") == 10 * ALI_RATE_CUT);
+	assert_true(ali_rate_of(&r, "A") == 5);
 	/* a call sent at the new rate and refused cuts again */
 	reject(&r, "A", &t);
 	assert_true(t >= 5000 + ALI_RATE_HOLD_MS);
-	assert_true(ali_rate_of(&r, "A") == 10 * ALI_RATE_CUT * ALI_RATE_CUT);
+	assert_true(ali_rate_of(&r, "A") == 2.5);
 	for (i = 0; i < 20; i++)
 		reject(&r, "A", &t);
 	assert_true(ali_rate_of(&r, "A") == ALI_RATE_FLOOR);
@@ -137,8 +137,7 @@ static void test_actions_independent(void **state)
 	for (i = 0; i < 1000; i++)
 		ali_rate_ok(&r, "B", 0);
 	reject(&r, "A", &t);
-	assert_true(ali_rate_of(&r, "A") ==
-		    8 * ALI_RATE_START_FRAC * ALI_RATE_CUT);
+	assert_true(ali_rate_of(&r, "A") == 8 * ALI_RATE_START_FRAC / 2);
 	assert_true(ali_rate_of(&r, "B") == 8);
 	assert_true(ali_rate_take(&r, "A", t) > 0);
 	assert_int_equal(ali_rate_take(&r, "B", t), 0);
@@ -164,18 +163,17 @@ static void test_recovery(void **state)
 		ali_rate_ok(&r, "A", 0);
 	peak = ali_rate_of(&r, "A");
 	assert_true(peak > 10 + 12 * 10.0 / ALI_RATE_AI_DIV);
-	/* throttled at peak: cut to ALI_RATE_CUT, then steps of
-	 * peak/ALI_RATE_AI_DIV: 20 of them climb back */
+	/* throttled at peak: cut to half, then steps of peak/ALI_RATE_AI_DIV */
 	reject(&r, "A", &t);
-	assert_true(ali_rate_of(&r, "A") == peak * ALI_RATE_CUT);
-	for (i = 0; i < 20 - 1; i++)
+	assert_true(ali_rate_of(&r, "A") == peak / 2);
+	for (i = 0; i < ALI_RATE_AI_DIV / 2 - 1; i++)
 		ali_rate_ok(&r, "A", 0);
 	assert_true(ali_rate_of(&r, "A") < peak);
 	ali_rate_ok(&r, "A", 0);
 	assert_true(ali_rate_of(&r, "A") > peak - 1e-9);
 	/* cut to the floor, successes bring it back up to the ceiling */
 	ali_rate_set_ceiling(&r, 10, 0);
-	for (i = 0; i < 20; i++)
+	for (i = 0; i < 10; i++)
 		reject(&r, "A", &t);
 	assert_true(ali_rate_of(&r, "A") == ALI_RATE_FLOOR);
 	first = drain(&r, "A", &t, 5000, 1);
