@@ -452,41 +452,55 @@ static const struct step overload_script[] = {
 	{"200 OK", "", 1},
 };
 
-static void test_informer_backs_off_for_retry_after(void **state)
+/* A Node informer against a scripted server until n requests were
+ * answered; the informer's stats and the fake's request log go to the
+ * caller, everything else is freed. */
+static void run_overload(const struct step *script, int n_steps,
+			 int64_t timeout_ms, int n_reqs, struct fake *f,
+			 struct kube_informer_stats *st, int *synced)
 {
 	struct kube_informer_opts o = {.watch_timeout_s = 300};
-	struct kube_informer_stats st;
 	struct event_base *base = event_base_new();
 	struct rec r = {0};
-	struct fake f;
 	struct kube_client *c;
 	char kc[128];
 
-	(void)state;
-	fake_start(&f, overload_script,
-		   (int)(sizeof(overload_script) / sizeof(overload_script[0])));
-	c = client_timeout(&f, kc, sizeof(kc), 1500);
+	fake_start(f, script, n_steps);
+	c = client_timeout(f, kc, sizeof(kc), timeout_ms);
 	assert_int_equal(kube_informer_new(c, base, "/api/v1/nodes", &o, &ops,
 					   &r, &r.inf),
 			 0);
-	run_until(base, &f, 4);
+	run_until(base, f, n_reqs);
+	kube_informer_get_stats(r.inf, st);
+	*synced = r.synced;
+	kube_informer_free(r.inf);
+	kube_client_free(c);
+	event_base_free(base);
+	fake_stop(f);
+	unlink(kc);
+}
+
+static void test_informer_backs_off_for_retry_after(void **state)
+{
+	struct kube_informer_stats st;
+	struct fake f;
+	int synced;
+
+	(void)state;
+	run_overload(
+		overload_script,
+		(int)(sizeof(overload_script) / sizeof(overload_script[0])),
+		1500, 4, &f, &st, &synced);
 	assert_null(strstr(f.reqs[1], "watch=1"));
 	assert_non_null(strstr(f.reqs[2], "watch=1"));
 	assert_non_null(strstr(f.reqs[3], "watch=1"));
 	/* not the usual 800 ms (jittered) but what the server asked */
 	assert_true(f.at[1] - f.at[0] >= 1.95);
 	assert_true(f.at[3] - f.at[2] >= 1.95);
-	assert_int_equal(r.synced, 1);
-	kube_informer_get_stats(r.inf, &st);
+	assert_int_equal(synced, 1);
 	assert_int_equal(st.errors, 2);
 	assert_int_equal(st.overloaded, 2);
 	assert_int_equal(st.lists, 1);
-
-	kube_informer_free(r.inf);
-	kube_client_free(c);
-	event_base_free(base);
-	fake_stop(&f);
-	unlink(kc);
 }
 
 static const struct step page_retry_script[] = {
@@ -497,36 +511,21 @@ static const struct step page_retry_script[] = {
 
 static void test_informer_list_page_429_retried(void **state)
 {
-	struct kube_informer_opts o = {.watch_timeout_s = 300};
 	struct kube_informer_stats st;
-	struct event_base *base = event_base_new();
-	struct rec r = {0};
 	struct fake f;
-	struct kube_client *c;
-	char kc[128];
+	int synced;
 
 	(void)state;
-	fake_start(&f, page_retry_script,
-		   (int)(sizeof(page_retry_script) /
-			 sizeof(page_retry_script[0])));
-	c = client_for(&f, kc, sizeof(kc));
-	assert_int_equal(kube_informer_new(c, base, "/api/v1/nodes", &o, &ops,
-					   &r, &r.inf),
-			 0);
-	run_until(base, &f, 3);
+	run_overload(
+		page_retry_script,
+		(int)(sizeof(page_retry_script) / sizeof(page_retry_script[0])),
+		5000, 3, &f, &st, &synced);
 	assert_true(f.at[1] - f.at[0] >= 0.95);
 	assert_non_null(strstr(f.reqs[2], "watch=1"));
-	kube_informer_get_stats(r.inf, &st);
 	/* the LIST itself succeeded; its page's 429 is still an error */
 	assert_int_equal(st.lists, 1);
 	assert_int_equal(st.errors, 1);
 	assert_int_equal(st.overloaded, 1);
-
-	kube_informer_free(r.inf);
-	kube_client_free(c);
-	event_base_free(base);
-	fake_stop(&f);
-	unlink(kc);
 }
 
 /* ---- sync client against scripted statuses ---- */
