@@ -98,6 +98,7 @@ static void test_seed_command_line(void **state)
 			 0);
 	assert_int_equal(c->leader_elect, 1);
 	assert_int_equal(c->use_service_account_credentials, 1);
+	assert_int_equal(c->concurrent_service_syncs, 8); /* the default */
 	assert_int_equal(c->route_reconciliation_period_ms, 180000);
 	assert_int_equal(c->lock, CFG_LOCK_ENDPOINTS);
 	assert_string_equal(c->cluster_cidr, "172.16.0.0/16");
@@ -260,6 +261,13 @@ static void test_bad_flags(void **state)
 		    "--leader-elect-resource-lock=configmaps", NULL);
 	expect_fail("--sg-batch-size", cc, "--configure-cloud-routes=false",
 		    "--sg-batch-size=41", NULL);
+	expect_fail("--concurrent-service-syncs: 0 is out of range; expected "
+		    "1-64",
+		    cc, "--configure-cloud-routes=false",
+		    "--concurrent-service-syncs=0", NULL);
+	expect_fail("--concurrent-service-syncs: 65", cc,
+		    "--configure-cloud-routes=false",
+		    "--concurrent-service-syncs=65", NULL);
 	expect_fail("--controllers", cc, "--configure-cloud-routes=false",
 		    "--controllers=service,lb", NULL);
 	expect_fail("--cloud-config is required",
