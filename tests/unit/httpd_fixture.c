@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +52,22 @@ static void *accept_main(void *arg)
 		}
 	}
 	return NULL;
+}
+
+long httpd_fixture_read_head(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	buf[0] = '\0';
+	while (got < n - 1 && !strstr(buf, "\r\n\r\n")) {
+		r = read(fd, buf + got, n - 1 - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+		buf[got] = '\0';
+	}
+	return (long)got;
 }
 
 int httpd_fixture_start(void (*serve)(int fd), int *port)

@@ -55,20 +55,17 @@ static int busy(const char *path, int *ra)
 static void serve(int fd)
 {
 	char req[8192] = "", resp[512], method[16] = "", path[256] = "";
-	size_t n = 0;
+	size_t n;
 	ssize_t r;
-	long ms = 0;
+	long got, ms = 0;
 	int code = 200, len, ra = -1;
 	char extra[64] = "";
 	const char *cl;
 
-	while (n < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
-		r = read(fd, req + n, sizeof(req) - 1 - n);
-		if (r <= 0)
-			return;
-		n += (size_t)r;
-		req[n] = '\0';
-	}
+	got = httpd_fixture_read_head(fd, req, sizeof(req));
+	if (got < 0)
+		return;
+	n = (size_t)got;
 	sscanf(req, "%15s %255s", method, path);
 	cl = strcasestr(req, "Content-Length:");
 	if (cl) /* drain the body so the answer is not a reset */

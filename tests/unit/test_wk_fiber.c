@@ -32,16 +32,9 @@ static void serve(int fd)
 	char req[2048] = "";
 	static const char ok[] =
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-	size_t n = 0;
-	ssize_t r;
 
-	while (n < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
-		r = read(fd, req + n, sizeof(req) - 1 - n);
-		if (r <= 0)
-			return;
-		n += (size_t)r;
-		req[n] = '\0';
-	}
+	if (httpd_fixture_read_head(fd, req, sizeof(req)) < 0)
+		return;
 	if (sscanf(req, "GET /n/%d", &want) != 1)
 		want = strstr(req, "/hang") ? 1 << 20 : 1;
 	pthread_mutex_lock(&mu);
